@@ -1,0 +1,42 @@
+"""The directory target's tables: groups, members and access grants.
+
+``managed_by`` names the sync that created a row; hand-made rows have it empty and
+are never changed by a sync.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+class DirGroup(SQLModel, table=True):
+    __tablename__ = "dir_group"
+
+    key: str = Field(primary_key=True)
+    name: str
+    managed_by: str = Field(default="", index=True)
+    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class DirMember(SQLModel, table=True):
+    __tablename__ = "dir_member"
+
+    group_key: str = Field(primary_key=True)
+    person: str = Field(primary_key=True)
+
+
+class DirGrant(SQLModel, table=True):
+    __tablename__ = "dir_grant"
+
+    group_key: str = Field(primary_key=True)
+    principal: str = Field(primary_key=True)
+    options: str = ""
+    managed_by: str = Field(default="", index=True)
+
+
+group_t: sa.Table = DirGroup.__table__  # type: ignore[attr-defined]
+member_t: sa.Table = DirMember.__table__  # type: ignore[attr-defined]
+grant_t: sa.Table = DirGrant.__table__  # type: ignore[attr-defined]

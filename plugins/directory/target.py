@@ -1,0 +1,247 @@
+"""The directory target: groups, members and access rights kept in a database.
+
+The embedded stand-in for an Impero server console. Every change is idempotent, and
+a batch is one transaction, so a crash mid-apply leaves whole batches or nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from plugins.directory.tables import grant_t, group_t, member_t
+from sync.contract import CAPABILITY_ACCESS, PluginContext, PluginOptions
+from sync.model import (
+    AccessGrant,
+    Change,
+    ChangeFailure,
+    ChangeKind,
+    Group,
+    Membership,
+    Roster,
+    TargetState,
+)
+from sync.storage import migrate, open_database
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+VERSION_TABLE = "dir_alembic_version"
+
+
+class DirectoryOptions(PluginOptions):
+    url: str | None = None
+    """Database URL; by default the state database."""
+
+
+def open_directory(url: str) -> Engine:
+    """The directory's database, migrated to the newest schema."""
+    engine = open_database(url)
+    migrate(engine, MIGRATIONS, VERSION_TABLE)
+    return engine
+
+
+def _options_text(options: Iterable[str]) -> str:
+    return ",".join(sorted(options))
+
+
+def _options_set(text: str) -> frozenset[str]:
+    return frozenset(part for part in text.split(",") if part)
+
+
+def insert_ignoring_duplicates(connection: Connection, table: sa.Table) -> Any:
+    """An INSERT that skips rows whose primary key exists (SQLite and PostgreSQL)."""
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    raise NotImplementedError(f"the directory target does not support {dialect}")
+
+
+def read_state(engine: Engine, sync: str) -> TargetState:
+    """Everything in the directory, marking what ``sync`` manages."""
+    with engine.connect() as c:
+        group_rows = c.execute(sa.select(group_t.c.key, group_t.c.name, group_t.c.managed_by)).all()
+        member_rows = c.execute(sa.select(member_t.c.group_key, member_t.c.person)).all()
+        grant_rows = c.execute(
+            sa.select(
+                grant_t.c.group_key, grant_t.c.principal, grant_t.c.options, grant_t.c.managed_by
+            )
+        ).all()
+    groups = [Group(key, name) for key, name, _ in group_rows]
+    roster = Roster.build(
+        groups=groups,
+        memberships=(Membership(g, p) for g, p in member_rows),
+        grants=(AccessGrant(g, p, _options_set(o)) for g, p, o, _ in grant_rows),
+    )
+    return TargetState(
+        roster=roster,
+        managed=frozenset(key for key, _, owner in group_rows if owner == sync),
+        managed_grants=frozenset((g, p) for g, p, _, owner in grant_rows if owner == sync),
+    )
+
+
+class DirectoryTarget:
+    """Applies plans to the directory tables; only rows ``managed_by`` this sync change."""
+
+    capabilities = frozenset({CAPABILITY_ACCESS})
+
+    def __init__(self, options: DirectoryOptions, context: PluginContext) -> None:
+        self.sync = context.sync
+        self.engine = open_directory(options.url or context.state_url)
+
+    def read(self) -> TargetState:
+        return read_state(self.engine, self.sync)
+
+    def close(self) -> None:
+        """The engine is pooled per URL and shared; nothing to close per run."""
+
+    def apply(self, changes: Sequence[Change]) -> list[ChangeFailure]:
+        failures: list[ChangeFailure] = []
+        with self.engine.begin() as c:
+            owned = self._owned(c, {change.group for change in changes})
+            by_kind: dict[ChangeKind, list[Change]] = {}
+            for change in changes:
+                by_kind.setdefault(change.kind, []).append(change)
+            for kind, batch in by_kind.items():
+                if kind is ChangeKind.CREATE_GROUP:
+                    failures += self._create(c, batch, owned)
+                    continue
+                mine = [ch for ch in batch if owned.get(ch.group) == self.sync]
+                failures += [
+                    ChangeFailure(ch, self._not_owned(owned.get(ch.group)))
+                    for ch in batch
+                    if owned.get(ch.group) != self.sync
+                ]
+                if mine:
+                    self._apply_kind(c, kind, mine)
+        return failures
+
+    def _owned(self, c: Connection, keys: set[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        ordered = sorted(keys)
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start : start + 500]
+            query = sa.select(group_t.c.key, group_t.c.managed_by).where(group_t.c.key.in_(chunk))
+            found.update({key: owner for key, owner in c.execute(query)})
+        return found
+
+    def _not_owned(self, owner: str | None) -> str:
+        if owner is None:
+            return "the group does not exist in the directory"
+        return "the group was not created by this sync" + (
+            f" (it belongs to {owner!r})" if owner else ""
+        )
+
+    def _create(
+        self, c: Connection, batch: list[Change], owned: dict[str, str]
+    ) -> list[ChangeFailure]:
+        failures = []
+        rows = []
+        now = datetime.now(UTC)
+        for change in batch:
+            owner = owned.get(change.group)
+            if owner is None:
+                rows.append(
+                    {
+                        "key": change.group,
+                        "name": change.name,
+                        "managed_by": self.sync,
+                        "created_at": now,
+                    }
+                )
+                owned[change.group] = self.sync
+            elif owner != self.sync:
+                failures.append(
+                    ChangeFailure(
+                        change, "a group with this key exists and was not created by this sync"
+                    )
+                )
+        if rows:
+            c.execute(insert_ignoring_duplicates(c, group_t), rows)
+        return failures
+
+    def _apply_kind(self, c: Connection, kind: ChangeKind, batch: list[Change]) -> None:
+        b = sa.bindparam
+        if kind is ChangeKind.RENAME_GROUP:
+            c.execute(
+                sa.update(group_t).where(group_t.c.key == b("k")).values(name=b("n")),
+                [{"k": ch.group, "n": ch.name} for ch in batch],
+            )
+        elif kind is ChangeKind.ADD_MEMBER:
+            c.execute(
+                insert_ignoring_duplicates(c, member_t),
+                [{"group_key": ch.group, "person": ch.person} for ch in batch],
+            )
+        elif kind is ChangeKind.REMOVE_MEMBER:
+            c.execute(
+                sa.delete(member_t).where(
+                    member_t.c.group_key == b("g"), member_t.c.person == b("p")
+                ),
+                [{"g": ch.group, "p": ch.person} for ch in batch],
+            )
+        elif kind in (ChangeKind.GRANT_ACCESS, ChangeKind.UPDATE_ACCESS):
+            self._upsert_grants(c, batch)
+        elif kind is ChangeKind.REVOKE_ACCESS:
+            c.execute(
+                sa.delete(grant_t).where(
+                    grant_t.c.group_key == b("g"),
+                    grant_t.c.principal == b("p"),
+                    grant_t.c.managed_by == self.sync,
+                ),
+                [{"g": ch.group, "p": ch.person} for ch in batch],
+            )
+        elif kind is ChangeKind.DELETE_GROUP:
+            keys = [{"g": ch.group} for ch in batch]
+            c.execute(sa.delete(member_t).where(member_t.c.group_key == b("g")), keys)
+            c.execute(sa.delete(grant_t).where(grant_t.c.group_key == b("g")), keys)
+            c.execute(
+                sa.delete(group_t).where(
+                    group_t.c.key == b("g"), group_t.c.managed_by == self.sync
+                ),
+                keys,
+            )
+        else:  # pragma: no cover - every kind is handled above
+            raise AssertionError(kind)
+
+    def _upsert_grants(self, c: Connection, batch: list[Change]) -> None:
+        b = sa.bindparam
+        params = [{"g": ch.group, "p": ch.person, "o": _options_text(ch.options)} for ch in batch]
+        c.execute(
+            sa.delete(grant_t).where(
+                grant_t.c.group_key == b("g"),
+                grant_t.c.principal == b("p"),
+                grant_t.c.managed_by == self.sync,
+            ),
+            [{"g": p["g"], "p": p["p"]} for p in params],
+        )
+        c.execute(
+            insert_ignoring_duplicates(c, grant_t),
+            [
+                {
+                    "group_key": p["g"],
+                    "principal": p["p"],
+                    "options": p["o"],
+                    "managed_by": self.sync,
+                }
+                for p in params
+            ],
+        )
+
+
+def add_hand_made_group(engine: Engine, key: str, name: str, members: Iterable[str] = ()) -> None:
+    """A group as an admin makes it in the console: rostersync never touches it."""
+    with engine.begin() as c:
+        c.execute(
+            sa.insert(group_t).values(
+                key=key, name=name, managed_by="", created_at=datetime.now(UTC)
+            )
+        )
+        people = [{"group_key": key, "person": person} for person in members]
+        if people:
+            c.execute(sa.insert(member_t), people)

@@ -1,0 +1,158 @@
+"""The ``impero_csv`` source: Impero Education Pro's SIS CSV import.
+
+``students.csv`` makes groups (one per class that has members) and memberships;
+``teachers.csv`` grants each teacher access to exactly the classes listed for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+from pydantic import Field
+
+from plugins.impero_csv.reader import FileRead, read_pairs
+from sync.contract import PluginContext, PluginOptions, SourceRead, SourceType
+from sync.hookspecs import hookimpl
+from sync.model import AccessGrant, Group, Issue, Membership, Person, Role, Roster, Severity
+
+BASIC_CONSOLE_ONLY = "basic_console_only"
+RESTRICT_CUSTOMISATION = "restrict_customisation"
+
+
+class ImperoCsvOptions(PluginOptions):
+    path: str = Field(description="folder holding teachers.csv and students.csv")
+    students_file: str = "students.csv"
+    teachers_file: str = "teachers.csv"
+    identity: Literal["username", "email_local_part"] = Field(
+        default="username",
+        description="'username': as written; 'email_local_part': the part before '@' "
+        "(Chromebook logins)",
+    )
+    global_access: list[str] = Field(
+        default_factory=list, description="users given access to every imported group"
+    )
+    basic_console_only: bool = False
+    restrict_customisation: bool = False
+
+
+class ImperoCsvSource:
+    """Reads the two files of one Impero CSV import folder."""
+
+    def __init__(self, options: ImperoCsvOptions, context: PluginContext) -> None:
+        self.options = options
+        self.context = context
+        self.folder = context.resolve_path(options.path)
+
+    def _read(self, filename: str) -> FileRead:
+        path = self.folder / filename
+        self.context.progress(f"reading {path}")
+        return read_pairs(
+            path, source=self.context.name, display=filename, identity=self.options.identity
+        )
+
+    def read(self) -> SourceRead:
+        students = self._read(self.options.students_file)
+        teachers = self._read(self.options.teachers_file)
+        issues: list[Issue] = [*students.issues, *teachers.issues]
+        name = self.context.name
+
+        people: dict[str, Person] = {}
+        groups: dict[str, Group] = {}
+        memberships = []
+        for pair in students.pairs:
+            people.setdefault(pair.username, Person(pair.username, Role.STUDENT))
+            groups.setdefault(pair.klass, Group(pair.klass, pair.klass))
+            memberships.append(Membership(pair.klass, pair.username))
+        issues.extend(_case_variants(groups, name, self.options.students_file))
+
+        options = frozenset(
+            flag
+            for flag, enabled in (
+                (BASIC_CONSOLE_ONLY, self.options.basic_console_only),
+                (RESTRICT_CUSTOMISATION, self.options.restrict_customisation),
+            )
+            if enabled
+        )
+        grants = []
+        for pair in teachers.pairs:
+            known = people.get(pair.username)
+            if known is not None and known.role is Role.STUDENT:
+                issues.append(
+                    Issue(
+                        Severity.WARNING,
+                        f"{pair.username!r} is also listed in {self.options.students_file}; "
+                        "they keep their memberships and also get this access",
+                        source=name,
+                        file=self.options.teachers_file,
+                        line=pair.line,
+                        field="username",
+                        value=pair.username,
+                    )
+                )
+            else:
+                people[pair.username] = Person(pair.username, Role.TEACHER)
+            if pair.klass not in groups:
+                issues.append(
+                    Issue(
+                        Severity.WARNING,
+                        f"class {pair.klass!r} has no students in {self.options.students_file}, "
+                        "so no group is created and no access is granted",
+                        source=name,
+                        file=self.options.teachers_file,
+                        line=pair.line,
+                        field="class",
+                        value=pair.klass,
+                    )
+                )
+                continue
+            grants.append(AccessGrant(pair.klass, pair.username, options))
+        for user in self.options.global_access:
+            people.setdefault(user, Person(user, Role.STAFF))
+            grants.extend(AccessGrant(key, user) for key in groups)
+
+        return SourceRead(
+            roster=Roster.build(people.values(), groups.values(), memberships, _dedupe(grants)),
+            issues=tuple(issues),
+            records=students.records + teachers.records,
+            rejected=students.rejected + teachers.rejected,
+        )
+
+
+def _dedupe(grants: list[AccessGrant]) -> list[AccessGrant]:
+    """One grant per teacher and group; a teacher row wins over global access."""
+    kept: dict[tuple[str, str], AccessGrant] = {}
+    for grant in grants:
+        kept.setdefault((grant.group, grant.principal), grant)
+    return list(kept.values())
+
+
+def _case_variants(groups: dict[str, Group], source: str, filename: str) -> list[Issue]:
+    by_folded: dict[str, list[str]] = {}
+    for key in groups:
+        by_folded.setdefault(key.casefold(), []).append(key)
+    return [
+        Issue(
+            Severity.WARNING,
+            f"classes {', '.join(repr(k) for k in sorted(keys))} differ only in case and "
+            "become separate groups",
+            source=source,
+            file=filename,
+            field="class",
+            value=keys[0],
+        )
+        for keys in by_folded.values()
+        if len(keys) > 1
+    ]
+
+
+@hookimpl
+def register_sources(register: Callable[[SourceType[Any]], None]) -> None:
+    register(
+        SourceType(
+            name="impero_csv",
+            options=ImperoCsvOptions,
+            factory=ImperoCsvSource,
+            description="Impero Education Pro SIS CSV files (teachers.csv, students.csv)",
+        )
+    )

@@ -1,0 +1,119 @@
+"""A Plan -> the target, in batches, retrying only retriable errors.
+
+Batches hold changes of one kind, in the plan's order (create before add, add
+before remove, remove before delete). A batch that fails with ``RetriableError``
+is retried whole, which is safe because targets apply idempotently. Changes the
+target rejects for good are collected and the rest go on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from sync.contract import Target
+from sync.errors import RetriableError
+from sync.model import Change, ChangeFailure
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ApplyResult:
+    """What was applied and rejected; ``error`` or ``interrupted`` say why it stopped early."""
+
+    applied: list[Change] = field(default_factory=list)
+    failures: list[ChangeFailure] = field(default_factory=list)
+    retries: int = 0
+    error: RetriableError | None = None
+    interrupted: bool = False
+
+    @property
+    def complete(self) -> bool:
+        return self.error is None and not self.interrupted
+
+
+def batches(changes: Sequence[Change], size: int) -> Iterator[Sequence[Change]]:
+    """Consecutive runs of one kind, at most ``size`` changes each."""
+    start = 0
+    while start < len(changes):
+        kind = changes[start].kind
+        end = start
+        while end < len(changes) and end - start < size and changes[end].kind is kind:
+            end += 1
+        yield changes[start:end]
+        start = end
+
+
+def _wait(base: float) -> Callable[[RetryCallState], float]:
+    backoff = wait_exponential(multiplier=base, min=base, max=60)
+
+    def wait(state: RetryCallState) -> float:
+        outcome = state.outcome
+        exc = outcome.exception() if outcome is not None else None
+        if isinstance(exc, RetriableError) and exc.retry_after is not None:
+            return min(max(exc.retry_after, 0.0), 300.0)
+        return float(backoff(state))
+
+    return wait
+
+
+def apply_plan(
+    target: Target,
+    changes: Sequence[Change],
+    *,
+    batch_size: int,
+    attempts: int,
+    retry_wait: float,
+    stop: threading.Event | None = None,
+    on_batch: Callable[[ApplyResult], None] | None = None,
+) -> ApplyResult:
+    """Apply ``changes`` in order, stopping between batches once ``stop`` is set.
+
+    A batch still failing after ``attempts`` ends the apply with ``result.error``;
+    what was applied before it stays applied and is listed in the result.
+    """
+    result = ApplyResult()
+
+    def count_retry(state: RetryCallState) -> None:
+        result.retries += 1
+        exc = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "target batch failed (attempt %d of %d): %s; retrying",
+            state.attempt_number,
+            attempts,
+            exc,
+        )
+
+    retrying = Retrying(
+        retry=retry_if_exception_type(RetriableError),
+        stop=stop_after_attempt(attempts),
+        wait=_wait(retry_wait),
+        before_sleep=count_retry,
+        reraise=True,
+    )
+    for batch in batches(changes, batch_size):
+        if stop is not None and stop.is_set():
+            result.interrupted = True
+            break
+        try:
+            failures = retrying(target.apply, batch)
+        except RetriableError as exc:
+            result.error = exc
+            break
+        failed = {f.change for f in failures}
+        result.failures.extend(failures)
+        result.applied.extend(c for c in batch if c not in failed)
+        if on_batch is not None:
+            on_batch(result)
+    return result

@@ -1,0 +1,278 @@
+"""Reading ``config.toml``: every error names the file and the key.
+
+Secrets are indirections (``{ env = "NAME" }`` or ``{ file = "/path" }``), resolved
+here at the edge; their values never appear in an error message.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sync.errors import ConfigError
+from sync.redact import register_secret
+
+DEFAULT_CONFIG = "config.toml"
+CONFIG_ENV = "ROSTERSYNC_CONFIG"
+STATE_URL_ENV = "ROSTERSYNC_STATE_URL"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StateConfig(_Strict):
+    url: str = "sqlite:///rostersync.db"
+
+
+class Thresholds(_Strict):
+    """Deletions above ``count`` or above ``percent`` of what the sync manages hold a run.
+
+    The percentage applies only once the sync manages at least ``minimum`` objects of
+    that kind, so an ordinary change in a small school is never held.
+    """
+
+    count: int | None = Field(default=None, ge=0)
+    percent: float | None = Field(default=None, ge=0, le=100)
+    minimum: int = Field(default=100, ge=0)
+
+
+class GuardsConfig(_Strict):
+    groups: Thresholds = Thresholds(count=50, percent=20)
+    memberships: Thresholds = Thresholds(count=2000, percent=20)
+    grants: Thresholds = Thresholds(count=200, percent=20)
+    allow_empty: bool = False
+    max_rejected_percent: float = Field(default=20, ge=0, le=100)
+
+
+class ScheduleConfig(_Strict):
+    cron: str | None = None
+    interval_minutes: float | None = Field(default=None, gt=0)
+    timezone: str = "UTC"
+    misfire_grace_seconds: int = Field(default=600, ge=1)
+
+
+class SyncConfig(_Strict):
+    sources: list[str] = Field(min_length=1)
+    target: str
+    batch_size: int = Field(default=500, ge=1, le=100_000)
+    apply_attempts: int = Field(default=5, ge=1, le=50)
+    retry_wait_seconds: float = Field(default=1.0, ge=0)
+    guards: GuardsConfig = GuardsConfig()
+    schedule: ScheduleConfig | None = None
+
+
+class NotifyConfig(_Strict):
+    webhook_url: str | None = None
+    on: list[Literal["ok", "partial", "failed", "held", "interrupted"]] = [
+        "partial",
+        "failed",
+        "held",
+        "interrupted",
+    ]
+
+
+class HttpConfig(_Strict):
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=8787, ge=0, le=65535)
+
+
+class _Root(_Strict):
+    state: StateConfig = StateConfig()
+    sync: SyncConfig | None = None
+    syncs: dict[str, SyncConfig] = {}
+    sources: dict[str, dict[str, Any]] = {}
+    targets: dict[str, dict[str, Any]] = {}
+    notify: NotifyConfig = NotifyConfig()
+    http: HttpConfig = HttpConfig()
+    log_level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class PluginTable:
+    """One ``[sources.NAME]`` or ``[targets.NAME]`` table: which plugin, with what options."""
+
+    section: str
+    name: str
+    plugin: str
+    options: Mapping[str, Any]
+
+    @property
+    def where(self) -> str:
+        return f"[{self.section}.{self.name}]"
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration, validated."""
+
+    path: Path
+    state_url: str
+    syncs: Mapping[str, SyncConfig]
+    sources: Mapping[str, PluginTable]
+    targets: Mapping[str, PluginTable]
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
+    http: HttpConfig = field(default_factory=HttpConfig)
+    log_level: str = "INFO"
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def directory(self) -> Path:
+        return self.path.parent
+
+    def sync(self, name: str | None = None) -> tuple[str, SyncConfig]:
+        """The sync called ``name``, or the only one there is."""
+        if name is None:
+            if len(self.syncs) == 1:
+                return next(iter(self.syncs.items()))
+            raise ConfigError(
+                f"{self.path}: several syncs are configured ({', '.join(self.syncs)}); "
+                "choose one with --sync NAME"
+            )
+        try:
+            return name, self.syncs[name]
+        except KeyError:
+            raise ConfigError(
+                f"{self.path}: no sync called {name!r}; configured: {', '.join(self.syncs)}"
+            ) from None
+
+
+def config_path(explicit: str | Path | None) -> Path:
+    """``--config``, else ``$ROSTERSYNC_CONFIG``, else ``./config.toml``."""
+    return Path(explicit or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def describe_validation_error(exc: ValidationError, *, prefix: str = "") -> str:
+    """Key and reason for each error, never the offending value (it may be a secret)."""
+    lines = []
+    for error in exc.errors():
+        key = _dotted(tuple(error["loc"]))
+        if prefix:
+            key = f"{prefix}.{key}" if key else prefix
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif error["type"] == "missing":
+            message = "required key is missing"
+        lines.append(f"{key}: {message}")
+    return "; ".join(lines)
+
+
+def resolve_secrets(value: Any, *, key: str, path: Path) -> Any:
+    """Replace ``{ env = "NAME" }`` and ``{ file = "PATH" }`` tables with their values."""
+    if isinstance(value, dict):
+        if set(value) == {"env"}:
+            name = value["env"]
+            if name not in os.environ:
+                raise ConfigError(f"{path}: {key}: environment variable {name} is not set")
+            register_secret(os.environ[name])
+            return os.environ[name]
+        if set(value) == {"file"}:
+            secret_path = Path(os.path.expandvars(str(value["file"])))
+            try:
+                secret = secret_path.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(
+                    f"{path}: {key}: cannot read secret file {secret_path}: {exc.strerror}"
+                ) from None
+            register_secret(secret)
+            return secret
+        return {k: resolve_secrets(v, key=f"{key}.{k}", path=path) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_secrets(v, key=f"{key}[{i}]", path=path) for i, v in enumerate(value)]
+    return value
+
+
+def _state_url(url: str, directory: Path) -> str:
+    """SQLite paths in the URL are relative to the config file's folder."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith("sqlite:////"):
+        rest = url[len(prefix) :]
+        if rest and rest != ":memory:" and not rest.startswith(":"):
+            return prefix + str((directory / rest).resolve())
+    return url
+
+
+def _plugin_tables(path: Path, section: str, tables: Mapping[str, Any]) -> dict[str, PluginTable]:
+    out = {}
+    for name, table in tables.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [{section}.{name}] must be a table")
+        if "plugin" not in table or not isinstance(table["plugin"], str):
+            raise ConfigError(f"{path}: [{section}.{name}] plugin: required key is missing")
+        options = {k: v for k, v in table.items() if k != "plugin"}
+        out[name] = PluginTable(section, name, table["plugin"], options)
+    return out
+
+
+def parse_config(text: str, path: Path) -> Config:
+    """Validate a configuration's text; ``path`` is where it came from."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        root = _Root.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {describe_validation_error(exc)}") from None
+    syncs = dict(root.syncs)
+    if root.sync is not None:
+        if "default" in syncs:
+            raise ConfigError(f"{path}: [sync] and [syncs.default] both define the sync 'default'")
+        syncs = {"default": root.sync, **syncs}
+    if not syncs:
+        raise ConfigError(f"{path}: [sync]: required table is missing")
+    sources = _plugin_tables(path, "sources", root.sources)
+    targets = _plugin_tables(path, "targets", root.targets)
+    for sync_name, sync in syncs.items():
+        table = "[sync]" if sync_name == "default" and root.sync is sync else f"[syncs.{sync_name}]"
+        for source in sync.sources:
+            if source not in sources:
+                raise ConfigError(
+                    f"{path}: {table} sources: no [sources.{source}] table "
+                    f"(defined: {', '.join(sources) or 'none'})"
+                )
+        if len(set(sync.sources)) != len(sync.sources):
+            raise ConfigError(f"{path}: {table} sources: a source is listed twice")
+        if sync.target not in targets:
+            raise ConfigError(
+                f"{path}: {table} target: no [targets.{sync.target}] table "
+                f"(defined: {', '.join(targets) or 'none'})"
+            )
+    url = os.environ.get(STATE_URL_ENV) or root.state.url
+    return Config(
+        path=path,
+        state_url=_state_url(url, path.parent.resolve()),
+        syncs=syncs,
+        sources=sources,
+        targets=targets,
+        notify=root.notify,
+        http=root.http,
+        log_level=root.log_level,
+        raw=raw,
+    )
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read and validate the configuration file."""
+    resolved = config_path(path)
+    try:
+        text = resolved.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{resolved}: configuration file not found (use --config PATH or ${CONFIG_ENV})"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{resolved}: cannot read the configuration: {exc}") from None
+    return parse_config(text, resolved.resolve())

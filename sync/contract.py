@@ -1,0 +1,121 @@
+"""The contract between the engine and its plugins: what a source and a target are.
+
+A plugin registers a ``SourceType`` or ``TargetType`` (see ``sync.hookspecs``). The
+engine validates the plugin's table in ``config.toml`` against ``options`` (a
+pydantic model), then calls ``factory(options, context)`` once per run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from sync.model import Change, ChangeFailure, Issue, Roster, TargetState
+
+
+class PluginOptions(BaseModel):
+    """Base for a plugin's options: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+OptionsT = TypeVar("OptionsT", bound=PluginOptions)
+
+
+class StateBag(Protocol):
+    """Small JSON values a plugin keeps between runs (cursors, snapshots).
+
+    ``put`` is staged: it is written only when the run ends without failure, so a
+    failed or dry run never moves a cursor.
+    """
+
+    def get(self, key: str) -> Any: ...
+
+    def put(self, key: str, value: Any) -> None: ...
+
+
+@dataclass(frozen=True)
+class PluginContext:
+    """What the engine tells a plugin about where it runs."""
+
+    name: str
+    sync: str
+    config_dir: Path
+    state_url: str
+    state: StateBag
+    dry_run: bool = False
+    progress: Callable[[str], None] = field(default=lambda message: None)
+
+    @property
+    def log(self) -> logging.Logger:
+        return logging.getLogger(f"rostersync.plugin.{self.name}")
+
+    def resolve_path(self, path: str | Path) -> Path:
+        """A path from config: relative paths are relative to the config file's folder."""
+        candidate = Path(path).expanduser()
+        return candidate if candidate.is_absolute() else self.config_dir / candidate
+
+
+@dataclass(frozen=True)
+class SourceRead:
+    """What one source read: the roster, the issues found, and how many records it saw."""
+
+    roster: Roster
+    issues: tuple[Issue, ...] = ()
+    records: int = 0
+    rejected: int = 0
+    retries: int = 0
+
+
+class Source(Protocol):
+    """Reads a roster. Raise ``SourceError`` (or ``RetriableError`` once retries ran out)
+    when the read cannot be trusted: the run then fails and the target is left alone."""
+
+    def read(self) -> SourceRead: ...
+
+
+class Target(Protocol):
+    """Holds groups, members and access grants and changes them on request.
+
+    ``read`` returns what exists now, marking which groups the sync manages. ``apply``
+    makes a batch of changes; it must be idempotent (adding a member who is already
+    there succeeds) and returns the changes it rejected for good. A whole batch that
+    failed for a passing reason raises ``RetriableError`` and is retried.
+    """
+
+    capabilities: frozenset[str]
+
+    def read(self) -> TargetState: ...
+
+    def apply(self, changes: Sequence[Change]) -> Sequence[ChangeFailure]: ...
+
+    def close(self) -> None: ...
+
+
+#: A target that stores access grants (not only groups and members).
+CAPABILITY_ACCESS = "access_grants"
+
+
+@dataclass(frozen=True)
+class SourceType(Generic[OptionsT]):
+    """A kind of source a plugin offers, e.g. ``impero_csv``."""
+
+    name: str
+    options: type[OptionsT]
+    factory: Callable[[OptionsT, PluginContext], Source]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TargetType(Generic[OptionsT]):
+    """A kind of target a plugin offers, e.g. ``directory``."""
+
+    name: str
+    options: type[OptionsT]
+    factory: Callable[[OptionsT, PluginContext], Target]
+    description: str = ""

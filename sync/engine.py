@@ -1,0 +1,441 @@
+"""One run of a sync: lock, read sources, merge, plan, guard, apply, record.
+
+The engine knows sources and targets only through ``sync.contract``. A failed read
+never reaches the target; a dry run writes nothing at all, not even a lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from sync.apply import ApplyResult, apply_plan
+from sync.config import Config, PluginTable, SyncConfig, describe_validation_error, resolve_secrets
+from sync.contract import PluginContext, Source, SourceRead, Target
+from sync.errors import ConfigError, FatalError, RetriableError, RostersyncError
+from sync.guard import GuardVerdict, check_guards
+from sync.merge import merge
+from sync.model import (
+    Change,
+    Issue,
+    Plan,
+    Roster,
+    RunStatus,
+    RunSummary,
+    Severity,
+    TargetState,
+    Trigger,
+)
+from sync.plan import make_plan
+from sync.plugins import PluginSystem
+from sync.redact import redact
+from sync.store import StagedState, Store, new_holder
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LEASE = timedelta(seconds=120)
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """How to run: who asked, and what they allowed."""
+
+    trigger: Trigger = Trigger.MANUAL
+    dry_run: bool = False
+    allow_deletes: bool = False
+    stop: threading.Event | None = None
+    progress: Callable[[str], None] = field(default=lambda message: None)
+
+
+@dataclass
+class RunOutcome:
+    """What a run did; ``run_id`` is None for a dry run, which records nothing."""
+
+    sync: str
+    status: RunStatus
+    run_id: int | None = None
+    plan: Plan = field(default_factory=Plan)
+    issues: list[Issue] = field(default_factory=list)
+    applied: dict[str, int] = field(default_factory=dict)
+    failed: int = 0
+    retries: int = 0
+    error: str = ""
+    verdict: GuardVerdict | None = None
+    applied_changes: list[Change] = field(default_factory=list)
+    target_fingerprint: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status is RunStatus.OK
+
+
+class _RunFailed(Exception):
+    """Ends a run early with a status and a message for the record."""
+
+    def __init__(self, message: str, status: RunStatus = RunStatus.FAILED) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def fingerprint(state: TargetState) -> str:
+    """A digest of what the sync manages in the target, to tell whether it changed."""
+    digest = hashlib.sha256()
+    roster = state.roster
+    for key in sorted(state.managed):
+        group = roster.groups.get(key)
+        digest.update(f"g\0{key}\0{group.name if group else ''}\n".encode())
+    for m in sorted(m for m in roster.memberships if m.group in state.managed):
+        digest.update(f"m\0{m.group}\0{m.person}\n".encode())
+    for g in sorted(g for g in roster.grants if state.is_managed_grant(g)):
+        digest.update(f"a\0{g.group}\0{g.principal}\0{','.join(sorted(g.options))}\n".encode())
+    return digest.hexdigest()
+
+
+def _check_references(name: str, roster: Roster) -> tuple[Roster, list[Issue]]:
+    """Drop memberships and grants that name a group the source did not define."""
+    groups = roster.groups
+    bad_members = [m for m in roster.memberships if m.group not in groups]
+    bad_grants = [g for g in roster.grants if g.group not in groups]
+    if not bad_members and not bad_grants:
+        return roster, []
+    issues = [
+        Issue(
+            Severity.ERROR,
+            f"{what} names a group the source did not define",
+            source=name,
+            field="group",
+            value=group,
+        )
+        for what, group in [
+            *(("membership", m.group) for m in bad_members),
+            *(("access grant", g.group) for g in bad_grants),
+        ][:100]
+    ]
+    fixed = Roster(
+        people=roster.people,
+        groups=groups,
+        memberships=frozenset(m for m in roster.memberships if m.group in groups),
+        grants=frozenset(g for g in roster.grants if g.group in groups),
+    )
+    return fixed, issues
+
+
+class Engine:
+    """Runs syncs as configured, recording each run in the store."""
+
+    def __init__(
+        self,
+        config: Config,
+        plugins: PluginSystem,
+        store: Store | None = None,
+        *,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> None:
+        self.config = config
+        self.plugins = plugins
+        self.store = store if store is not None else Store(config.state_url)
+        self.lease = lease
+
+    # -- building plugins ---------------------------------------------------
+    def _options(self, table: PluginTable, model: type[Any]) -> Any:
+        options = resolve_secrets(dict(table.options), key=table.where, path=self.config.path)
+        try:
+            return model.model_validate(options)
+        except ValidationError as exc:
+            raise ConfigError(
+                f"{self.config.path}: {table.where} {describe_validation_error(exc)}"
+            ) from None
+
+    def context(
+        self, sync: str, table: PluginTable, state: StagedState, request: RunRequest
+    ) -> PluginContext:
+        return PluginContext(
+            name=table.name,
+            sync=sync,
+            config_dir=self.config.directory,
+            state_url=self.config.state_url,
+            state=state,
+            dry_run=request.dry_run,
+            progress=request.progress,
+        )
+
+    def open_target(self, sync: str, request: RunRequest | None = None) -> Target:
+        _, sync_config = self.config.sync(sync)
+        table = self.config.targets[sync_config.target]
+        kind = self.plugins.target_type(table.plugin)
+        state = StagedState(self.store.plugin_state(sync, f"target:{table.name}"))
+        return kind.factory(
+            self._options(table, kind.options),
+            self.context(sync, table, state, request or RunRequest()),
+        )
+
+    def _sources(
+        self, sync: str, sync_config: SyncConfig, request: RunRequest
+    ) -> list[tuple[str, Source, StagedState]]:
+        built = []
+        for name in sync_config.sources:
+            table = self.config.sources[name]
+            kind = self.plugins.source_type(table.plugin)
+            state = StagedState(self.store.plugin_state(sync, f"source:{name}"))
+            options = self._options(table, kind.options)
+            built.append(
+                (name, kind.factory(options, self.context(sync, table, state, request)), state)
+            )
+        return built
+
+    # -- one run ------------------------------------------------------------
+    def run(self, sync: str | None = None, request: RunRequest | None = None) -> RunOutcome:
+        """Run the sync once. Raises ``RunInProgressError`` if another run holds the lock,
+        and ``ConfigError`` before anything is recorded if the configuration is wrong."""
+        request = request or RunRequest()
+        sync_name, sync_config = self.config.sync(sync)
+        self.open_target(sync_name, request).close()  # validate the target's options first
+        self._sources(sync_name, sync_config, request)  # and every source's
+        if request.dry_run:
+            return self._execute(sync_name, sync_config, request, run_id=None)
+        holder = new_holder()
+        self.store.acquire_lock(sync_name, holder, self.lease)
+        heartbeat = _Heartbeat(self.store, sync_name, holder, self.lease)
+        try:
+            run_id = self.store.start_run(sync_name, request.trigger, holder=holder)
+            self.store.attach_run(sync_name, holder, run_id)
+            heartbeat.start()
+            outcome = self._execute(sync_name, sync_config, request, run_id=run_id)
+        finally:
+            heartbeat.stop()
+            self.store.release_lock(sync_name, holder)
+        self._announce(outcome)
+        return outcome
+
+    def _announce(self, outcome: RunOutcome) -> None:
+        if outcome.run_id is None:
+            return
+        detail = self.store.run(outcome.run_id)
+        if detail is None:
+            return
+        for impl in self.plugins.manager.hook.sync_finished.get_hookimpls():
+            try:
+                impl.function(summary=detail.summary)
+            except Exception:
+                log.exception("the sync_finished hook of %s failed", impl.plugin_name)
+
+    def _step(self, run_id: int | None, step: str, request: RunRequest) -> None:
+        log.info("%s", step)
+        request.progress(step)
+        if run_id is not None:
+            self.store.set_step(run_id, step)
+
+    def _execute(
+        self, sync: str, sync_config: SyncConfig, request: RunRequest, *, run_id: int | None
+    ) -> RunOutcome:
+        outcome = RunOutcome(sync=sync, status=RunStatus.RUNNING, run_id=run_id)
+        states: list[tuple[str, StagedState]] = []
+        target: Target | None = None
+        try:
+            self._step(run_id, "fetching", request)
+            desired = self._read_sources(sync, sync_config, request, outcome, states)
+            self._step(run_id, "planning", request)
+            target = self.open_target(sync, request)
+            current = target.read()
+            plan = make_plan(desired, current, capabilities=target.capabilities)
+            outcome.plan = plan
+            outcome.issues.extend(plan.issues)
+            verdict = check_guards(
+                plan,
+                sync_config.guards,
+                desired_empty=desired.is_empty(),
+                allow_deletes=request.allow_deletes,
+            )
+            outcome.verdict = verdict
+            if request.dry_run:
+                outcome.status = RunStatus.HELD if verdict.held else RunStatus.OK
+                return outcome
+            if verdict.held:
+                outcome.target_fingerprint = fingerprint(current)
+                raise _RunFailed(f"held: {verdict.reason}", RunStatus.HELD)
+            self._step(run_id, "applying", request)
+            result = self._apply(target, plan.changes, sync_config, request)
+            self._finish_apply(outcome, result)
+        except _RunFailed as stop:
+            outcome.status = stop.status
+            outcome.error = redact(str(stop))
+        except RetriableError as exc:
+            outcome.status = RunStatus.FAILED
+            outcome.error = redact(f"gave up after retries: {exc}")
+        except (FatalError, ConfigError) as exc:
+            outcome.status = RunStatus.FAILED
+            outcome.error = redact(str(exc))
+        except RostersyncError as exc:
+            outcome.status = RunStatus.FAILED
+            outcome.error = redact(str(exc))
+        except Exception as exc:  # a plugin's bug: record it, never leave a run "running"
+            log.exception("run failed with an unexpected error")
+            outcome.status = RunStatus.FAILED
+            outcome.error = redact(f"unexpected error: {type(exc).__name__}: {exc}")
+        finally:
+            if target is not None:
+                target.close()
+        if run_id is not None:
+            self._record(run_id, outcome, states)
+        return outcome
+
+    def _read_sources(
+        self,
+        sync: str,
+        sync_config: SyncConfig,
+        request: RunRequest,
+        outcome: RunOutcome,
+        states: list[tuple[str, StagedState]],
+    ) -> Roster:
+        reads: list[tuple[str, Roster]] = []
+        guards = sync_config.guards
+        for name, source, state in self._sources(sync, sync_config, request):
+            states.append((name, state))
+            try:
+                read: SourceRead = source.read()
+            except RetriableError as exc:
+                raise _RunFailed(f"source {name!r} failed after retries: {exc}") from None
+            except FatalError as exc:
+                raise _RunFailed(f"source {name!r} failed: {exc}") from None
+            outcome.retries += read.retries
+            outcome.issues.extend(read.issues)
+            roster, bad_refs = _check_references(name, read.roster)
+            outcome.issues.extend(bad_refs)
+            if read.records and read.rejected:
+                share = 100.0 * read.rejected / read.records
+                if share > guards.max_rejected_percent:
+                    raise _RunFailed(
+                        f"source {name!r}: {read.rejected} of {read.records} records were "
+                        f"rejected ({share:.0f}%), more than the {guards.max_rejected_percent:g}% "
+                        "allowed ([sync.guards] max_rejected_percent); nothing was changed"
+                    )
+            log.info(
+                "source %s: %d groups, %d memberships, %d grants, %d issues",
+                name,
+                len(roster.groups),
+                len(roster.memberships),
+                len(roster.grants),
+                len(read.issues),
+            )
+            reads.append((name, roster))
+        desired, conflicts = merge(reads)
+        outcome.issues.extend(conflicts)
+        return desired
+
+    def _apply(
+        self,
+        target: Target,
+        changes: Iterable[Change],
+        sync_config: SyncConfig,
+        request: RunRequest,
+    ) -> ApplyResult:
+        ordered = list(changes)
+        total = len(ordered)
+
+        def on_batch(result: ApplyResult) -> None:
+            request.progress(f"applied {len(result.applied) + len(result.failures)}/{total}")
+
+        return apply_plan(
+            target,
+            ordered,
+            batch_size=sync_config.batch_size,
+            attempts=sync_config.apply_attempts,
+            retry_wait=sync_config.retry_wait_seconds,
+            stop=request.stop,
+            on_batch=on_batch,
+        )
+
+    def _finish_apply(self, outcome: RunOutcome, result: ApplyResult) -> None:
+        applied: dict[str, int] = {}
+        for change in result.applied:
+            applied[change.kind.value] = applied.get(change.kind.value, 0) + 1
+        outcome.applied = applied
+        outcome.failed = len(result.failures)
+        outcome.retries += result.retries
+        for failure in result.failures:
+            outcome.issues.append(
+                Issue(
+                    Severity.ERROR,
+                    redact(f"target rejected: {failure.change.describe()}: {failure.reason}"),
+                    source="target",
+                    field=failure.change.kind.value,
+                    value=failure.change.person or failure.change.group,
+                )
+            )
+        outcome.applied_changes = result.applied
+        if result.interrupted:
+            outcome.status = RunStatus.INTERRUPTED
+            outcome.error = (
+                "stopped on request after the batch in flight; the next run completes it"
+            )
+        elif result.error is not None:
+            outcome.status = RunStatus.FAILED
+            outcome.error = redact(
+                f"the target kept failing, gave up after retries: {result.error}"
+            )
+        elif result.failures:
+            outcome.status = RunStatus.PARTIAL
+        else:
+            outcome.status = RunStatus.OK
+
+    def _record(
+        self, run_id: int, outcome: RunOutcome, states: list[tuple[str, StagedState]]
+    ) -> None:
+        self.store.add_issues(run_id, outcome.issues)
+        if outcome.status in (RunStatus.OK, RunStatus.PARTIAL):
+            for name, state in states:
+                self.store.save_plugin_state(outcome.sync, f"source:{name}", state.staged)
+        self.store.finish_run(
+            run_id,
+            outcome.status,
+            counts=outcome.applied,
+            planned=outcome.plan.counts() if outcome.plan else {},
+            retries=outcome.retries,
+            error=outcome.error,
+            changes=(
+                outcome.plan.changes
+                if outcome.status is RunStatus.HELD
+                else outcome.applied_changes
+            ),
+            target_fingerprint=outcome.target_fingerprint,
+        )
+
+    def summary(self, run_id: int) -> RunSummary | None:
+        detail = self.store.run(run_id)
+        return detail.summary if detail else None
+
+
+class _Heartbeat:
+    """Renews the run lock's lease while a run goes on."""
+
+    def __init__(self, store: Store, sync: str, holder: str, lease: timedelta) -> None:
+        self._store = store
+        self._sync = sync
+        self._holder = holder
+        self._lease = lease
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{sync}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _beat(self) -> None:
+        interval = max(self._lease.total_seconds() / 4, 0.5)
+        while not self._stop.wait(interval):
+            try:
+                if not self._store.renew_lock(self._sync, self._holder, self._lease):
+                    log.error("lost the run lock of sync %s", self._sync)
+            except Exception:
+                log.exception("could not renew the run lock of sync %s", self._sync)

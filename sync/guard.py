@@ -1,0 +1,67 @@
+"""Safety gates between plan and apply: a plan that removes too much is held.
+
+A held plan is kept with its run; ``rostersync approve ID`` applies exactly it (if
+the target has not changed since) and ``rostersync reject ID`` drops it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sync.config import GuardsConfig, Thresholds
+from sync.model import Plan
+from sync.plan import removal_counts
+
+
+@dataclass(frozen=True)
+class GuardVerdict:
+    """Whether the plan may be applied; ``reasons`` says what each tripped guard saw."""
+
+    held: bool
+    reasons: tuple[str, ...] = ()
+    removals: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons)
+
+
+def _over(kind: str, removing: int, managed: int, limits: Thresholds) -> str | None:
+    if limits.count is not None and removing > limits.count:
+        return f"it would remove {removing} {kind}, more than the limit of {limits.count}"
+    if (
+        limits.percent is not None
+        and managed >= limits.minimum
+        and managed > 0
+        and 100.0 * removing / managed > limits.percent
+    ):
+        share = 100.0 * removing / managed
+        return (
+            f"it would remove {removing} of {managed} managed {kind} ({share:.0f}%), "
+            f"more than the limit of {limits.percent:g}%"
+        )
+    return None
+
+
+def check_guards(
+    plan: Plan, guards: GuardsConfig, *, desired_empty: bool, allow_deletes: bool
+) -> GuardVerdict:
+    """Hold the plan if the sources came back empty or it removes more than the thresholds."""
+    removals = removal_counts(plan)
+    if allow_deletes:
+        return GuardVerdict(held=False, removals=removals)
+    reasons = []
+    if desired_empty and any(removals.values()) and not guards.allow_empty:
+        reasons.append(
+            "the sources returned no groups at all, which is far more often a failed read "
+            "than an intent; set [sync.guards] allow_empty = true if it is meant"
+        )
+    for kind, limits in (
+        ("groups", guards.groups),
+        ("memberships", guards.memberships),
+        ("grants", guards.grants),
+    ):
+        found = _over(kind, removals[kind], plan.managed_counts.get(kind, 0), limits)
+        if found:
+            reasons.append(found)
+    return GuardVerdict(held=bool(reasons), reasons=tuple(reasons), removals=removals)

@@ -1,0 +1,57 @@
+"""The plugin contract: every hook rostersync calls, one spec each.
+
+Hooks are called with keyword arguments only; a spec evolves by adding arguments.
+Registration hooks take a ``register`` callback so that the host validates names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+import pluggy
+
+from sync.contract import SourceType, TargetType
+from sync.model import RunSummary
+
+PROJECT = "rostersync"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def register_sources(register: Callable[[SourceType[Any]], None]) -> None:
+    """Offer kinds of source.
+
+    :param register: call once per kind with a ``SourceType``; its ``name`` is what
+        ``plugin = "..."`` names in a ``[sources.NAME]`` table, and must be unique.
+    """
+
+
+@hookspec
+def register_targets(register: Callable[[TargetType[Any]], None]) -> None:
+    """Offer kinds of target.
+
+    :param register: call once per kind with a ``TargetType``; its ``name`` is what
+        ``plugin = "..."`` names in a ``[targets.NAME]`` table, and must be unique.
+    """
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add commands to the ``rostersync`` command line.
+
+    :param cli: the top-level click group; add commands or groups with ``cli.add_command``.
+        Commands find the loaded configuration through ``sync.cli_support``.
+    """
+
+
+@hookspec
+def sync_finished(summary: RunSummary) -> None:
+    """Hear about every finished run (ok, partial, failed or held), e.g. to notify someone.
+
+    :param summary: the run's id, status, change counts and error, as recorded.
+    :return: nothing; an exception here is logged and never changes the run's status.
+    """

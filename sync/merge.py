@@ -1,0 +1,82 @@
+"""Merging the rosters of several sources into one desired roster.
+
+Precedence: sources are merged in the order ``[sync] sources`` lists them, and the
+first source that defines a person, a group or a grant's options wins. A later
+source that defines the same thing differently is reported as a conflict (a
+warning). Memberships and grants are unions: any source can add them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sync.model import AccessGrant, Group, Issue, Membership, Person, Roster, Severity
+
+
+def merge(reads: Sequence[tuple[str, Roster]]) -> tuple[Roster, list[Issue]]:
+    """One roster from ``(source name, roster)`` pairs, first source first."""
+    if len(reads) == 1:
+        return reads[0][1], []
+    issues: list[Issue] = []
+    people: dict[str, Person] = {}
+    people_from: dict[str, str] = {}
+    groups: dict[str, Group] = {}
+    groups_from: dict[str, str] = {}
+    grants: dict[tuple[str, str], AccessGrant] = {}
+    grants_from: dict[tuple[str, str], str] = {}
+    memberships: set[Membership] = set()
+    for source, roster in reads:
+        for person in roster.people.values():
+            kept = people.get(person.id)
+            if kept is None:
+                people[person.id] = person
+                people_from[person.id] = source
+            elif kept != person:
+                issues.append(
+                    Issue(
+                        Severity.WARNING,
+                        f"person {person.id!r} is defined differently by "
+                        f"{people_from[person.id]!r} and {source!r}; "
+                        f"{people_from[person.id]!r} wins (listed first)",
+                        source=source,
+                        field="person",
+                        value=person.id,
+                    )
+                )
+        for group in roster.groups.values():
+            kept_group = groups.get(group.key)
+            if kept_group is None:
+                groups[group.key] = group
+                groups_from[group.key] = source
+            elif kept_group != group:
+                issues.append(
+                    Issue(
+                        Severity.WARNING,
+                        f"group {group.key!r} is named {kept_group.name!r} by "
+                        f"{groups_from[group.key]!r} and {group.name!r} by {source!r}; "
+                        f"{groups_from[group.key]!r} wins (listed first)",
+                        source=source,
+                        field="group",
+                        value=group.key,
+                    )
+                )
+        memberships.update(roster.memberships)
+        for grant in roster.grants:
+            key = (grant.group, grant.principal)
+            kept_grant = grants.get(key)
+            if kept_grant is None:
+                grants[key] = grant
+                grants_from[key] = source
+            elif kept_grant.options != grant.options:
+                issues.append(
+                    Issue(
+                        Severity.WARNING,
+                        f"access of {grant.principal!r} to {grant.group!r} has different options "
+                        f"in {grants_from[key]!r} and {source!r}; {grants_from[key]!r} wins",
+                        source=source,
+                        field="access",
+                        value=grant.principal,
+                    )
+                )
+    merged = Roster.build(people.values(), groups.values(), memberships, grants.values())
+    return merged, issues

@@ -1,0 +1,303 @@
+"""Domain values shared by sources, the planner and targets.
+
+Everything here is a frozen dataclass or a str-Enum: values that flow one way,
+source -> Roster -> Plan -> target -> run record, and are never mutated on the way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+
+class Role(StrEnum):
+    """What a person is in the school; decides whether they join groups or see them."""
+
+    STUDENT = "student"
+    TEACHER = "teacher"
+    STAFF = "staff"
+
+
+class Severity(StrEnum):
+    """How bad an issue is: an error rejects a record, a warning only reports it."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone the target knows by ``id``: the login identity (username or e-mail)."""
+
+    id: str
+    role: Role
+    given_name: str = ""
+    family_name: str = ""
+    email: str = ""
+    attributes: Mapping[str, str] = field(default_factory=lambda: _EMPTY, hash=False, compare=True)
+
+    @property
+    def display_name(self) -> str:
+        full = f"{self.given_name} {self.family_name}".strip()
+        return full or self.id
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A class or section. ``key`` is its stable identity, ``name`` what people see."""
+
+    key: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Membership:
+    """A person (a student, usually) is a member of a group."""
+
+    group: str
+    person: str
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class AccessGrant:
+    """A principal (a teacher, usually) may see and manage a group, with options."""
+
+    group: str
+    principal: str
+    options: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """Something wrong with one input record or one change, located as precisely as known."""
+
+    severity: Severity
+    message: str
+    source: str = ""
+    file: str = ""
+    line: int | None = None
+    field: str = ""
+    value: str = ""
+
+    def location(self) -> str:
+        parts = [p for p in (self.source, self.file) if p]
+        where = ": ".join(parts)
+        if self.line is not None:
+            where += f" line {self.line}"
+        if self.field:
+            where += f" field {self.field!r}"
+        return where.strip()
+
+    def __str__(self) -> str:
+        text = self.message
+        if self.value:
+            text += f" (value {self.value!r})"
+        where = self.location()
+        return f"{where}: {text}" if where else text
+
+
+@dataclass(frozen=True, slots=True)
+class Roster:
+    """People, groups, memberships and access grants: what a source says should exist.
+
+    Targets describe what exists now with the same type (see ``TargetState``).
+    """
+
+    people: Mapping[str, Person] = field(default_factory=lambda: _EMPTY, hash=False)
+    groups: Mapping[str, Group] = field(default_factory=lambda: _EMPTY, hash=False)
+    memberships: frozenset[Membership] = frozenset()
+    grants: frozenset[AccessGrant] = frozenset()
+
+    @classmethod
+    def build(
+        cls,
+        people: Iterable[Person] = (),
+        groups: Iterable[Group] = (),
+        memberships: Iterable[Membership] = (),
+        grants: Iterable[AccessGrant] = (),
+    ) -> Roster:
+        return cls(
+            people=MappingProxyType({p.id: p for p in people}),
+            groups=MappingProxyType({g.key: g for g in groups}),
+            memberships=frozenset(memberships),
+            grants=frozenset(grants),
+        )
+
+    def is_empty(self) -> bool:
+        return not (self.groups or self.memberships or self.grants)
+
+    def members_of(self, group: str) -> list[str]:
+        return sorted(m.person for m in self.memberships if m.group == group)
+
+
+@dataclass(frozen=True, slots=True)
+class TargetState:
+    """What a target holds now; ``managed`` names the groups this sync created and owns."""
+
+    roster: Roster = field(default_factory=Roster)
+    managed: frozenset[str] = frozenset()
+    managed_grants: frozenset[tuple[str, str]] = frozenset()
+
+    def is_managed_grant(self, grant: AccessGrant) -> bool:
+        return (grant.group, grant.principal) in self.managed_grants
+
+
+class ChangeKind(StrEnum):
+    """One kind of change a plan asks a target to make, in the order they are applied."""
+
+    CREATE_GROUP = "create_group"
+    RENAME_GROUP = "rename_group"
+    ADD_MEMBER = "add_member"
+    GRANT_ACCESS = "grant_access"
+    UPDATE_ACCESS = "update_access"
+    REVOKE_ACCESS = "revoke_access"
+    REMOVE_MEMBER = "remove_member"
+    DELETE_GROUP = "delete_group"
+
+    @property
+    def removes(self) -> bool:
+        return self in (ChangeKind.REVOKE_ACCESS, ChangeKind.REMOVE_MEMBER, ChangeKind.DELETE_GROUP)
+
+
+APPLY_ORDER: tuple[ChangeKind, ...] = tuple(ChangeKind)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change to a target. ``group`` is always the group key; the rest depends on ``kind``."""
+
+    kind: ChangeKind
+    group: str
+    name: str = ""
+    person: str = ""
+    options: frozenset[str] = frozenset()
+
+    def describe(self) -> str:
+        k = self.kind
+        if k is ChangeKind.CREATE_GROUP:
+            return f"create group {self.name!r}"
+        if k is ChangeKind.RENAME_GROUP:
+            return f"rename group {self.group!r} to {self.name!r}"
+        if k is ChangeKind.DELETE_GROUP:
+            return f"delete group {self.name or self.group!r}"
+        if k is ChangeKind.ADD_MEMBER:
+            return f"add {self.person} to {self.name or self.group!r}"
+        if k is ChangeKind.REMOVE_MEMBER:
+            return f"remove {self.person} from {self.name or self.group!r}"
+        opts = f" [{', '.join(sorted(self.options))}]" if self.options else ""
+        if k is ChangeKind.GRANT_ACCESS:
+            return f"grant {self.person} access to {self.name or self.group!r}{opts}"
+        if k is ChangeKind.UPDATE_ACCESS:
+            return f"update {self.person}'s access to {self.name or self.group!r}{opts}"
+        return f"revoke {self.person}'s access to {self.name or self.group!r}"
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind.value, "group": self.group}
+        if self.name:
+            data["name"] = self.name
+        if self.person:
+            data["person"] = self.person
+        if self.options:
+            data["options"] = sorted(self.options)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Change:
+        return cls(
+            kind=ChangeKind(data["kind"]),
+            group=data["group"],
+            name=data.get("name", ""),
+            person=data.get("person", ""),
+            options=frozenset(data.get("options", ())),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The changes that bring a target to the desired roster, plus what the planner noticed."""
+
+    changes: tuple[Change, ...] = ()
+    issues: tuple[Issue, ...] = ()
+    managed_counts: Mapping[str, int] = field(default_factory=lambda: _EMPTY, hash=False)
+
+    def counts(self) -> dict[str, int]:
+        out = {kind.value: 0 for kind in ChangeKind}
+        for change in self.changes:
+            out[change.kind.value] += 1
+        return out
+
+    def __bool__(self) -> bool:
+        return bool(self.changes)
+
+    def __len__(self) -> int:
+        return len(self.changes)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeFailure:
+    """A change the target rejected for good, with its reason; the rest of the batch stands."""
+
+    change: Change
+    reason: str
+
+
+class RunStatus(StrEnum):
+    """Where a run is, or how it ended (the seed's import status)."""
+
+    RUNNING = "running"
+    OK = "ok"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    HELD = "held"
+    REJECTED = "rejected"
+    INTERRUPTED = "interrupted"
+
+    @property
+    def finished(self) -> bool:
+        return self is not RunStatus.RUNNING
+
+
+class Trigger(StrEnum):
+    """Who started a run."""
+
+    MANUAL = "manual"
+    SCHEDULED = "scheduled"
+    APPROVAL = "approval"
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """How one run went, as the CLI, the status endpoint and notifiers see it."""
+
+    id: int
+    sync: str
+    trigger: Trigger
+    status: RunStatus
+    started_at: str
+    finished_at: str | None
+    counts: Mapping[str, int] = field(default_factory=lambda: _EMPTY, hash=False)
+    issues: int = 0
+    retries: int = 0
+    error: str = ""
+    dry_run: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "sync": self.sync,
+            "trigger": self.trigger.value,
+            "status": self.status.value,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "counts": dict(self.counts),
+            "issues": self.issues,
+            "retries": self.retries,
+            "error": self.error,
+            "dry_run": self.dry_run,
+        }

@@ -1,0 +1,51 @@
+"""Secrets never leave the process: every resolved secret is scrubbed from text we emit.
+
+Config resolution registers each secret value; run records, issues, errors and log
+records pass through ``redact`` (the CLI installs ``RedactingFilter`` on the root logger).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sync.storage import redact_url
+
+_secrets: set[str] = set()
+_lock = threading.Lock()
+MASK = "***"
+
+
+def register_secret(value: str) -> None:
+    """Remember a secret so that ``redact`` hides it; short values are too common to mask."""
+    if isinstance(value, str) and len(value) >= 4:
+        with _lock:
+            _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    with _lock:
+        secrets = sorted(_secrets, key=len, reverse=True)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def redact_database_url(url: str) -> str:
+    return redact(redact_url(url))
+
+
+class RedactingFilter(logging.Filter):
+    """Scrubs registered secrets from every log record's final message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message or record.args:
+            record.msg = cleaned
+            record.args = None
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True

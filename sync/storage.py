@@ -1,0 +1,117 @@
+"""Database plumbing shared by the engine's store and plugins that keep tables.
+
+Part of the public plugin surface: a plugin that stores data in the state database
+(the ``directory`` target, the ``manual`` source) opens it with ``open_database`` and
+runs its own Alembic migrations with ``migrate``, under its own version table.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy.engine import Engine, make_url
+
+from sync.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced, safe to print."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparsable database URL>"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def open_database(url: str) -> Engine:
+    """One engine per URL per process; SQLite gets WAL and a busy timeout."""
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is not None:
+            return engine
+        try:
+            parsed = make_url(url)
+        except Exception:
+            raise ConfigError(f"[state] url: not a database URL: {redact_url(url)}") from None
+        kwargs: dict[str, Any] = {}
+        if parsed.get_backend_name() == "sqlite":
+            database = parsed.database or ""
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"timeout": 30}
+        else:
+            kwargs["pool_pre_ping"] = True
+        try:
+            engine = sa.create_engine(url, **kwargs)
+        except Exception as exc:  # unknown dialect, missing driver
+            raise ConfigError(
+                f"[state] url: cannot use {redact_url(url)}: {type(exc).__name__}"
+            ) from None
+        if parsed.get_backend_name() == "sqlite":
+            sa.event.listen(engine, "connect", _sqlite_pragmas)
+        _engines[url] = engine
+        return engine
+
+
+def dispose_all() -> None:
+    """Close every pooled connection (tests, and a daemon reloading its config)."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def is_postgresql(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def migrate(engine: Engine, script_location: Path, version_table: str) -> None:
+    """Bring the tables under ``script_location`` to the newest revision.
+
+    On PostgreSQL a transaction-scoped advisory lock keeps two processes that
+    start together from migrating at once.
+    """
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(script_location))
+    config.attributes["version_table"] = version_table
+    with engine.begin() as connection:
+        if is_postgresql(engine):
+            connection.execute(
+                sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                {"key": f"rostersync-migrate-{version_table}"},
+            )
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def run_migrations_online(config: AlembicConfig) -> None:
+    """The body of every ``env.py``: migrate on the connection ``migrate`` handed over."""
+    from alembic import context
+
+    connection = config.attributes["connection"]
+    context.configure(
+        connection=connection,
+        version_table=config.attributes["version_table"],
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
