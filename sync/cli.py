@@ -46,6 +46,7 @@ STATUS_EXIT = {
     RunStatus.HELD: EXIT_HELD,
     RunStatus.INTERRUPTED: EXIT_INTERRUPTED,
     RunStatus.REJECTED: EXIT_FAILED,
+    RunStatus.APPROVED: EXIT_OK,
     RunStatus.RUNNING: EXIT_FAILED,
 }
 
@@ -319,6 +320,31 @@ def runs_show(app: App, run_id: int, as_json: bool, show_all: bool) -> None:
         errors, warnings = issue_counts(issues)
         click.echo(f"issues: {errors} errors, {warnings} warnings")
         click.echo("\n".join(issue_lines(issues, limit)))
+
+
+@cli.command("approve")
+@click.argument("run_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def approve_command(app: App, run_id: int, as_json: bool) -> None:
+    """Apply exactly the plan a held run keeps (re-plans if the target changed since)."""
+    outcome = app.engine.approve(run_id)
+    if as_json:
+        echo_json(outcome_dict(outcome))
+    else:
+        if outcome.approved_run is not None:
+            click.echo(f"applying the plan held by run {run_id}")
+        print_outcome(outcome, dry_run=False)
+    sys.exit(STATUS_EXIT[outcome.status])
+
+
+@cli.command("reject")
+@click.argument("run_id", type=int)
+@click.pass_obj
+def reject_command(app: App, run_id: int) -> None:
+    """Drop the plan a held run keeps; nothing is applied."""
+    app.engine.reject(run_id)
+    click.echo(f"run {run_id}: plan rejected, nothing applied")
 
 
 @cli.command("plugins")

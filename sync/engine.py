@@ -36,7 +36,7 @@ from sync.model import (
 from sync.plan import make_plan
 from sync.plugins import PluginSystem
 from sync.redact import redact
-from sync.store import StagedState, Store, new_holder
+from sync.store import RunDetail, StagedState, Store, new_holder
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,8 @@ class RunRequest:
     allow_deletes: bool = False
     stop: threading.Event | None = None
     progress: Callable[[str], None] = field(default=lambda message: None)
+    approve: int | None = None
+    """A held run whose plan to apply (if the target is unchanged since)."""
 
 
 @dataclass
@@ -70,6 +72,8 @@ class RunOutcome:
     verdict: GuardVerdict | None = None
     applied_changes: list[Change] = field(default_factory=list)
     target_fingerprint: str = ""
+    source_groups: dict[str, int] = field(default_factory=dict)
+    approved_run: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -195,6 +199,8 @@ class Engine:
         """Run the sync once. Raises ``RunInProgressError`` if another run holds the lock,
         and ``ConfigError`` before anything is recorded if the configuration is wrong."""
         request = request or RunRequest()
+        if request.approve is not None:
+            sync = self._held(request.approve).summary.sync
         sync_name, sync_config = self.config.sync(sync)
         self.open_target(sync_name, request).close()  # validate the target's options first
         self._sources(sync_name, sync_config, request)  # and every source's
@@ -213,6 +219,36 @@ class Engine:
             self.store.release_lock(sync_name, holder)
         self._announce(outcome)
         return outcome
+
+    def _held(self, run_id: int) -> RunDetail:
+        detail = self.store.run(run_id)
+        if detail is None:
+            raise RostersyncError(f"there is no run {run_id}")
+        if detail.summary.status is not RunStatus.HELD:
+            raise RostersyncError(
+                f"run {run_id} is {detail.summary.status.value}, not held; only a held run "
+                "can be approved or rejected"
+            )
+        return detail
+
+    def approve(self, run_id: int, request: RunRequest | None = None) -> RunOutcome:
+        """Apply exactly the plan held by ``run_id`` if the target has not changed since;
+        otherwise re-plan (the new plan passes the guards again, or is held again)."""
+        base = request or RunRequest()
+        return self.run(
+            None,
+            RunRequest(
+                trigger=Trigger.APPROVAL,
+                stop=base.stop,
+                progress=base.progress,
+                approve=run_id,
+            ),
+        )
+
+    def reject(self, run_id: int) -> None:
+        """Drop the plan a held run keeps; nothing is applied."""
+        self._held(run_id)
+        self.store.set_status(run_id, RunStatus.REJECTED, "rejected by an admin; nothing applied")
 
     def _announce(self, outcome: RunOutcome) -> None:
         if outcome.run_id is None:
@@ -239,27 +275,30 @@ class Engine:
         states: list[tuple[str, StagedState]] = []
         target: Target | None = None
         try:
-            self._step(run_id, "fetching", request)
-            desired = self._read_sources(sync, sync_config, request, outcome, states)
-            self._step(run_id, "planning", request)
             target = self.open_target(sync, request)
-            current = target.read()
-            plan = make_plan(desired, current, capabilities=target.capabilities)
-            outcome.plan = plan
-            outcome.issues.extend(plan.issues)
-            verdict = check_guards(
-                plan,
-                sync_config.guards,
-                desired_empty=desired.is_empty(),
-                allow_deletes=request.allow_deletes,
-            )
-            outcome.verdict = verdict
-            if request.dry_run:
-                outcome.status = RunStatus.HELD if verdict.held else RunStatus.OK
-                return outcome
-            if verdict.held:
-                outcome.target_fingerprint = fingerprint(current)
-                raise _RunFailed(f"held: {verdict.reason}", RunStatus.HELD)
+            plan = self._approved_plan(target, request, outcome, run_id)
+            if plan is None:
+                self._step(run_id, "fetching", request)
+                desired = self._read_sources(sync, sync_config, request, outcome, states)
+                self._step(run_id, "planning", request)
+                current = target.read()
+                plan = make_plan(desired, current, capabilities=target.capabilities)
+                outcome.plan = plan
+                outcome.issues.extend(plan.issues)
+                verdict = check_guards(
+                    plan,
+                    sync_config.guards,
+                    desired_empty=desired.is_empty(),
+                    allow_deletes=request.allow_deletes,
+                    emptied_sources=self._emptied_sources(sync, outcome.source_groups),
+                )
+                outcome.verdict = verdict
+                if request.dry_run:
+                    outcome.status = RunStatus.HELD if verdict.held else RunStatus.OK
+                    return outcome
+                if verdict.held:
+                    outcome.target_fingerprint = fingerprint(current)
+                    raise _RunFailed(f"held: {verdict.reason}", RunStatus.HELD)
             self._step(run_id, "applying", request)
             result = self._apply(target, plan.changes, sync_config, request)
             self._finish_apply(outcome, result)
@@ -286,6 +325,46 @@ class Engine:
             self._record(run_id, outcome, states)
         return outcome
 
+    def _approved_plan(
+        self, target: Target, request: RunRequest, outcome: RunOutcome, run_id: int | None
+    ) -> Plan | None:
+        """The held plan to apply as it is, or None to plan afresh (the target changed)."""
+        if request.approve is None:
+            return None
+        held = self._held(request.approve)
+        self._step(run_id, "checking the held plan", request)
+        if fingerprint(target.read()) == held.target_fingerprint:
+            plan = Plan(changes=tuple(self.store.run_changes(held.summary.id)))
+            outcome.plan = plan
+            outcome.approved_run = held.summary.id
+            self.store.set_status(
+                held.summary.id, RunStatus.APPROVED, f"approved; applied by run {run_id}"
+            )
+            return plan
+        outcome.issues.append(
+            Issue(
+                Severity.WARNING,
+                f"the target changed since run {held.summary.id} was held, so its plan was "
+                "not applied; this run planned afresh",
+                field="approve",
+                value=str(held.summary.id),
+            )
+        )
+        self.store.set_status(
+            held.summary.id,
+            RunStatus.REJECTED,
+            f"superseded: the target changed since; run {run_id} planned afresh",
+        )
+        return None
+
+    def _emptied_sources(self, sync: str, groups: dict[str, int]) -> list[tuple[str, int]]:
+        emptied = []
+        for name, count in groups.items():
+            before = self.store.plugin_state(sync, f"engine:{name}").get("groups") or 0
+            if count == 0 and before > 0:
+                emptied.append((name, int(before)))
+        return emptied
+
     def _read_sources(
         self,
         sync: str,
@@ -308,6 +387,7 @@ class Engine:
             outcome.issues.extend(read.issues)
             roster, bad_refs = _check_references(name, read.roster)
             outcome.issues.extend(bad_refs)
+            outcome.source_groups[name] = len(roster.groups)
             if read.records and read.rejected:
                 share = 100.0 * read.rejected / read.records
                 if share > guards.max_rejected_percent:
@@ -392,6 +472,8 @@ class Engine:
         if outcome.status in (RunStatus.OK, RunStatus.PARTIAL):
             for name, state in states:
                 self.store.save_plugin_state(outcome.sync, f"source:{name}", state.staged)
+            for name, groups in outcome.source_groups.items():
+                self.store.save_plugin_state(outcome.sync, f"engine:{name}", {"groups": groups})
         self.store.finish_run(
             run_id,
             outcome.status,
@@ -405,6 +487,7 @@ class Engine:
                 else outcome.applied_changes
             ),
             target_fingerprint=outcome.target_fingerprint,
+            approved_run=outcome.approved_run,
         )
 
     def summary(self, run_id: int) -> RunSummary | None:

@@ -6,6 +6,7 @@ the target has not changed since) and ``rostersync reject ID`` drops it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sync.config import GuardsConfig, Thresholds
@@ -44,18 +45,34 @@ def _over(kind: str, removing: int, managed: int, limits: Thresholds) -> str | N
 
 
 def check_guards(
-    plan: Plan, guards: GuardsConfig, *, desired_empty: bool, allow_deletes: bool
+    plan: Plan,
+    guards: GuardsConfig,
+    *,
+    desired_empty: bool,
+    allow_deletes: bool,
+    emptied_sources: Sequence[tuple[str, int]] = (),
 ) -> GuardVerdict:
-    """Hold the plan if the sources came back empty or it removes more than the thresholds."""
+    """Hold the plan if the sources came back empty or it removes more than the thresholds.
+
+    ``emptied_sources`` names sources that returned no groups although their last good
+    read had some (with that count): far more often a failed read than an intent.
+    """
     removals = removal_counts(plan)
     if allow_deletes:
         return GuardVerdict(held=False, removals=removals)
     reasons = []
-    if desired_empty and any(removals.values()) and not guards.allow_empty:
-        reasons.append(
-            "the sources returned no groups at all, which is far more often a failed read "
-            "than an intent; set [sync.guards] allow_empty = true if it is meant"
-        )
+    removes = any(removals.values())
+    if removes and not guards.allow_empty:
+        if desired_empty:
+            reasons.append(
+                "the sources returned no groups at all, which is far more often a failed read "
+                "than an intent; set [sync.guards] allow_empty = true if it is meant"
+            )
+        for source, before in emptied_sources:
+            reasons.append(
+                f"source {source!r} returned no groups, but {before} last time; "
+                "check its input, or approve the run if this is meant"
+            )
     for kind, limits in (
         ("groups", guards.groups),
         ("memberships", guards.memberships),

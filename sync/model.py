@@ -255,6 +255,7 @@ class RunStatus(StrEnum):
     PARTIAL = "partial"
     FAILED = "failed"
     HELD = "held"
+    APPROVED = "approved"
     REJECTED = "rejected"
     INTERRUPTED = "interrupted"
 

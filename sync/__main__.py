@@ -1,0 +1,5 @@
+"""``python -m sync``: the same as the ``rostersync`` command."""
+
+from sync.cli import main
+
+main()

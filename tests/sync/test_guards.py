@@ -1,0 +1,170 @@
+"""Guards: a plan that removes too much, or an empty read, is held until an admin decides."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from tests.conftest import CliRun, write_csv
+
+HEAD = ("version,1", "username,class")
+
+
+def shown(rostersync: CliRun) -> dict[str, list[str]]:
+    groups = json.loads(rostersync("show", "--json").output)["groups"]
+    return {g["name"]: g["members"] for g in groups}
+
+
+def low_thresholds(workdir: Path) -> None:
+    with (workdir / "config.toml").open("a") as f:
+        f.write("\n[sync.guards.groups]\ncount = 1\n")
+
+
+def shrink_to_potions(workdir: Path) -> None:
+    write_csv(workdir / "impero" / "students.csv", *HEAD, "Harry_Potter,Potions")
+
+
+def test_a_header_only_file_never_empties_the_target(rostersync: CliRun, workdir: Path) -> None:
+    assert rostersync("sync").exit_code == 0
+    before = shown(rostersync)
+    write_csv(workdir / "impero" / "students.csv", *HEAD)
+    result = rostersync("sync")
+    assert result.exit_code == 4, result.output
+    assert "held" in result.output and "returned no groups" in result.output
+    assert shown(rostersync) == before
+
+
+def test_an_intended_empty_roster_is_applied_when_configured(
+    rostersync: CliRun, workdir: Path
+) -> None:
+    assert rostersync("sync").exit_code == 0
+    with (workdir / "config.toml").open("a") as f:
+        f.write("\n[sync.guards]\nallow_empty = true\n")
+    write_csv(workdir / "impero" / "students.csv", *HEAD)
+    assert rostersync("sync").exit_code == 0
+    assert shown(rostersync) == {}
+
+
+def test_a_source_that_comes_back_empty_holds_even_beside_others(
+    rostersync: CliRun, workdir: Path
+) -> None:
+    extra = workdir / "extra"
+    extra.mkdir()
+    write_csv(extra / "students.csv", *HEAD, "Neville,Herbology")
+    write_csv(extra / "teachers.csv", *HEAD)
+    config = workdir / "config.toml"
+    text = config.read_text().replace('sources = ["school"]', 'sources = ["school", "extra"]')
+    config.write_text(text + '\n[sources.extra]\nplugin = "impero_csv"\npath = "extra"\n')
+    assert rostersync("sync").exit_code == 0
+    write_csv(extra / "students.csv", *HEAD)
+    result = rostersync("sync")
+    assert result.exit_code == 4
+    assert "source 'extra' returned no groups, but 1 last time" in result.output
+    assert "Herbology" in shown(rostersync)
+
+
+def test_over_the_threshold_the_run_is_held_and_its_plan_kept(
+    rostersync: CliRun, workdir: Path
+) -> None:
+    low_thresholds(workdir)
+    assert rostersync("sync").exit_code == 0
+    before = shown(rostersync)
+    shrink_to_potions(workdir)
+    result = rostersync("sync")
+    assert result.exit_code == 4, result.output
+    assert "it would remove 3 groups, more than the limit of 1" in result.output
+    assert shown(rostersync) == before
+    status = json.loads(rostersync("status", "--json").output)
+    assert status["state"] == "held"
+    held = rostersync("runs", "show", "2")
+    assert "held plan (not applied)" in held.output
+    assert "delete group 'Flying'" in held.output
+
+
+def test_approve_applies_exactly_the_held_plan(rostersync: CliRun, workdir: Path) -> None:
+    low_thresholds(workdir)
+    rostersync("sync")
+    shrink_to_potions(workdir)
+    assert rostersync("sync").exit_code == 4
+    held_changes = json.loads(rostersync("runs", "show", "2", "--json").output)["changes"]
+    # The files change again after the hold: approval applies the plan that was shown.
+    write_csv(workdir / "impero" / "students.csv", *HEAD, "Harry_Potter,Flying")
+    result = rostersync("approve", "2")
+    assert result.exit_code == 0, result.output
+    assert "applying the plan held by run 2" in result.output
+    assert shown(rostersync) == {"Potions": ["Harry_Potter"]}
+    applied = json.loads(rostersync("runs", "show", "3", "--json").output)
+    assert applied["trigger"] == "approval" and applied["changes"] == held_changes
+    assert json.loads(rostersync("runs", "show", "2", "--json").output)["status"] == "approved"
+    again = rostersync("approve", "2")
+    assert again.exit_code == 1 and "run 2 is approved, not held" in again.output
+
+
+def test_approve_replans_when_the_target_changed(rostersync: CliRun, workdir: Path) -> None:
+    low_thresholds(workdir)
+    rostersync("sync")
+    shrink_to_potions(workdir)
+    assert rostersync("sync").exit_code == 4
+    # Someone edits a managed group in the console while the plan waits.
+    engine = sa.create_engine(f"sqlite:///{workdir / 'state.db'}")
+    with engine.begin() as c:
+        c.execute(sa.text("INSERT INTO dir_member VALUES ('Potions', 'Neville')"))
+    engine.dispose()
+    result = rostersync("approve", "2")
+    assert result.exit_code == 4, result.output  # planned afresh, and held again
+    assert "the target changed since run 2 was held" in result.output
+    assert json.loads(rostersync("runs", "show", "2", "--json").output)["status"] == "rejected"
+    assert set(shown(rostersync)) == {"Potions", "Dark Arts", "Flying", "Muggle Studies"}
+
+
+def test_reject_drops_the_plan(rostersync: CliRun, workdir: Path) -> None:
+    low_thresholds(workdir)
+    rostersync("sync")
+    before = shown(rostersync)
+    shrink_to_potions(workdir)
+    rostersync("sync")
+    result = rostersync("reject", "2")
+    assert result.exit_code == 0 and "plan rejected" in result.output
+    assert shown(rostersync) == before
+    assert rostersync("approve", "2").exit_code == 1
+
+
+def test_allow_deletes_overrides_once(rostersync: CliRun, workdir: Path) -> None:
+    low_thresholds(workdir)
+    rostersync("sync")
+    shrink_to_potions(workdir)
+    assert rostersync("sync", "--allow-deletes").exit_code == 0
+    assert shown(rostersync) == {"Potions": ["Harry_Potter"]}
+
+
+def test_plan_writes_nothing_at_all(rostersync: CliRun, workdir: Path) -> None:
+    result = rostersync("plan", "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert data["run_id"] is None and len(data["changes"]) == 14
+    assert json.loads(rostersync("runs", "--json").output) == []
+    assert shown(rostersync) == {}
+    from sync.store import Store
+
+    assert Store(f"sqlite:///{workdir / 'state.db'}").current_lock("default") is None
+
+
+def test_percentages_apply_only_above_the_minimum(rostersync: CliRun, workdir: Path) -> None:
+    with (workdir / "config.toml").open("a") as f:
+        f.write("\n[sync.guards.memberships]\npercent = 10\nminimum = 5\n")
+    rostersync("sync")
+    write_csv(
+        workdir / "impero" / "students.csv",
+        *HEAD,
+        "Harry_Potter,Potions",
+        "Harry_Potter,Dark Arts",
+        "Harry_Potter,Flying",
+        "Ron_Weasley,Muggle Studies",
+    )
+    result = rostersync("sync")
+    assert result.exit_code == 4
+    assert "it would remove 1 of 5 managed memberships (20%), more than the limit of 10%" in (
+        result.output
+    )
