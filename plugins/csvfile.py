@@ -94,7 +94,7 @@ class Row:
 
     @property
     def blank(self) -> bool:
-        return not any(f.strip() for f in self.fields)
+        return not "".join(self.fields).strip()
 
 
 def rows(text: str, *, display: str, delimiter: str = ",") -> Iterator[Row]:

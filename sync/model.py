@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Role(StrEnum):
@@ -56,17 +56,22 @@ class Group:
     name: str
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Membership:
-    """A person (a student, usually) is a member of a group."""
+class Membership(NamedTuple):
+    """A person (a student, usually) is a member of a group.
+
+    A NamedTuple rather than a dataclass: districts have millions of these, and the
+    planner's set arithmetic needs tuple's C-level hashing and equality.
+    """
 
     group: str
     person: str
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class AccessGrant:
-    """A principal (a teacher, usually) may see and manage a group, with options."""
+class AccessGrant(NamedTuple):
+    """A principal (a teacher, usually) may see and manage a group, with options.
+
+    A NamedTuple for the same reason as ``Membership``.
+    """
 
     group: str
     principal: str

@@ -65,8 +65,16 @@ def make_plan(
     for key in gone:
         changes.append(Change(ChangeKind.DELETE_GROUP, key, name=name_of(key)))
 
-    wanted_members = {m for m in desired.memberships if m.group not in untouchable}
-    held_members = {m for m in now.memberships if m.group in current.managed}
+    wanted_members = (
+        {m for m in desired.memberships if m.group not in untouchable}
+        if untouchable
+        else desired.memberships
+    )
+    held_members = (
+        now.memberships
+        if current.managed.issuperset(now.groups)
+        else {m for m in now.memberships if m.group in current.managed}
+    )
     for m in wanted_members - held_members:
         changes.append(
             Change(ChangeKind.ADD_MEMBER, m.group, name=name_of(m.group), person=m.person)

@@ -76,7 +76,7 @@ def read_state(engine: Engine, sync: str) -> TargetState:
     groups = [Group(key, name) for key, name, _ in group_rows]
     roster = Roster.build(
         groups=groups,
-        memberships=(Membership(g, p) for g, p in member_rows),
+        memberships=map(Membership._make, member_rows),
         grants=(AccessGrant(g, p, _options_set(o)) for g, p, o, _ in grant_rows),
     )
     return TargetState(

@@ -61,8 +61,10 @@ class ImperoCsvSource:
         groups: dict[str, Group] = {}
         memberships = []
         for pair in students.pairs:
-            people.setdefault(pair.username, Person(pair.username, Role.STUDENT))
-            groups.setdefault(pair.klass, Group(pair.klass, pair.klass))
+            if pair.username not in people:
+                people[pair.username] = Person(pair.username, Role.STUDENT)
+            if pair.klass not in groups:
+                groups[pair.klass] = Group(pair.klass, pair.klass)
             memberships.append(Membership(pair.klass, pair.username))
         issues.extend(_case_variants(groups, name, self.options.students_file))
 

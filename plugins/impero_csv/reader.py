@@ -113,16 +113,21 @@ def read_pairs(path: Path, *, source: str, display: str, identity: str) -> FileR
         out.rejected += 1
 
     for row in records:
-        if row.blank:
+        fields = row.fields
+        if len(fields) != 2:  # the common case skips these checks
+            if row.blank:
+                continue
+            fields = _significant(fields)
+            if len(fields) != 2:
+                out.records += 1
+                problem(
+                    row, f"expected 2 fields (username,class), found {len(fields)}", "", _shown(row)
+                )
+                continue
+        username, klass = fields[0].strip(), fields[1].strip()
+        if not username and not klass:
             continue
         out.records += 1
-        fields = _significant(row.fields)
-        if len(fields) != 2:
-            problem(
-                row, f"expected 2 fields (username,class), found {len(fields)}", "", _shown(row)
-            )
-            continue
-        username, klass = (f.strip() for f in fields)
         if not username:
             problem(row, "the username is empty", "username")
             continue

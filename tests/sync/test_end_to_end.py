@@ -128,3 +128,17 @@ def test_a_hand_made_group_is_never_touched(rostersync: CliRun) -> None:
     assert groups["Potions"]["managed"] is False
     assert groups["Potions"]["members"] == ["Neville_Longbottom"]
     assert groups["Potions"]["access"] == []
+
+
+def test_the_same_sync_on_postgresql(rostersync: CliRun, workdir: Path, pg_url: str) -> None:
+    config = workdir / "config.toml"
+    text = config.read_text()
+    start = text.index('url = "') + len('url = "')
+    config.write_text(text[:start] + pg_url + text[text.index('"', start) :])
+    assert rostersync("sync").exit_code == 0
+    groups = shown(rostersync)
+    assert {n: (g["members"], g["access"]) for n, g in groups.items()} == SEED_GROUPS
+    again = json.loads(rostersync("sync", "--json").output)
+    assert again["status"] == "ok" and again["changes"] == []
+    assert json.loads(rostersync("status", "--json").output)["state"] == "ok"
+    assert not (workdir / "state.db").exists()  # everything went to PostgreSQL

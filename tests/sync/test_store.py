@@ -1,0 +1,97 @@
+"""The state store on SQLite and PostgreSQL: runs, issues, plugin state, pauses, the run lock."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sync.errors import RunInProgressError
+from sync.model import Change, ChangeKind, Issue, RunStatus, Severity, Trigger
+from sync.store import Store, new_holder
+
+LEASE = timedelta(minutes=2)
+
+
+@pytest.fixture
+def store(state_url: str) -> Store:
+    return Store(state_url)
+
+
+def test_a_run_is_recorded_with_counts_changes_and_issues(store: Store) -> None:
+    holder = new_holder()
+    run_id = store.start_run("default", Trigger.MANUAL, holder=holder)
+    assert store.last_run("default").summary.status is RunStatus.RUNNING  # type: ignore[union-attr]
+    issues = [
+        Issue(Severity.ERROR, f"bad row {n}", source="s", file="f.csv", line=n, field="class")
+        for n in range(3, 2003)
+    ]
+    store.add_issues(run_id, issues)
+    changes = [Change(ChangeKind.ADD_MEMBER, "Potions", name="Potions", person="Harry")]
+    store.finish_run(
+        run_id, RunStatus.PARTIAL, counts={"add_member": 1}, retries=2, changes=changes
+    )
+    detail = store.run(run_id)
+    assert detail is not None
+    assert detail.summary.status is RunStatus.PARTIAL and detail.summary.issues == 2000
+    assert detail.summary.counts == {"add_member": 1} and detail.summary.retries == 2
+    assert store.run_changes(run_id) == changes
+    assert store.run_issues(run_id)[0] == issues[0] and len(store.run_issues(run_id)) == 2000
+    assert store.last_success("default").summary.id == run_id  # type: ignore[union-attr]
+
+
+def test_plugin_state_round_trips(store: Store) -> None:
+    store.save_plugin_state("default", "source:x", {"cursor": "abc", "snapshot": {"a": [1, 2]}})
+    store.save_plugin_state("default", "source:x", {"cursor": "def"})
+    assert store.plugin_state("default", "source:x") == {"cursor": "def", "snapshot": {"a": [1, 2]}}
+    assert store.plugin_state("other", "source:x") == {}
+
+
+def test_pause_until_a_date(store: Store) -> None:
+    until = datetime.now(UTC) + timedelta(days=60)
+    store.pause("default", until, "summer rollover")
+    pause = store.pause_state("default")
+    assert pause.active() and pause.reason == "summer rollover"
+    assert not pause.active(until + timedelta(seconds=1))
+    store.resume("default")
+    assert not store.pause_state("default").active()
+
+
+def test_the_lock_admits_one_run_and_names_it(store: Store) -> None:
+    first = new_holder()
+    store.acquire_lock("default", first, LEASE)
+    run_id = store.start_run("default", Trigger.SCHEDULED, holder=first)
+    store.attach_run("default", first, run_id)
+    with pytest.raises(RunInProgressError) as busy:
+        store.acquire_lock("default", new_holder(), LEASE)
+    assert busy.value.run_id == run_id and f"run {run_id}" in str(busy.value)
+    store.acquire_lock("other-sync", new_holder(), LEASE)  # other syncs are independent
+    store.release_lock("default", first)
+    store.acquire_lock("default", new_holder(), LEASE)
+
+
+def test_an_expired_lease_is_taken_over_and_its_run_marked_interrupted(store: Store) -> None:
+    gone = "another-host:1:deadbeef"
+    store.acquire_lock("default", gone, timedelta(seconds=-1))
+    run_id = store.start_run("default", Trigger.SCHEDULED, holder=gone)
+    store.attach_run("default", gone, run_id)
+    store.acquire_lock("default", new_holder(), LEASE)
+    assert store.run(run_id).summary.status is RunStatus.INTERRUPTED  # type: ignore[union-attr]
+
+
+def test_a_dead_process_on_this_host_loses_its_lock_at_once(store: Store) -> None:
+    import socket
+    import subprocess
+
+    child = subprocess.Popen(["true"])
+    child.wait()
+    dead = f"{socket.gethostname()}:{child.pid}:cafe0000"
+    store.acquire_lock("default", dead, LEASE)
+    store.acquire_lock("default", new_holder(), LEASE)
+    assert store.current_lock("default") is not None
+    alive = f"{socket.gethostname()}:{os.getpid()}:cafe0001"
+    store.release_lock("default", store.current_lock("default")[1])  # type: ignore[index]
+    store.acquire_lock("default", alive, LEASE)
+    with pytest.raises(RunInProgressError):
+        store.acquire_lock("default", new_holder(), LEASE)
