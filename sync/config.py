@@ -44,9 +44,9 @@ class Thresholds(_Strict):
 
 
 class GuardsConfig(_Strict):
-    groups: Thresholds = Thresholds(count=50, percent=20)
-    memberships: Thresholds = Thresholds(count=2000, percent=20)
-    grants: Thresholds = Thresholds(count=200, percent=20)
+    groups: Thresholds = Thresholds(count=500, percent=20, minimum=20)
+    memberships: Thresholds = Thresholds(percent=20, minimum=100)
+    grants: Thresholds = Thresholds(count=500, percent=20, minimum=20)
     allow_empty: bool = False
     max_rejected_percent: float = Field(default=20, ge=0, le=100)
 
