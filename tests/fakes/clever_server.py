@@ -196,7 +196,9 @@ class CleverServer:
                 pass
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -254,9 +256,13 @@ class CleverServer:
     def delete_user(self, uid: str) -> str:
         with self.lock:
             user = self.district.users.pop(uid)
+            eid = self._emit("users", "deleted", user)
             for section in self.district.sections.values():
-                section["students"] = [s for s in section["students"] if s != uid]
-            return self._emit("users", "deleted", user)
+                if uid in section["students"] or uid in section["teachers"]:
+                    section["students"] = [s for s in section["students"] if s != uid]
+                    section["teachers"] = [t for t in section["teachers"] if t != uid]
+                    eid = self._emit("sections", "updated", section)
+            return eid
 
     def upsert_section(self, section: JSON) -> str:
         with self.lock:
