@@ -183,7 +183,8 @@ def test_a_new_user_and_a_deleted_section_arrive_through_events(
     server.update_section(s0, students=[*district.sections[s0]["students"], newcomer["id"]])
     gone_name = district.sections[s1]["name"]
     server.delete_section(s1)
-    result, data = run_json(rostersync, config, "sync", "--allow-deletes")
+    result, data = run_json(rostersync, config, "sync")
+    assert data["applied"]["delete_group"] == 1
     assert result.exit_code == 0, result.output
     shown = groups(rostersync, config)
     assert gone_name not in shown
@@ -213,3 +214,18 @@ def test_the_token_never_shows(
     for text in [*outputs, caplog.text]:
         assert TOKEN not in text
     assert TOKEN.encode() not in (tmp_path / "clever" / "state.db").read_bytes()
+
+
+def test_the_plugin_is_built_in(rostersync: CliRun, server: CleverServer, tmp_path: Path) -> None:
+    result = rostersync("plugins", config=clever_config(tmp_path / "clever", server))
+    assert result.exit_code == 0 and "clever" in result.output
+
+
+def test_a_bad_option_names_the_key(
+    rostersync: CliRun, server: CleverServer, tmp_path: Path
+) -> None:
+    config = clever_config(tmp_path / "clever", server, "")
+    config.write_text(config.read_text().replace("page_size = 50", "page_size = 20000"))
+    result = rostersync("sync", config=config)
+    assert result.exit_code != 0
+    assert "page_size" in result.output and TOKEN not in result.output

@@ -217,6 +217,6 @@ def test_a_failed_read_puts_no_state(server: CleverServer, tmp_path: Path) -> No
 def test_a_wrong_token_is_fatal(server: CleverServer, tmp_path: Path) -> None:
     source = make_source(server, tmp_path)
     server.token = "another"
-    with pytest.raises(SourceError, match="sources.district.token") as caught:
+    with pytest.raises(SourceError, match=r"sources\.district\.token") as caught:
         source.read()
     assert TOKEN not in str(caught.value)
