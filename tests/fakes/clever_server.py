@@ -3,8 +3,10 @@
 It serves ``/v3.0/users``, ``/sections``, ``/schools`` and ``/events`` with the list
 envelope (``data`` items of ``{"data": ..., "uri": ...}`` and ``links``), paginates by
 ascending id with ``starting_after`` (the last page is an empty one), sends the
-rate-limit headers, answers a bad token with 401, an unknown path with an HTML page,
-``limit`` over 10000 with 413, and keeps a mutable event log. Faults are scripted::
+rate-limit headers (``rate_limit`` requests per ``window_seconds``, then 429 with an
+empty body until the window resets), answers a bad token with 401, an unknown path
+with an HTML page, ``limit`` over 10000 with 413, and keeps a mutable event log.
+Faults are scripted::
 
     with CleverServer(generate_district(), token="t") as server:
         server.fail("/v3.0/sections", [502, 502], after=1)
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import random
 import threading
 import time
@@ -178,7 +181,10 @@ class CleverServer:
         self.events: list[JSON] = []
         self.history: list[tuple[str, int]] = []
         self.faults: list[Fault] = []
-        self.rate_reset_in = 1.0
+        self.rate_limit = RATE_LIMIT
+        self.window_seconds = 60.0
+        self.window_start = time.time()
+        self.window_used = 0
         self.lock = threading.Lock()
         self._event_number = 0
         self._httpd: ThreadingHTTPServer | None = None
@@ -300,23 +306,37 @@ class CleverServer:
                 return fault
         return None
 
+    def new_window(self) -> None:
+        """Start a fresh rate-limit window now (as if its reset time had come)."""
+        with self.lock:
+            self.window_start = time.time()
+            self.window_used = 0
+
     def handle(self, request: BaseHTTPRequestHandler) -> None:
         split = urlsplit(request.path)
         query = {k: v[-1] for k, v in parse_qs(split.query).items()}
         with self.lock:
-            status, body, headers = self._answer(split.path, query, request)
+            now = time.time()
+            if now >= self.window_start + self.window_seconds:
+                self.window_start, self.window_used = now, 0
+            if self.window_used >= self.rate_limit:
+                status, body, headers = 429, "", {}
+            else:
+                self.window_used += 1
+                status, body, headers = self._answer(split.path, query, request)
             self.history.append((request.path, status))
-        payload = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-        if body == "":
-            payload = b""
+            base = {
+                "X-RateLimit-Limit": str(self.rate_limit),
+                "X-RateLimit-Remaining": str(max(0, self.rate_limit - self.window_used)),
+                "X-RateLimit-Reset": str(math.ceil(self.window_start + self.window_seconds)),
+                "X-RateLimit-Bucket": "district-token",
+            }
+        payload = (
+            b""
+            if body == ""
+            else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
+        )
         request.send_response(status)
-        reset = int(time.time() + self.rate_reset_in)
-        base = {
-            "X-RateLimit-Limit": str(RATE_LIMIT),
-            "X-RateLimit-Remaining": str(0 if status == 429 else RATE_LIMIT - 1),
-            "X-RateLimit-Reset": str(reset),
-            "X-RateLimit-Bucket": "district-token",
-        }
         for key, value in {**base, **headers}.items():
             request.send_header(key, value)
         request.send_header("Content-Length", str(len(payload)))

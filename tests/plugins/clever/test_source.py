@@ -220,3 +220,39 @@ def test_a_wrong_token_is_fatal(server: CleverServer, tmp_path: Path) -> None:
     with pytest.raises(SourceError, match=r"sources\.district\.token") as caught:
         source.read()
     assert TOKEN not in str(caught.value)
+
+
+def test_hitting_the_rate_limit_waits_for_the_reset_and_carries_on(
+    server: CleverServer, tmp_path: Path
+) -> None:
+    server.rate_limit = 4
+    server.window_seconds = 3600.0
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:  # time passes: the server starts a new window
+        waits.append(seconds)
+        server.new_window()
+
+    options = CleverOptions(
+        base_url=server.url,
+        token=TOKEN,  # type: ignore[arg-type]
+        page_size=40,
+        max_wait_seconds=7200,
+    )
+    source = CleverSource(options, make_context(tmp_path, name="district"), sleep=sleep)
+    read = source.read()
+    assert set(read.roster.groups) == set(server.district.sections)
+    limited = [p for p, status in server.history if status == 429]
+    assert len(limited) == len(waits) == read.retries >= 2
+    assert all(3500 < wait <= 3601 for wait in waits), waits  # until X-RateLimit-Reset
+
+
+def test_a_wrong_base_url_reports_the_html_page(server: CleverServer, tmp_path: Path) -> None:
+    source = make_source(server, tmp_path)
+    options = source.options.model_copy(update={"base_url": f"{server.url}/api"})
+    wrong = CleverSource(options, source.context, sleep=lambda s: None)
+    with pytest.raises(SourceError) as caught:
+        wrong.read()
+    message = str(caught.value)
+    assert "HTTP 404" in message and "an HTML page instead of JSON" in message
+    assert "sources.district.base_url" in message and "<html" not in message
