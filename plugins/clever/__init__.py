@@ -158,7 +158,7 @@ class CleverSource:
             if self._session is None:
                 client.close()
         state = self.context.state
-        state.put(KEY_SNAPSHOT, pull.snapshot)
+        state.put(KEY_SNAPSHOT, pull.snapshot if self.options.incremental else None)
         state.put(KEY_SCOPE, self.scope)
         state.put(KEY_CURSOR, {"id": pull.cursor, "checked_at": now} if pull.cursor else None)
         if pull.full:
