@@ -60,7 +60,7 @@ def test_an_unknown_plugin_lists_the_available_ones(rostersync: CliRun, workdir:
     config.write_text(config.read_text().replace('"impero_csv"', '"imperocsv"'))
     result = rostersync("sync")
     assert result.exit_code == 2
-    assert "unknown source plugin 'imperocsv'; available: impero_csv" in result.output
+    assert "unknown source plugin 'imperocsv'; available: clever, impero_csv" in result.output
 
 
 def test_a_missing_config_file_says_how_to_point_at_one(rostersync: CliRun, tmp_path: Path) -> None:
