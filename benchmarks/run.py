@@ -1,0 +1,288 @@
+"""Measure a district-sized sync against the machine's own floor.
+
+    .venv/bin/python -m benchmarks.run --size 50000
+
+For one district it measures, one process after another on the same data:
+
+1. the baseline: Python's csv module reads the Impero files and inserts the pairs into a
+   fresh SQLite table with executemany in one transaction (the floor no sync beats by much);
+2. a full first sync into an empty target; 3. a no-change resync; 4. a resync after 1% of
+   memberships moved;
+
+for CSV -> directory on SQLite, CSV -> directory on PostgreSQL, and the fake Clever
+server -> directory. Each step runs in a fresh child process, which reports its wall
+time, its peak RSS, and the rows it wrote (data rows, and run-record rows apart).
+Prints a table and writes JSON to ``benchmarks/out/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.district import District, generate, move_one_percent, write_impero  # noqa: E402
+
+PG_ADMIN_URL = os.environ.get(
+    "ROSTERSYNC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+STEPS = ("full", "no-change", "1% moved")
+TOKEN = "benchmark-token"
+
+CONFIG = """\
+[state]
+url = "{url}"
+
+[sync]
+sources = ["district"]
+target = "directory"
+batch_size = 5000
+
+[sources.district]
+{source}
+
+[targets.directory]
+plugin = "directory"
+"""
+
+
+# -- the child: one measured step ------------------------------------------------------
+def child(spec: dict[str, Any]) -> dict[str, Any]:
+    import sqlalchemy as sa
+
+    written = {"data": 0, "record": 0}
+
+    def count_writes(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        head = statement.lstrip()[:60]
+        if head[:6].upper() not in ("INSERT", "UPDATE", "DELETE") or cursor.rowcount <= 0:
+            return
+        if "alembic_version" in head:
+            return  # schema bookkeeping on a fresh database, not a sync's writes
+        written["record" if " rs_" in head else "data"] += cursor.rowcount
+
+    sa.event.listen(sa.engine.Engine, "after_cursor_execute", count_writes)
+    start = time.perf_counter()
+    if spec["kind"] == "baseline":
+        rows = baseline(Path(spec["folder"]), Path(spec["db"]))
+        result: dict[str, Any] = {"status": "ok", "rows": rows}
+        written["data"] = rows
+    else:
+        from sync.config import load_config
+        from sync.engine import Engine, RunRequest
+        from sync.plugins import load_plugins
+
+        if spec.get("token"):
+            os.environ["CLEVER_TOKEN"] = spec["token"]
+        engine = Engine(load_config(spec["config"]), load_plugins(entry_points=False))
+        outcome = engine.run(None, RunRequest())
+        result = {"status": outcome.status.value, "applied": sum(outcome.applied.values())}
+    result["seconds"] = time.perf_counter() - start
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["rows_written"] = written["data"]
+    result["record_rows"] = written["record"]
+    return result
+
+
+def baseline(folder: Path, db: Path) -> int:
+    """The floor: csv-module read plus one executemany into a fresh SQLite table."""
+    pairs: list[tuple[str, str]] = []
+    for name in ("students.csv", "teachers.csv"):
+        with (folder / name).open(newline="", encoding="utf-8") as f:
+            reader = csv.reader(f)
+            next(reader)
+            next(reader)
+            pairs.extend((row[0], row[1]) for row in reader)
+    connection = sqlite3.connect(db)
+    with connection:
+        connection.execute("CREATE TABLE pairs (username TEXT, class TEXT)")
+        connection.executemany("INSERT INTO pairs VALUES (?, ?)", pairs)
+    connection.close()
+    return len(pairs)
+
+
+def run_child(spec: dict[str, Any]) -> dict[str, Any]:
+    process = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--child", json.dumps(spec)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if process.returncode != 0:
+        raise RuntimeError(f"benchmark step failed:\n{process.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(process.stdout.strip().splitlines()[-1])
+    return result
+
+
+# -- the parent: set up, run every step, report ------------------------------------------
+def clever_district(district: District) -> Any:
+    """The same district as the fake Clever server serves it."""
+    from tests.fakes.clever_server import District as CleverDistrict
+
+    served = CleverDistrict()
+    school = "5f0100000000000000000000"
+    served.schools[school] = {"id": school, "name": "District School", "sis_id": "SCH0"}
+    ids: dict[str, str] = {}
+    for kind, role, names in ((2, "student", district.students), (3, "teacher", district.teachers)):
+        for number, username in enumerate(names):
+            uid = f"5f{kind:02x}{number:020x}"
+            ids[username] = uid
+            served.users[uid] = {
+                "id": uid,
+                "email": f"{username}@district.example",
+                "name": {"first": username, "last": "", "middle": ""},
+                "roles": {
+                    role: {
+                        "credentials": {"district_username": username},
+                        "school": school,
+                        "schools": [school],
+                    }
+                },
+            }
+    for section in district.sections:
+        sid = f"5f04{int(section.id, 16):020x}"
+        served.sections[sid] = {
+            "id": sid,
+            "name": section.name,
+            "period": str(section.period),
+            "school": school,
+            "students": [ids[s] for s in section.students],
+            "teacher": ids[section.teacher],
+            "teachers": [ids[section.teacher]],
+        }
+    return served
+
+
+def state_url(backend: str, work: Path, stack: ExitStack) -> str:
+    if backend != "postgres":
+        return f"sqlite:///{work / 'state.db'}"
+    import sqlalchemy as sa
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_ADMIN_URL)
+    with admin.begin() as c:
+        c.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+
+    def drop() -> None:
+        with admin.begin() as c:
+            c.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+    stack.callback(drop)
+    return f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"
+
+
+def measure_backend(
+    backend: str, district: District, moved: District, work: Path, baseline_s: float
+) -> list[dict[str, Any]]:
+    results = []
+    with ExitStack() as stack:
+        folder = work / "impero"
+        write_impero(district, folder)
+        server = None
+        if backend == "clever":
+            from tests.fakes.clever_server import CleverServer
+
+            server = stack.enter_context(CleverServer(clever_district(district), token=TOKEN))
+            source = (
+                f'plugin = "clever"\nbase_url = "{server.url}"\n'
+                'token = { env = "CLEVER_TOKEN" }\npage_size = 10000\nincremental = false'
+            )
+        else:
+            source = f'plugin = "impero_csv"\npath = "{folder}"'
+        url = state_url(backend, work, stack)
+        config = work / "config.toml"
+        config.write_text(CONFIG.format(url=url, source=source))
+        for step in STEPS:
+            if step == "1% moved":
+                if server is not None:
+                    server.district = clever_district(moved)
+                else:
+                    write_impero(moved, folder)
+            spec = {"kind": "sync", "config": str(config), "token": TOKEN}
+            result = run_child(spec)
+            result.update(backend=backend, step=step, ratio=result["seconds"] / baseline_s)
+            results.append(result)
+            print(f"  {backend:<9} {step:<10} {result['seconds']:7.2f} s", file=sys.stderr)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=50_000, help="students (default 50000)")
+    parser.add_argument("--backends", default="sqlite,postgres,clever")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(json.loads(args.child))))
+        return
+    backends = [b for b in args.backends.split(",") if b]
+    district = generate(args.size)
+    moved = move_one_percent(district)
+    print(
+        f"district: {len(district.students)} students, {len(district.teachers)} teachers, "
+        f"{len(district.sections)} sections, {district.memberships} memberships",
+        file=sys.stderr,
+    )
+    with tempfile.TemporaryDirectory(prefix="rostersync-bench-") as tmp:
+        work = Path(tmp)
+        write_impero(district, work / "base")
+        base = run_child(
+            {"kind": "baseline", "folder": str(work / "base"), "db": str(work / "baseline.db")}
+        )
+        base.update(backend="baseline", step="csv+executemany", ratio=1.0)
+        print(f"  baseline            {base['seconds']:7.2f} s", file=sys.stderr)
+        results = [base]
+        for backend in backends:
+            folder = work / backend
+            folder.mkdir()
+            results.extend(measure_backend(backend, district, moved, folder, base["seconds"]))
+            shutil.rmtree(folder, ignore_errors=True)
+    report = {
+        "size": args.size,
+        "sections": len(district.sections),
+        "memberships": district.memberships,
+        "python": sys.version.split()[0],
+        "cpus": os.cpu_count(),
+        "results": results,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"results-{args.size}.json"
+    path.write_text(json.dumps(report, indent=2))
+    print(table(report))
+    print(f"\nJSON: {path}")
+
+
+def table(report: dict[str, Any]) -> str:
+    lines = [
+        f"N={report['size']}: {report['sections']} sections, {report['memberships']} memberships",
+        f"{'backend':<10} {'step':<16} {'status':<7} {'seconds':>8} {'x base':>7} "
+        f"{'peak MB':>8} {'rows written':>13} {'record rows':>12}",
+    ]
+    for r in report["results"]:
+        lines.append(
+            f"{r['backend']:<10} {r['step']:<16} {r['status']:<7} {r['seconds']:>8.2f} "
+            f"{r['ratio']:>7.2f} {r['peak_rss_mb']:>8.0f} {r['rows_written']:>13} "
+            f"{r['record_rows']:>12}"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""The benchmark harness runs at a tiny size, so it never rots (no timing assertions)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from benchmarks.district import generate, move_one_percent, write_impero
+from tests.conftest import ROOT, require_postgres
+
+
+def test_the_district_is_deterministic_and_shaped_as_specified() -> None:
+    district = generate(1600)
+    assert district == generate(1600)
+    assert len(district.teachers) == 100
+    assert district.memberships == 1600 * 6
+    assert len(district.sections) == 6 * 64
+    moved = move_one_percent(district)
+    before = set(district.pairs())
+    after = set(moved.pairs())
+    assert len(after) == len(before) and len(before - after) == district.memberships // 100
+
+
+def test_impero_files_hold_every_pair(tmp_path: Path) -> None:
+    district = generate(200)
+    folder = write_impero(district, tmp_path)
+    lines = (folder / "students.csv").read_text().splitlines()
+    assert lines[:2] == ["version,1", "username,class"]
+    assert len(lines) - 2 == district.memberships
+
+
+def test_the_harness_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
+    require_postgres()
+    process = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--size", "160", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert process.returncode == 0, process.stderr
+    report = json.loads((tmp_path / "results-160.json").read_text())
+    rows = {(r["backend"], r["step"]): r for r in report["results"]}
+    district = generate(160)
+    assert rows[("baseline", "csv+executemany")]["rows_written"] == district.memberships + len(
+        district.sections
+    )
+    for backend in ("sqlite", "postgres", "clever"):
+        full = rows[(backend, "full")]
+        assert full["status"] == "ok" and full["applied"] == full["rows_written"]
+        assert rows[(backend, "no-change")]["rows_written"] == 0
+        assert rows[(backend, "no-change")]["applied"] == 0
+        moved = rows[(backend, "1% moved")]
+        assert moved["applied"] == 2 * (district.memberships // 100)  # a remove and an add each
+    assert "x base" in process.stdout
