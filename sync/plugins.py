@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugins.impero_csv",
     "plugins.directory",
+    "plugins.roster_csv",
+    "plugins.manual",
 )
 
 #: The entry-point group third-party packages declare their plugin module in.
