@@ -20,7 +20,7 @@ STUDENTS = (
 )
 STAFF = (
     STAFF_HEADER,
-    "Severus,Snape,Teacher,Teachers,snape@hogwarts.sch.uk,\"7A,7B\"",
+    'Severus,Snape,Teacher,Teachers,snape@hogwarts.sch.uk,"7A,7B"',
     "Minerva,McGonagall,Deputy Head,SLTs,minerva@hogwarts.sch.uk,7B",
     "Albus,Dumbledore,Head,DSLs,albus@hogwarts.sch.uk,",
     "Arthur,Weasley,Governor,Governors,arthur@hogwarts.sch.uk,",

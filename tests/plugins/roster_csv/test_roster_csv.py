@@ -51,9 +51,7 @@ def messy(tmp_path: Path, **extra: object) -> Path:
     return config
 
 
-def test_a_messy_real_world_file_imports_its_good_rows(
-    rostersync: CliRun, tmp_path: Path
-) -> None:
+def test_a_messy_real_world_file_imports_its_good_rows(rostersync: CliRun, tmp_path: Path) -> None:
     config = messy(tmp_path)
     data = run_json(rostersync, config, "sync")
     assert data["status"] == "ok", data
@@ -118,7 +116,9 @@ def test_a_windows_1252_file_is_read_with_a_warning(rostersync: CliRun, tmp_path
 
 def test_a_windows_1252_file_can_be_refused(tmp_path: Path) -> None:
     school(tmp_path)
-    write_csv(tmp_path / "students.csv", STUDENTS[0], "Zoë,Ní,02/02/2011,F,7,7A,", encoding="cp1252")
+    write_csv(
+        tmp_path / "students.csv", STUDENTS[0], "Zoë,Ní,02/02/2011,F,7,7A,", encoding="cp1252"
+    )
     with pytest.raises(SourceError, match=r'students.csv line 2: not valid UTF-8.*"CSV UTF-8'):
         source(tmp_path, allow_windows_1252=False, identity="email_local_part").read()
 
@@ -138,7 +138,7 @@ def test_generated_ids_are_stable_and_ignore_case_and_spaces(tmp_path: Path) -> 
         "  RON ,weasley,1/3/2011,M,7,7A,",
     )
     second = source(tmp_path, identity="email_local_part").read().roster
-    ron = [p for p in first.people.values() if p.given_name == "Ron"][0]
+    ron = next(p for p in first.people.values() if p.given_name == "Ron")
     assert ron.id.startswith(rules.GENERATED_PREFIX)
     assert ron.id in second.people
 
@@ -257,9 +257,11 @@ def test_an_unmatched_column_fails_the_run_with_advice(rostersync: CliRun, tmp_p
 
 def test_year_groups_can_make_groups(tmp_path: Path) -> None:
     school(tmp_path)
-    roster = source(
-        tmp_path, identity="email_local_part", groups=["registration_group", "year_group"]
-    ).read().roster
+    roster = (
+        source(tmp_path, identity="email_local_part", groups=["registration_group", "year_group"])
+        .read()
+        .roster
+    )
     assert roster.groups["year:7"].name == "Year 7"
     assert len(roster.members_of("year:7")) == 3 and len(roster.members_of("reg:7A")) == 2
 
@@ -297,7 +299,7 @@ def test_a_bad_staff_row_is_rejected_and_the_rest_imported(tmp_path: Path) -> No
     read = source(tmp_path, identity="email_local_part").read()
     assert read.rejected == 1 and "peeves" not in read.roster.people
     assert "snape" in read.roster.people
-    issue = [i for i in read.issues if i.line == 6][0]
+    issue = next(i for i in read.issues if i.line == 6)
     assert (issue.file, issue.field) == ("staff.csv", "Surname")
 
 
