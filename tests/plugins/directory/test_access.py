@@ -129,3 +129,27 @@ def test_access_show_prints_permissions_with_reasons(rostersync: CliRun, tmp_pat
     assert arthur["user_group"] == "Governors" and arthur["permissions"] == {}
     nobody = rostersync("access", "show", "nobody", config=config).output
     assert "no user group in the directory" in nobody
+
+
+def test_a_directory_made_before_profiles_is_migrated_in_place(
+    state_url: str, tmp_path: Path
+) -> None:
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    from plugins.directory.target import MIGRATIONS, VERSION_TABLE
+    from sync.storage import open_database
+
+    engine = open_database(state_url)
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["version_table"] = VERSION_TABLE
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "dir0001")
+    assert "dir_block" not in sa.inspect(engine).get_table_names()
+    add_hand_made_group(engine, "Staff Room", "Staff Room", ["minerva"])
+    directory = target(state_url, tmp_path)
+    assert {"dir_block", "dir_profile"} <= set(sa.inspect(engine).get_table_names())
+    assert "Staff Room" in directory.read().roster.groups
+    assert sync_into(directory, roster(Block("snape", HARRY))) == []
