@@ -158,16 +158,21 @@ class DirectoryTarget:
         self, c: Connection, kind: ChangeKind, batch: list[Change]
     ) -> list[ChangeFailure]:
         """Profile and block changes: rows are keyed by person, owned per row."""
-        table = profile_t if kind in (ChangeKind.SET_PROFILE, ChangeKind.CLEAR_PROFILE) else block_t
-        keys = [table.c[k] for k in table.primary_key.columns.keys()]  # noqa: SIM118
+        profiles = kind in (ChangeKind.SET_PROFILE, ChangeKind.CLEAR_PROFILE)
+        table = profile_t if profiles else block_t
+        person_col = table.c.person if profiles else table.c.staff
+        key_cols = [person_col] if profiles else [table.c.staff, table.c.student]
 
         def key_of(ch: Change) -> tuple[str, ...]:
-            return (ch.person,) if table is profile_t else (ch.person, ch.student)
+            return (ch.person,) if profiles else (ch.person, ch.student)
 
-        owners = {
-            tuple(row[:-1]): row[-1]
-            for row in c.execute(sa.select(*keys, table.c.managed_by)).all()
-        }
+        owners: dict[tuple[str, ...], str] = {}
+        people = sorted({ch.person for ch in batch})
+        for start in range(0, len(people), 500):
+            query = sa.select(*key_cols, table.c.managed_by).where(
+                person_col.in_(people[start : start + 500])
+            )
+            owners.update({tuple(row[:-1]): row[-1] for row in c.execute(query)})
         failures = []
         mine = []
         for ch in batch:

@@ -33,9 +33,10 @@ def group_of(key: str, defined: dict[str, str]) -> Group | None:
     """A group the manual store defines, or a registration/year group named by its key."""
     if key in defined:
         return Group(key, defined[key])
-    for prefix, kind in (("reg:", "registration_group"), ("year:", "year_group")):
-        if key.startswith(prefix):
-            return rules.group_for(kind, key[len(prefix) :])  # type: ignore[arg-type]
+    if key.startswith("reg:"):
+        return rules.group_for("registration_group", key.removeprefix("reg:"))
+    if key.startswith("year:"):
+        return rules.group_for("year_group", key.removeprefix("year:"))
     return None
 
 

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from plugins import people as rules
 from plugins.csvfile import Row, decode, rows, sniff_delimiter
@@ -62,8 +62,8 @@ class RosterCsvOptions(StaffOptions):
 
     @field_validator("student_columns", "staff_columns")
     @classmethod
-    def _known_fields(cls, value: dict[str, str], info: object) -> dict[str, str]:
-        known = set(FIELDS["students"]) | set(FIELDS["staff"])
+    def _known_fields(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        known = set(FIELDS["students" if info.field_name == "student_columns" else "staff"])
         bad = sorted({v for v in value.values() if v not in known})
         if bad:
             raise ValueError(

@@ -352,3 +352,10 @@ def test_groups_are_only_those_students_make(tmp_path: Path) -> None:
     roster = source(tmp_path, identity="email_local_part").read().roster
     assert AccessGrant("reg:6W", "snape") not in roster.grants
     assert json.dumps(sorted(roster.groups)) == '["reg:6W", "reg:7A", "reg:7B"]'
+
+
+def test_a_column_mapping_names_a_field_of_its_file() -> None:
+    with pytest.raises(ValueError, match="unknown field 'job_role'"):
+        RosterCsvOptions(students_file="s.csv", student_columns={"Role": "job_role"})
+    with pytest.raises(ValueError, match="give students_file, staff_file or both"):
+        RosterCsvOptions()
