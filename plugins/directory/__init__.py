@@ -31,7 +31,7 @@ def register_targets(register: Callable[[TargetType[Any]], None]) -> None:
             name="directory",
             options=DirectoryOptions,
             factory=DirectoryTarget,
-            description="groups, members and access rights kept in the state database",
+            description="groups, members, access rights, staff profiles and blocks in the state db",
         )
     )
 
