@@ -100,6 +100,16 @@ class Target(Protocol):
 #: A target that stores access grants (not only groups and members).
 CAPABILITY_ACCESS = "access_grants"
 
+#: A target that stores each staff member's user group and permissions
+#: (``SET_PROFILE`` / ``CLEAR_PROFILE`` changes).
+CAPABILITY_PROFILES = "staff_profiles"
+
+#: A target that can hide one child from one staff member inside a group that staff
+#: member can see (``ADD_BLOCK`` / ``REMOVE_BLOCK`` changes). A target without it gets
+#: no block changes, and the planner withholds every grant that would show a blocked
+#: child (fail closed).
+CAPABILITY_HIDE_MEMBERS = "hide_members"
+
 
 @dataclass(frozen=True)
 class SourceType(Generic[OptionsT]):

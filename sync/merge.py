@@ -3,14 +3,28 @@
 Precedence: sources are merged in the order ``[sync] sources`` lists them, and the
 first source that defines a person, a group or a grant's options wins. A later
 source that defines the same thing differently is reported as a conflict (a
-warning). Memberships and grants are unions: any source can add them.
+warning). Memberships and grants are unions: any source can add them. Staff
+profiles follow the people rule (first source wins, conflicts reported); blocks are
+a union (any source can hide a child; the first source's reason is kept). When a
+source rejected a person's record and another source supplies that person (a manual
+entry correcting a bad CSV row), the merge says so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sync.model import AccessGrant, Group, Issue, Membership, Person, Roster, Severity
+from sync.model import (
+    AccessGrant,
+    Block,
+    Group,
+    Issue,
+    Membership,
+    Person,
+    Roster,
+    Severity,
+    StaffProfile,
+)
 
 
 def merge(reads: Sequence[tuple[str, Roster]]) -> tuple[Roster, list[Issue]]:
@@ -25,6 +39,9 @@ def merge(reads: Sequence[tuple[str, Roster]]) -> tuple[Roster, list[Issue]]:
     grants: dict[tuple[str, str], AccessGrant] = {}
     grants_from: dict[tuple[str, str], str] = {}
     memberships: set[Membership] = set()
+    profiles: dict[str, StaffProfile] = {}
+    profiles_from: dict[str, str] = {}
+    blocks: dict[tuple[str, str], Block] = {}
     for source, roster in reads:
         for person in roster.people.values():
             kept = people.get(person.id)
@@ -78,5 +95,56 @@ def merge(reads: Sequence[tuple[str, Roster]]) -> tuple[Roster, list[Issue]]:
                         value=grant.principal,
                     )
                 )
-    merged = Roster.build(people.values(), groups.values(), memberships, grants.values())
+        for profile in roster.profiles.values():
+            kept_profile = profiles.get(profile.person)
+            if kept_profile is None:
+                profiles[profile.person] = profile
+                profiles_from[profile.person] = source
+            elif (kept_profile.user_group, kept_profile.permissions) != (
+                profile.user_group,
+                profile.permissions,
+            ):
+                first = profiles_from[profile.person]
+                issues.append(
+                    Issue(
+                        Severity.WARNING,
+                        f"user group of {profile.person!r} is {kept_profile.user_group!r} in "
+                        f"{first!r} and {profile.user_group!r} in {source!r}; {first!r} wins "
+                        "(listed first)",
+                        source=source,
+                        field="user_group",
+                        value=profile.person,
+                    )
+                )
+        for block in roster.blocks:
+            blocks.setdefault((block.staff, block.student), block)
+    issues.extend(_corrections(reads, people_from))
+    merged = Roster.build(
+        people.values(),
+        groups.values(),
+        memberships,
+        grants.values(),
+        profiles.values(),
+        blocks.values(),
+    )
     return merged, issues
+
+
+def _corrections(reads: Sequence[tuple[str, Roster]], people_from: dict[str, str]) -> list[Issue]:
+    """One warning per person a source rejected but another source supplied."""
+    issues = []
+    for source, roster in reads:
+        for person in sorted(roster.rejected_people):
+            supplier = people_from.get(person)
+            if supplier is not None and supplier != source:
+                issues.append(
+                    Issue(
+                        Severity.WARNING,
+                        f"{source!r} rejected the record of {person!r}; the entry from "
+                        f"{supplier!r} is used instead",
+                        source=source,
+                        field="person",
+                        value=person,
+                    )
+                )
+    return issues

@@ -79,6 +79,29 @@ class AccessGrant(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
+class StaffProfile:
+    """A staff member's user group and the permissions it gives them.
+
+    ``permissions`` are stable snake_case names (see ``docs/permissions.md``);
+    ``reason`` says in one line where the set came from, for ``access show``.
+    """
+
+    person: str
+    user_group: str
+    permissions: frozenset[str] = frozenset()
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Block:
+    """A child hidden from one staff member, whatever groups that staff member can see."""
+
+    staff: str
+    student: str
+    reason: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Issue:
     """Something wrong with one input record or one change, located as precisely as known."""
 
@@ -109,15 +132,22 @@ class Issue:
 
 @dataclass(frozen=True, slots=True)
 class Roster:
-    """People, groups, memberships and access grants: what a source says should exist.
+    """People, groups, memberships, access grants, staff profiles and blocked children:
+    what a source says should exist.
 
     Targets describe what exists now with the same type (see ``TargetState``).
+    ``rejected_people`` names people whose records the source saw but rejected, so that
+    the merge can say when another source (e.g. a manual entry) supplies them instead.
+    Blocks compare by (staff, student) only; the reason is carried along.
     """
 
     people: Mapping[str, Person] = field(default_factory=lambda: _EMPTY, hash=False)
     groups: Mapping[str, Group] = field(default_factory=lambda: _EMPTY, hash=False)
     memberships: frozenset[Membership] = frozenset()
     grants: frozenset[AccessGrant] = frozenset()
+    profiles: Mapping[str, StaffProfile] = field(default_factory=lambda: _EMPTY, hash=False)
+    blocks: frozenset[Block] = frozenset()
+    rejected_people: frozenset[str] = frozenset()
 
     @classmethod
     def build(
@@ -126,12 +156,18 @@ class Roster:
         groups: Iterable[Group] = (),
         memberships: Iterable[Membership] = (),
         grants: Iterable[AccessGrant] = (),
+        profiles: Iterable[StaffProfile] = (),
+        blocks: Iterable[Block] = (),
+        rejected_people: Iterable[str] = (),
     ) -> Roster:
         return cls(
             people=MappingProxyType({p.id: p for p in people}),
             groups=MappingProxyType({g.key: g for g in groups}),
             memberships=frozenset(memberships),
             grants=frozenset(grants),
+            profiles=MappingProxyType({p.person: p for p in profiles}),
+            blocks=frozenset(blocks),
+            rejected_people=frozenset(rejected_people),
         )
 
     def is_empty(self) -> bool:
@@ -143,27 +179,44 @@ class Roster:
 
 @dataclass(frozen=True, slots=True)
 class TargetState:
-    """What a target holds now; ``managed`` names the groups this sync created and owns."""
+    """What a target holds now; ``managed`` names the groups this sync created and owns.
+
+    ``managed_profiles`` (person ids) and ``managed_blocks`` ((staff, student) pairs)
+    name the profiles and blocks this sync set, which are the only ones it may clear.
+    """
 
     roster: Roster = field(default_factory=Roster)
     managed: frozenset[str] = frozenset()
     managed_grants: frozenset[tuple[str, str]] = frozenset()
+    managed_profiles: frozenset[str] = frozenset()
+    managed_blocks: frozenset[tuple[str, str]] = frozenset()
 
     def is_managed_grant(self, grant: AccessGrant) -> bool:
         return (grant.group, grant.principal) in self.managed_grants
 
 
 class ChangeKind(StrEnum):
-    """One kind of change a plan asks a target to make, in the order they are applied."""
+    """One kind of change a plan asks a target to make, in the order they are applied.
+
+    The order is a safety rule: restrictions go in before access appears, and are
+    lifted only after access went away. So a block is added before any member or
+    grant (a blocked child is never visible, even for the moment between batches),
+    profiles are cleared and set (which can lower permissions) before grants, and a
+    block is removed last, after every revoke and removal of the same run.
+    """
 
     CREATE_GROUP = "create_group"
     RENAME_GROUP = "rename_group"
+    ADD_BLOCK = "add_block"
+    CLEAR_PROFILE = "clear_profile"
+    SET_PROFILE = "set_profile"
     ADD_MEMBER = "add_member"
     GRANT_ACCESS = "grant_access"
     UPDATE_ACCESS = "update_access"
     REVOKE_ACCESS = "revoke_access"
     REMOVE_MEMBER = "remove_member"
     DELETE_GROUP = "delete_group"
+    REMOVE_BLOCK = "remove_block"
 
     @property
     def removes(self) -> bool:
@@ -175,16 +228,34 @@ APPLY_ORDER: tuple[ChangeKind, ...] = tuple(ChangeKind)
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One change to a target. ``group`` is always the group key; the rest depends on ``kind``."""
+    """One change to a target. ``group`` is the group key (empty for profile and block
+    changes); the rest depends on ``kind``:
+
+    - profiles: ``person`` the staff member, ``name`` the user group, ``options`` the
+      permissions, ``reason`` where they came from;
+    - blocks: ``person`` the staff member, ``student`` the hidden child, ``reason`` why.
+    """
 
     kind: ChangeKind
     group: str
     name: str = ""
     person: str = ""
     options: frozenset[str] = frozenset()
+    student: str = ""
+    reason: str = ""
 
     def describe(self) -> str:
         k = self.kind
+        if k is ChangeKind.SET_PROFILE:
+            perms = ", ".join(sorted(self.options)) or "no permissions"
+            return f"set {self.person}'s user group to {self.name!r} [{perms}]"
+        if k is ChangeKind.CLEAR_PROFILE:
+            return f"clear {self.person}'s user group and permissions"
+        if k is ChangeKind.ADD_BLOCK:
+            why = f" ({self.reason})" if self.reason else ""
+            return f"block {self.student} from {self.person}{why}"
+        if k is ChangeKind.REMOVE_BLOCK:
+            return f"unblock {self.student} for {self.person}"
         if k is ChangeKind.CREATE_GROUP:
             return f"create group {self.name!r}"
         if k is ChangeKind.RENAME_GROUP:
@@ -210,6 +281,10 @@ class Change:
             data["person"] = self.person
         if self.options:
             data["options"] = sorted(self.options)
+        if self.student:
+            data["student"] = self.student
+        if self.reason:
+            data["reason"] = self.reason
         return data
 
     @classmethod
@@ -220,6 +295,8 @@ class Change:
             name=data.get("name", ""),
             person=data.get("person", ""),
             options=frozenset(data.get("options", ())),
+            student=data.get("student", ""),
+            reason=data.get("reason", ""),
         )
 
 

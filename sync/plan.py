@@ -3,16 +3,23 @@
 Ownership: the plan only ever changes groups the target marks as managed by this
 sync, and only revokes grants the sync made. A desired group whose key already
 exists unmanaged in the target (an admin made it by hand) is left alone and reported.
+Profiles and blocks follow the same rule: only those the sync set are ever cleared.
+
+Blocked children fail closed: a target that cannot hide one child inside a group
+(no ``CAPABILITY_HIDE_MEMBERS``) is never granted a blocked staff member's access to
+a group holding that child; the grant is withheld (revoked if the sync made it) and
+reported, naming staff, child and group.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from sync.contract import CAPABILITY_ACCESS
+from sync.contract import CAPABILITY_ACCESS, CAPABILITY_HIDE_MEMBERS, CAPABILITY_PROFILES
 from sync.model import (
     APPLY_ORDER,
     AccessGrant,
+    Block,
     Change,
     ChangeKind,
     Issue,
@@ -25,8 +32,8 @@ from sync.model import (
 _ORDER = {kind: i for i, kind in enumerate(APPLY_ORDER)}
 
 
-def _sort_key(change: Change) -> tuple[int, str, str]:
-    return (_ORDER[change.kind], change.group, change.person)
+def _sort_key(change: Change) -> tuple[int, str, str, str]:
+    return (_ORDER[change.kind], change.group, change.person, change.student)
 
 
 def make_plan(
@@ -34,7 +41,8 @@ def make_plan(
 ) -> Plan:
     """The changes that make ``current`` hold exactly ``desired`` within what the sync owns."""
     now = current.roster
-    carries_access = CAPABILITY_ACCESS in set(capabilities)
+    caps = set(capabilities)
+    carries_access = CAPABILITY_ACCESS in caps
     changes: list[Change] = []
     issues: list[Issue] = []
     untouchable: set[str] = set()
@@ -84,8 +92,12 @@ def make_plan(
             Change(ChangeKind.REMOVE_MEMBER, m.group, name=name_of(m.group), person=m.person)
         )
 
+    grants = desired.grants
+    if carries_access and desired.blocks and CAPABILITY_HIDE_MEMBERS not in caps:
+        grants, withheld = _withhold_blocked(desired, current, name_of)
+        issues.extend(withheld)
     if carries_access:
-        changes.extend(_grant_changes(desired, current, untouchable, name_of))
+        changes.extend(_grant_changes(grants, current, untouchable, name_of))
     elif desired.grants:
         issues.append(
             Issue(
@@ -96,6 +108,20 @@ def make_plan(
             )
         )
 
+    if CAPABILITY_PROFILES in caps:
+        changes.extend(_profile_changes(desired, current, issues))
+    elif desired.profiles:
+        issues.append(
+            Issue(
+                Severity.WARNING,
+                f"this target does not carry staff user groups and permissions; "
+                f"{len(desired.profiles)} staff profiles from the sources are not applied",
+                field="profiles",
+            )
+        )
+    if CAPABILITY_HIDE_MEMBERS in caps:
+        changes.extend(_block_changes(desired, current))
+
     changes.sort(key=_sort_key)
     managed_counts = {
         "groups": len(current.managed),
@@ -105,11 +131,127 @@ def make_plan(
     return Plan(changes=tuple(changes), issues=tuple(issues), managed_counts=managed_counts)
 
 
+def _withhold_blocked(
+    desired: Roster, current: TargetState, name_of: Callable[[str], str]
+) -> tuple[frozenset[AccessGrant], list[Issue]]:
+    """The desired grants minus those that would show a blocked child (fail closed).
+
+    A group counts as holding the child if it does now or will after the plan, so the
+    child is hidden at every moment of the apply too.
+    """
+    blocked: dict[str, dict[str, Block]] = {}
+    for block in desired.blocks:
+        blocked.setdefault(block.staff, {})[block.student] = block
+    members: dict[str, set[str]] = {}
+    for m in desired.memberships | current.roster.memberships:
+        members.setdefault(m.group, set()).add(m.person)
+
+    def hidden(grant: AccessGrant) -> list[Block]:
+        mine = blocked.get(grant.principal)
+        if not mine:
+            return []
+        return [mine[s] for s in sorted(members.get(grant.group, set()) & mine.keys())]
+
+    issues: list[Issue] = []
+    kept = []
+    for grant in sorted(desired.grants):
+        found = hidden(grant)
+        if not found:
+            kept.append(grant)
+            continue
+        for block in found:
+            issues.append(
+                Issue(
+                    Severity.ERROR,
+                    f"access of {grant.principal!r} to group {name_of(grant.group)!r} withheld: "
+                    f"child {block.student!r} in that group is blocked from them"
+                    + (f" ({block.reason})" if block.reason else "")
+                    + " and this target cannot hide one child inside a group",
+                    field="access",
+                    value=grant.principal,
+                )
+            )
+    for grant in sorted(current.roster.grants):
+        if current.is_managed_grant(grant):
+            continue  # a managed grant not kept is revoked by _grant_changes
+        for block in hidden(grant):
+            issues.append(
+                Issue(
+                    Severity.ERROR,
+                    f"{grant.principal!r} can see blocked child {block.student!r} through "
+                    f"group {name_of(grant.group)!r}, whose access was not given by rostersync; "
+                    "remove that access in the target by hand",
+                    field="access",
+                    value=grant.principal,
+                )
+            )
+    return frozenset(kept), issues
+
+
+def _profile_changes(desired: Roster, current: TargetState, issues: list[Issue]) -> list[Change]:
+    held = current.roster.profiles
+    changes = []
+    for person, profile in sorted(desired.profiles.items()):
+        existing = held.get(person)
+        if existing == profile:
+            continue
+        if existing is not None and person not in current.managed_profiles:
+            issues.append(
+                Issue(
+                    Severity.WARNING,
+                    f"the user group of {person!r} was set in the target by hand "
+                    f"({existing.user_group!r}); it is left as it is",
+                    field="user_group",
+                    value=person,
+                )
+            )
+            continue
+        changes.append(
+            Change(
+                ChangeKind.SET_PROFILE,
+                "",
+                name=profile.user_group,
+                person=person,
+                options=profile.permissions,
+                reason=profile.reason,
+            )
+        )
+    for person in sorted(held):
+        if person not in desired.profiles and person in current.managed_profiles:
+            changes.append(Change(ChangeKind.CLEAR_PROFILE, "", person=person))
+    return changes
+
+
+def _block_changes(desired: Roster, current: TargetState) -> list[Change]:
+    held = {(b.staff, b.student): b for b in current.roster.blocks}
+    wanted = {(b.staff, b.student): b for b in desired.blocks}
+    changes = []
+    for key, block in sorted(wanted.items()):
+        existing = held.get(key)
+        if existing is None or (key in current.managed_blocks and existing.reason != block.reason):
+            changes.append(
+                Change(
+                    ChangeKind.ADD_BLOCK,
+                    "",
+                    person=block.staff,
+                    student=block.student,
+                    reason=block.reason,
+                )
+            )
+    for key in sorted(held):
+        if key not in wanted and key in current.managed_blocks:
+            changes.append(Change(ChangeKind.REMOVE_BLOCK, "", person=key[0], student=key[1]))
+    return changes
+
+
 def _grant_changes(
-    desired: Roster, current: TargetState, untouchable: set[str], name_of: Callable[[str], str]
+    grants: Iterable[AccessGrant],
+    current: TargetState,
+    untouchable: set[str],
+    name_of: Callable[[str], str],
 ) -> list[Change]:
     now = current.roster
-    wanted = {(g.group, g.principal): g for g in desired.grants if g.group not in untouchable}
+    wanted = {(g.group, g.principal): g for g in grants if g.group not in untouchable}
     held = {(g.group, g.principal): g for g in now.grants}
     changes = []
     for key, grant in wanted.items():

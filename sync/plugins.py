@@ -22,6 +22,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugins.impero_csv",
     "plugins.directory",
     "plugins.clever",
+    "plugins.roster_csv",
+    "plugins.manual",
 )
 
 #: The entry-point group third-party packages declare their plugin module in.

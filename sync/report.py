@@ -10,12 +10,16 @@ from sync.model import Change, ChangeKind, Issue, Severity, TargetState
 _PHRASES = {
     ChangeKind.CREATE_GROUP: ("created", "create", "group", "groups"),
     ChangeKind.RENAME_GROUP: ("renamed", "rename", "group", "groups"),
+    ChangeKind.ADD_BLOCK: ("blocked", "block", "child", "children"),
+    ChangeKind.CLEAR_PROFILE: ("cleared", "clear", "staff profile", "staff profiles"),
+    ChangeKind.SET_PROFILE: ("set", "set", "staff profile", "staff profiles"),
     ChangeKind.ADD_MEMBER: ("added", "add", "member", "members"),
     ChangeKind.GRANT_ACCESS: ("granted", "grant", "access right", "access rights"),
     ChangeKind.UPDATE_ACCESS: ("updated", "update", "access right", "access rights"),
     ChangeKind.REVOKE_ACCESS: ("revoked", "revoke", "access right", "access rights"),
     ChangeKind.REMOVE_MEMBER: ("removed", "remove", "member", "members"),
     ChangeKind.DELETE_GROUP: ("deleted", "delete", "group", "groups"),
+    ChangeKind.REMOVE_BLOCK: ("unblocked", "unblock", "child", "children"),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -11,8 +12,13 @@ from plugins.directory.target import (
     DirectoryOptions,
     DirectoryTarget,
     add_hand_made_group,
+    blocked_students,
+    can_see,
     open_directory,
+    read_state,
+    visible_members,
 )
+from plugins.permissions import PERMISSIONS, explain
 from sync.app import App
 from sync.contract import TargetType
 from sync.hookspecs import hookimpl
@@ -25,7 +31,7 @@ def register_targets(register: Callable[[TargetType[Any]], None]) -> None:
             name="directory",
             options=DirectoryOptions,
             factory=DirectoryTarget,
-            description="groups, members and access rights kept in the state database",
+            description="groups, members, access rights, staff profiles and blocks in the state db",
         )
     )
 
@@ -41,14 +47,95 @@ def directory_cli() -> None:
 @click.pass_obj
 def add_group(app: App, name: str, members: tuple[str, ...]) -> None:
     """Make a group by hand; syncs never change or delete it."""
-    url = app.config.state_url
-    for table in app.config.targets.values():
-        if table.plugin == "directory" and table.options.get("url"):
-            url = str(table.options["url"])
-    add_hand_made_group(open_directory(url), name, name, members)
+    add_hand_made_group(open_directory(_url(app)), name, name, members)
     click.echo(f"created hand-made group {name!r}")
+
+
+def _url(app: App) -> str:
+    """The database of the directory target the chosen sync writes to."""
+    _, sync = app.config.sync(app.sync_name)
+    table = app.config.targets[sync.target]
+    if table.plugin != "directory":
+        raise click.UsageError(
+            f"sync {app.sync!r} writes to {table.where}, a {table.plugin!r} target; the access "
+            "commands answer for the built-in directory target only"
+        )
+    return str(table.options.get("url") or app.config.state_url)
+
+
+@click.group("access")
+def access_cli() -> None:
+    """What a staff member can see in the directory target, and why."""
+
+
+@access_cli.command("show")
+@click.argument("user")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def access_show(app: App, user: str, as_json: bool) -> None:
+    """USER's user group, permissions (each with its reason), groups and blocked children."""
+    engine = open_directory(_url(app))
+    state = read_state(engine, app.sync)
+    profile = state.roster.profiles.get(user)
+    groups = sorted(g.group for g in state.roster.grants if g.principal == user)
+    blocked = blocked_students(engine, user)
+    data: dict[str, Any] = {
+        "user": user,
+        "user_group": profile.user_group if profile else None,
+        "permissions": {
+            p: {"meaning": PERMISSIONS.get(p, ""), "reason": explain(p, profile)}
+            for p in sorted(profile.permissions)
+        }
+        if profile
+        else {},
+        "groups": [],
+        "blocked": blocked,
+    }
+    for key in groups:
+        group = state.roster.groups.get(key)
+        members = state.roster.members_of(key)
+        visible = visible_members(engine, user, key)
+        data["groups"].append(
+            {
+                "key": key,
+                "name": group.name if group else key,
+                "visible": visible,
+                "hidden": len(members) - len(visible),
+            }
+        )
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    if profile is None:
+        click.echo(f"{user}: no user group in the directory (no permissions)")
+    else:
+        click.echo(f"{user}: user group {profile.user_group!r}")
+        if not profile.permissions:
+            click.echo(f"  no permissions ({profile.reason})")
+        for name, info in data["permissions"].items():
+            click.echo(f"  {name}: {info['meaning']} -- {info['reason']}")
+    for entry in data["groups"]:
+        hidden = f", {entry['hidden']} blocked child hidden" if entry["hidden"] else ""
+        click.echo(f"  sees group {entry['name']!r}: {len(entry['visible'])} members{hidden}")
+    if not data["groups"]:
+        click.echo("  has access to no group")
+    for student, reason in sorted(blocked.items()):
+        click.echo(f"  blocked: {student}" + (f" ({reason})" if reason else ""))
+
+
+@access_cli.command("check")
+@click.argument("staff")
+@click.argument("student")
+@click.pass_obj
+def access_check(app: App, staff: str, student: str) -> None:
+    """Can STAFF see STUDENT? Prints yes or no and why; exit code 0 for yes, 1 for no."""
+    answer = can_see(open_directory(_url(app)), staff, student)
+    click.echo(f"{'yes' if answer.allowed else 'no'}: {answer.reason}")
+    if not answer.allowed:
+        raise SystemExit(1)
 
 
 @hookimpl
 def register_commands(cli: click.Group) -> None:
     cli.add_command(directory_cli)
+    cli.add_command(access_cli)

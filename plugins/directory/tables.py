@@ -40,3 +40,29 @@ class DirGrant(SQLModel, table=True):
 group_t: sa.Table = DirGroup.__table__  # type: ignore[attr-defined]
 member_t: sa.Table = DirMember.__table__  # type: ignore[attr-defined]
 grant_t: sa.Table = DirGrant.__table__  # type: ignore[attr-defined]
+
+
+class DirProfile(SQLModel, table=True):
+    __tablename__ = "dir_profile"
+
+    person: str = Field(primary_key=True)
+    user_group: str
+    permissions: str = ""
+    reason: str = ""
+    managed_by: str = Field(default="", index=True)
+
+
+class DirBlock(SQLModel, table=True):
+    """A child the directory hides from one staff member in every group."""
+
+    __tablename__ = "dir_block"
+
+    staff: str = Field(primary_key=True)
+    student: str = Field(primary_key=True)
+    reason: str = ""
+    managed_by: str = Field(default="", index=True)
+    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+profile_t: sa.Table = DirProfile.__table__  # type: ignore[attr-defined]
+block_t: sa.Table = DirBlock.__table__  # type: ignore[attr-defined]

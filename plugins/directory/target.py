@@ -1,12 +1,17 @@
-"""The directory target: groups, members and access rights kept in a database.
+"""The directory target: groups, members, access rights, staff profiles and blocked
+children, kept in a database.
 
 The embedded stand-in for an Impero server console. Every change is idempotent, and
 a batch is one transaction, so a crash mid-apply leaves whole batches or nothing.
+Blocks are enforced where the directory answers who sees whom (``visible_members``,
+``can_see``): a blocked child is hidden from that staff member in every group, even a
+group they are granted, whoever made the grant.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,16 +20,24 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from plugins.directory.tables import grant_t, group_t, member_t
-from sync.contract import CAPABILITY_ACCESS, PluginContext, PluginOptions
+from plugins.directory.tables import block_t, grant_t, group_t, member_t, profile_t
+from sync.contract import (
+    CAPABILITY_ACCESS,
+    CAPABILITY_HIDE_MEMBERS,
+    CAPABILITY_PROFILES,
+    PluginContext,
+    PluginOptions,
+)
 from sync.model import (
     AccessGrant,
+    Block,
     Change,
     ChangeFailure,
     ChangeKind,
     Group,
     Membership,
     Roster,
+    StaffProfile,
     TargetState,
 )
 from sync.storage import migrate, open_database
@@ -73,23 +86,39 @@ def read_state(engine: Engine, sync: str) -> TargetState:
                 grant_t.c.group_key, grant_t.c.principal, grant_t.c.options, grant_t.c.managed_by
             )
         ).all()
+        profile_rows = c.execute(
+            sa.select(
+                profile_t.c.person,
+                profile_t.c.user_group,
+                profile_t.c.permissions,
+                profile_t.c.reason,
+                profile_t.c.managed_by,
+            )
+        ).all()
+        block_rows = c.execute(
+            sa.select(block_t.c.staff, block_t.c.student, block_t.c.reason, block_t.c.managed_by)
+        ).all()
     groups = [Group(key, name) for key, name, _ in group_rows]
     roster = Roster.build(
         groups=groups,
         memberships=map(Membership._make, member_rows),
         grants=(AccessGrant(g, p, _options_set(o)) for g, p, o, _ in grant_rows),
+        profiles=(StaffProfile(p, g, _options_set(o), r) for p, g, o, r, _ in profile_rows),
+        blocks=(Block(s, c, r) for s, c, r, _ in block_rows),
     )
     return TargetState(
         roster=roster,
         managed=frozenset(key for key, _, owner in group_rows if owner == sync),
         managed_grants=frozenset((g, p) for g, p, _, owner in grant_rows if owner == sync),
+        managed_profiles=frozenset(p for p, _, _, _, owner in profile_rows if owner == sync),
+        managed_blocks=frozenset((s, c) for s, c, _, owner in block_rows if owner == sync),
     )
 
 
 class DirectoryTarget:
     """Applies plans to the directory tables; only rows ``managed_by`` this sync change."""
 
-    capabilities = frozenset({CAPABILITY_ACCESS})
+    capabilities = frozenset({CAPABILITY_ACCESS, CAPABILITY_PROFILES, CAPABILITY_HIDE_MEMBERS})
 
     def __init__(self, options: DirectoryOptions, context: PluginContext) -> None:
         self.sync = context.sync
@@ -112,6 +141,9 @@ class DirectoryTarget:
                 if kind is ChangeKind.CREATE_GROUP:
                     failures += self._create(c, batch, owned)
                     continue
+                if kind in _PERSON_KINDS:
+                    failures += self._apply_person(c, kind, batch)
+                    continue
                 mine = [ch for ch in batch if owned.get(ch.group) == self.sync]
                 failures += [
                     ChangeFailure(ch, self._not_owned(owned.get(ch.group)))
@@ -121,6 +153,91 @@ class DirectoryTarget:
                 if mine:
                     self._apply_kind(c, kind, mine)
         return failures
+
+    def _apply_person(
+        self, c: Connection, kind: ChangeKind, batch: list[Change]
+    ) -> list[ChangeFailure]:
+        """Profile and block changes: rows are keyed by person, owned per row."""
+        profiles = kind in (ChangeKind.SET_PROFILE, ChangeKind.CLEAR_PROFILE)
+        table = profile_t if profiles else block_t
+        person_col = table.c.person if profiles else table.c.staff
+        key_cols = [person_col] if profiles else [table.c.staff, table.c.student]
+
+        def key_of(ch: Change) -> tuple[str, ...]:
+            return (ch.person,) if profiles else (ch.person, ch.student)
+
+        owners: dict[tuple[str, ...], str] = {}
+        people = sorted({ch.person for ch in batch})
+        for start in range(0, len(people), 500):
+            query = sa.select(*key_cols, table.c.managed_by).where(
+                person_col.in_(people[start : start + 500])
+            )
+            owners.update({tuple(row[:-1]): row[-1] for row in c.execute(query)})
+        failures = []
+        mine = []
+        for ch in batch:
+            owner = owners.get(key_of(ch))
+            if owner is not None and owner != self.sync:
+                failures.append(ChangeFailure(ch, self._not_owned_row(owner)))
+            else:
+                mine.append(ch)
+        if not mine:
+            return failures
+        b = sa.bindparam
+        now = datetime.now(UTC)
+        if kind is ChangeKind.SET_PROFILE:
+            c.execute(
+                sa.delete(profile_t).where(profile_t.c.person == b("p")),
+                [{"p": ch.person} for ch in mine],
+            )
+            c.execute(
+                sa.insert(profile_t),
+                [
+                    {
+                        "person": ch.person,
+                        "user_group": ch.name,
+                        "permissions": _options_text(ch.options),
+                        "reason": ch.reason,
+                        "managed_by": self.sync,
+                    }
+                    for ch in mine
+                ],
+            )
+        elif kind is ChangeKind.CLEAR_PROFILE:
+            c.execute(
+                sa.delete(profile_t).where(profile_t.c.person == b("p")),
+                [{"p": ch.person} for ch in mine],
+            )
+        elif kind is ChangeKind.ADD_BLOCK:
+            params = [{"s": ch.person, "c": ch.student} for ch in mine]
+            c.execute(
+                sa.delete(block_t).where(block_t.c.staff == b("s"), block_t.c.student == b("c")),
+                params,
+            )
+            c.execute(
+                sa.insert(block_t),
+                [
+                    {
+                        "staff": ch.person,
+                        "student": ch.student,
+                        "reason": ch.reason,
+                        "managed_by": self.sync,
+                        "created_at": now,
+                    }
+                    for ch in mine
+                ],
+            )
+        else:
+            c.execute(
+                sa.delete(block_t).where(block_t.c.staff == b("s"), block_t.c.student == b("c")),
+                [{"s": ch.person, "c": ch.student} for ch in mine],
+            )
+        return failures
+
+    def _not_owned_row(self, owner: str) -> str:
+        if not owner:
+            return "it was set in the directory by hand; syncs never change it"
+        return f"it belongs to sync {owner!r}"
 
     def _owned(self, c: Connection, keys: set[str]) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -232,6 +349,83 @@ class DirectoryTarget:
                 for p in params
             ],
         )
+
+
+_PERSON_KINDS = frozenset(
+    {
+        ChangeKind.SET_PROFILE,
+        ChangeKind.CLEAR_PROFILE,
+        ChangeKind.ADD_BLOCK,
+        ChangeKind.REMOVE_BLOCK,
+    }
+)
+
+
+def blocked_students(engine: Engine, staff: str) -> dict[str, str]:
+    """The children hidden from ``staff``, with the reason for each (any owner)."""
+    with engine.connect() as c:
+        rows = c.execute(
+            sa.select(block_t.c.student, block_t.c.reason).where(block_t.c.staff == staff)
+        ).all()
+    return {student: reason for student, reason in rows}
+
+
+def visible_members(engine: Engine, staff: str, group: str) -> list[str]:
+    """The members of ``group`` that ``staff`` may see: none without access to the group,
+    and never a child blocked from them. Every view of the directory goes through here."""
+    with engine.connect() as c:
+        granted = c.execute(
+            sa.select(grant_t.c.group_key).where(
+                grant_t.c.group_key == group, grant_t.c.principal == staff
+            )
+        ).first()
+        if granted is None:
+            return []
+        hidden = sa.select(block_t.c.student).where(block_t.c.staff == staff)
+        rows = c.execute(
+            sa.select(member_t.c.person)
+            .where(member_t.c.group_key == group, member_t.c.person.not_in(hidden))
+            .order_by(member_t.c.person)
+        ).all()
+    return [person for (person,) in rows]
+
+
+@dataclass(frozen=True)
+class AccessAnswer:
+    """Whether a staff member can see a child, and why."""
+
+    allowed: bool
+    reason: str
+    through: tuple[str, ...] = ()
+
+
+def can_see(engine: Engine, staff: str, student: str) -> AccessAnswer:
+    """May ``staff`` see ``student``? Only through a granted group holding the child, and
+    never when the child is blocked from them."""
+    with engine.connect() as c:
+        rows = c.execute(
+            sa.select(group_t.c.name)
+            .select_from(
+                grant_t.join(member_t, member_t.c.group_key == grant_t.c.group_key).join(
+                    group_t, group_t.c.key == grant_t.c.group_key
+                )
+            )
+            .where(grant_t.c.principal == staff, member_t.c.person == student)
+            .order_by(group_t.c.name)
+        ).all()
+    groups = tuple(name for (name,) in rows)
+    blocked = blocked_students(engine, staff)
+    if student in blocked:
+        why = f"{student} is blocked from {staff}"
+        why += f" ({blocked[student]})" if blocked[student] else ""
+        if groups:
+            why += f"; hidden even in the granted groups {', '.join(groups)}"
+        return AccessAnswer(False, why, groups)
+    if not groups:
+        return AccessAnswer(False, f"{staff} has access to no group that {student} is in")
+    return AccessAnswer(
+        True, f"{staff} has access to {', '.join(groups)}, where {student} is a member", groups
+    )
 
 
 def add_hand_made_group(engine: Engine, key: str, name: str, members: Iterable[str] = ()) -> None:

@@ -1,0 +1,270 @@
+"""The ``manual`` source and its ``rostersync manual ...`` commands."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from plugins import people as rules
+from plugins.manual.source import ManualOptions, ManualSource, group_of
+from plugins.manual.store import Entry, ManualStore
+from sync.app import App
+from sync.contract import SourceType
+from sync.hookspecs import hookimpl
+from sync.model import Role
+
+__all__ = ["ManualOptions", "ManualSource"]
+
+
+@hookimpl
+def register_sources(register: Callable[[SourceType[Any]], None]) -> None:
+    register(
+        SourceType(
+            name="manual",
+            options=ManualOptions,
+            factory=ManualSource,
+            description="people, groups, memberships and blocks entered with 'rostersync manual'",
+        )
+    )
+
+
+def _store(app: App, source: str | None) -> ManualStore:
+    """The store of the configured manual source (``--source``, or the only one)."""
+    tables = {n: t for n, t in app.config.sources.items() if t.plugin == "manual"}
+    if source is not None:
+        if source not in tables:
+            raise click.UsageError(f"no manual source named {source!r} in the configuration")
+        tables = {source: tables[source]}
+    if len(tables) > 1:
+        raise click.UsageError(
+            f"several manual sources ({', '.join(sorted(tables))}); choose one with --source"
+        )
+    url = app.config.state_url
+    if tables:
+        url = str(next(iter(tables.values())).options.get("url") or url)
+    return ManualStore(url)
+
+
+SOURCE = click.option("--source", default=None, help="the manual source (if several)")
+
+
+@click.group("manual")
+def manual_cli() -> None:
+    """Enter people, groups, memberships and blocked children by hand.
+
+    Entries are used by every sync that lists a manual source in [sync] sources; list it
+    first for its entries to win over the other sources.
+    """
+
+
+def _fail(message: str) -> None:
+    click.echo(f"rostersync: {message}", err=True)
+    raise SystemExit(2)
+
+
+@manual_cli.command("add-student")
+@click.argument("first_name")
+@click.argument("surname")
+@click.option("--dob", required=True, help="date of birth, day/month/year or YYYY-MM-DD")
+@click.option("--gender", default="", help="Male, Female, M, F or blank")
+@click.option("--year-group", default="")
+@click.option("--registration-group", default="")
+@click.option("--upn", default="", help="the UPN; leave out to generate an id")
+@SOURCE
+@click.pass_obj
+def add_student(
+    app: App,
+    first_name: str,
+    surname: str,
+    dob: str,
+    gender: str,
+    year_group: str,
+    registration_group: str,
+    upn: str,
+    source: str | None,
+) -> None:
+    """Add a student, or correct one (same UPN, or same name and date of birth)."""
+    try:
+        born = rules.date_of_birth(dob)
+        gender = rules.gender(gender)
+        upn = rules.upn(upn)
+    except rules.InvalidValue as exc:
+        _fail(str(exc))
+        return
+    ident = rules.student_id(first_name.strip(), surname.strip(), born, upn)
+    entry = Entry(
+        ident,
+        Role.STUDENT,
+        first_name.strip(),
+        surname.strip(),
+        "",
+        {
+            "date_of_birth": born.isoformat(),
+            "gender": gender,
+            "year_group": " ".join(year_group.split()),
+            "registration_group": " ".join(registration_group.split()),
+            "upn": upn,
+        },
+        "",
+    )
+    replaced = _store(app, source).put_person(entry)
+    click.echo(f"{'updated' if replaced else 'added'} student {ident}")
+
+
+@manual_cli.command("add-staff")
+@click.argument("login")
+@click.argument("first_name")
+@click.argument("surname")
+@click.option("--user-group", required=True, help="e.g. DSLs, Teachers, TAs")
+@click.option("--job-role", default="")
+@click.option("--email", default="")
+@SOURCE
+@click.pass_obj
+def add_staff(
+    app: App,
+    login: str,
+    first_name: str,
+    surname: str,
+    user_group: str,
+    job_role: str,
+    email: str,
+    source: str | None,
+) -> None:
+    """Add a staff member (LOGIN is their username or e-mail), or correct one."""
+    entry = Entry(
+        login.strip(),
+        Role.STAFF,
+        first_name.strip(),
+        surname.strip(),
+        email.strip(),
+        {"job_role": " ".join(job_role.split()), "user_group": " ".join(user_group.split())},
+        " ".join(user_group.split()),
+    )
+    replaced = _store(app, source).put_person(entry)
+    click.echo(f"{'updated' if replaced else 'added'} staff member {entry.id}")
+
+
+@manual_cli.command("add-group")
+@click.argument("key")
+@click.option("--name", default=None, help="what people see (default: KEY)")
+@SOURCE
+@click.pass_obj
+def add_group(app: App, key: str, name: str | None, source: str | None) -> None:
+    """Add (or rename) a group."""
+    _store(app, source).put_group(key, name or key)
+    click.echo(f"added group {key!r}")
+
+
+@manual_cli.command("add-member")
+@click.argument("group")
+@click.argument("person")
+@click.option("--access", is_flag=True, help="give PERSON access to GROUP instead of membership")
+@SOURCE
+@click.pass_obj
+def add_member(app: App, group: str, person: str, access: bool, source: str | None) -> None:
+    """Put PERSON in GROUP (a manual group, or reg:FORM / year:N). Manual staff members
+    get access instead of membership."""
+    store = _store(app, source)
+    contents = store.contents()
+    if group_of(group, contents.groups) is None:
+        _fail(f"group {group!r} is not defined; add it with 'rostersync manual add-group {group}'")
+    known = {e.id: e for e in contents.people}
+    entry = known.get(person)
+    access = access or (entry is not None and entry.role is not Role.STUDENT)
+    store.put_member(group, person, access)
+    click.echo(
+        f"{'gave' if access else 'added'} {person} {'access to' if access else 'to'} {group}"
+    )
+
+
+@manual_cli.command("remove")
+@click.argument("key")
+@click.option("--from", "from_group", default=None, help="only take KEY out of this group")
+@SOURCE
+@click.pass_obj
+def remove(app: App, key: str, from_group: str | None, source: str | None) -> None:
+    """Remove a person or group (with its memberships), or one membership with --from."""
+    store = _store(app, source)
+    if from_group is not None:
+        if not store.remove_member(from_group, key):
+            _fail(f"{key!r} is not entered in group {from_group!r}")
+        click.echo(f"removed {key} from {from_group}")
+        return
+    what = store.remove(key)
+    if not what:
+        _fail(f"no manual person or group {key!r} (see 'rostersync manual list')")
+    click.echo(f"removed {what} {key}")
+
+
+@manual_cli.command("block")
+@click.argument("staff")
+@click.argument("student")
+@click.option("--reason", required=True, help="why, e.g. 'parent of the child'")
+@SOURCE
+@click.pass_obj
+def block(app: App, staff: str, student: str, reason: str, source: str | None) -> None:
+    """Hide STUDENT from STAFF in every group (applied at the next sync)."""
+    if not reason.strip():
+        _fail("give a reason with --reason")
+    _store(app, source).put_block(staff, student, reason.strip())
+    click.echo(f"blocked {student} from {staff}; the next sync applies it")
+
+
+@manual_cli.command("unblock")
+@click.argument("staff")
+@click.argument("student")
+@SOURCE
+@click.pass_obj
+def unblock(app: App, staff: str, student: str, source: str | None) -> None:
+    """Lift a block (applied at the next sync)."""
+    if not _store(app, source).remove_block(staff, student):
+        _fail(f"{student} is not blocked from {staff}")
+    click.echo(f"unblocked {student} for {staff}; the next sync applies it")
+
+
+@manual_cli.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@SOURCE
+@click.pass_obj
+def list_command(app: App, as_json: bool, source: str | None) -> None:
+    """Everything entered by hand."""
+    contents = _store(app, source).contents()
+    data: dict[str, Any] = {
+        "people": [
+            {
+                "id": e.id,
+                "role": e.role.value,
+                "name": f"{e.given_name} {e.family_name}".strip(),
+                "user_group": e.user_group,
+                "attributes": e.attributes,
+            }
+            for e in contents.people
+        ],
+        "groups": contents.groups,
+        "members": [{"group": g, "person": p, "access": a} for g, p, a in contents.members],
+        "blocks": [
+            {"staff": b.staff, "student": b.student, "reason": b.reason} for b in contents.blocks
+        ],
+    }
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    for person in data["people"]:
+        extra = f", user group {person['user_group']}" if person["user_group"] else ""
+        click.echo(f"{person['role']} {person['id']}: {person['name']}{extra}")
+    for key, name in contents.groups.items():
+        click.echo(f"group {key}: {name}")
+    for g, p, a in contents.members:
+        click.echo(f"{'access' if a else 'member'} {p} -> {g}")
+    for b in contents.blocks:
+        click.echo(f"blocked {b.student} from {b.staff} ({b.reason})")
+    if not any(data.values()):
+        click.echo("nothing entered by hand")
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    cli.add_command(manual_cli)

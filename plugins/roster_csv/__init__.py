@@ -1,0 +1,117 @@
+"""The ``roster_csv`` source (Impero Backdrop student and staff files) and its commands:
+``rostersync template students|staff`` and ``rostersync columns FILE``."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from plugins.csvfile import UTF8_BOM
+from plugins.roster_csv.columns import FIELDS, Kind, guess_kind, match, template_header
+from plugins.roster_csv.source import RosterCsvOptions, RosterCsvSource, read_table
+from sync.app import App
+from sync.contract import SourceType
+from sync.errors import ConfigError
+from sync.hookspecs import hookimpl
+
+__all__ = ["RosterCsvOptions", "RosterCsvSource"]
+
+
+@hookimpl
+def register_sources(register: Callable[[SourceType[Any]], None]) -> None:
+    register(
+        SourceType(
+            name="roster_csv",
+            options=RosterCsvOptions,
+            factory=RosterCsvSource,
+            description="Impero Backdrop student and staff CSV files, columns matched by name",
+        )
+    )
+
+
+KIND = click.Choice(["students", "staff"])
+
+
+@click.command("template")
+@click.argument("kind", type=KIND)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="write to this file (default: standard output)",
+)
+def template_command(kind: Kind, output: Path | None) -> None:
+    """Write an empty students or staff file with the expected headers (UTF-8, with a BOM
+    so that Excel opens it as UTF-8)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(template_header(kind))
+    if output is None:
+        click.echo(buffer.getvalue(), nl=False)
+        return
+    output.write_bytes(UTF8_BOM + buffer.getvalue().encode())
+    click.echo(f"wrote the {kind} template to {output}")
+
+
+def _mapping(app: App, kind: Kind, source: str | None) -> tuple[dict[str, str], str]:
+    """The header mapping of the configured roster_csv source, if there is exactly one."""
+    try:
+        sources = app.config.sources
+    except ConfigError:
+        if source is not None:
+            raise
+        return {}, ""
+    tables = {n: t for n, t in sources.items() if t.plugin == "roster_csv"}
+    if source is not None:
+        if source not in tables:
+            raise click.UsageError(f"no roster_csv source named {source!r} in the configuration")
+        tables = {source: tables[source]}
+    if len(tables) != 1:
+        return {}, ""
+    name, table = next(iter(tables.items()))
+    key = "student_columns" if kind == "students" else "staff_columns"
+    return dict(table.options.get(key, {})), name
+
+
+@click.command("columns")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--kind", type=KIND, default=None, help="students or staff (default: guessed)")
+@click.option("--source", default=None, help="use this roster_csv source's column mapping")
+@click.pass_obj
+def columns_command(app: App, file: Path, kind: Kind | None, source: str | None) -> None:
+    """Show how FILE's headers match the student or staff fields, and what is missing."""
+    header, records, issues = read_table(file, file.name, source="columns", cp1252=True)
+    chosen: Kind = kind or guess_kind(header.fields)
+    mapping, name = _mapping(app, chosen, source)
+    matching = match(header.fields, chosen, mapping)
+    via = f" (with the mapping of [sources.{name}])" if name else ""
+    click.echo(f"{chosen} file {file.name}{via}: {len(records)} data rows")
+    for field, label in FIELDS[chosen].items():
+        index = matching.columns.get(field)
+        found = (
+            f"column {index + 1} {matching.headers[index].strip()!r}"
+            if index is not None
+            else "(no column)"
+        )
+        click.echo(f"  {label:<20} <- {found}")
+    for ignored in matching.ignored:
+        click.echo(f"  ignored column: {ignored!r}")
+    for clash in matching.clashes:
+        click.echo(f"  problem: {clash}")
+    if matching.missing:
+        click.echo(f"  missing: {', '.join(matching.missing)}")
+    for issue in issues:
+        click.echo(f"  warning: {issue.message}")
+    if not matching.complete:
+        raise SystemExit(1)
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    cli.add_command(template_command)
+    cli.add_command(columns_command)
