@@ -47,6 +47,7 @@ class GuardsConfig(_Strict):
     groups: Thresholds = Thresholds(count=500, percent=20, minimum=20)
     memberships: Thresholds = Thresholds(percent=20, minimum=100)
     grants: Thresholds = Thresholds(count=500, percent=20, minimum=20)
+    blocks: Thresholds = Thresholds(count=5)
     allow_empty: bool = False
     max_rejected_percent: float = Field(default=20, ge=0, le=100)
 

@@ -6,6 +6,7 @@ never reaches the target; a dry run writes nothing at all, not even a lock.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import threading
@@ -99,6 +100,13 @@ def fingerprint(state: TargetState) -> str:
         digest.update(f"m\0{m.group}\0{m.person}\n".encode())
     for g in sorted(g for g in roster.grants if state.is_managed_grant(g)):
         digest.update(f"a\0{g.group}\0{g.principal}\0{','.join(sorted(g.options))}\n".encode())
+    for person in sorted(state.managed_profiles):
+        profile = roster.profiles.get(person)
+        if profile is not None:
+            permissions = ",".join(sorted(profile.permissions))
+            digest.update(f"p\0{person}\0{profile.user_group}\0{permissions}\n".encode())
+    for staff, student in sorted(state.managed_blocks):
+        digest.update(f"b\0{staff}\0{student}\n".encode())
     return digest.hexdigest()
 
 
@@ -122,9 +130,8 @@ def _check_references(name: str, roster: Roster) -> tuple[Roster, list[Issue]]:
             *(("access grant", g.group) for g in bad_grants),
         ][:100]
     ]
-    fixed = Roster(
-        people=roster.people,
-        groups=groups,
+    fixed = dataclasses.replace(
+        roster,
         memberships=frozenset(m for m in roster.memberships if m.group in groups),
         grants=frozenset(g for g in roster.grants if g.group in groups),
     )

@@ -77,6 +77,7 @@ def check_guards(
         ("groups", guards.groups),
         ("memberships", guards.memberships),
         ("grants", guards.grants),
+        ("blocks", guards.blocks),
     ):
         found = _over(kind, removals[kind], plan.managed_counts.get(kind, 0), limits)
         if found:

@@ -220,7 +220,13 @@ class ChangeKind(StrEnum):
 
     @property
     def removes(self) -> bool:
-        return self in (ChangeKind.REVOKE_ACCESS, ChangeKind.REMOVE_MEMBER, ChangeKind.DELETE_GROUP)
+        return self in (
+            ChangeKind.REVOKE_ACCESS,
+            ChangeKind.REMOVE_MEMBER,
+            ChangeKind.DELETE_GROUP,
+            ChangeKind.CLEAR_PROFILE,
+            ChangeKind.REMOVE_BLOCK,
+        )
 
 
 APPLY_ORDER: tuple[ChangeKind, ...] = tuple(ChangeKind)

@@ -127,6 +127,7 @@ def make_plan(
         "groups": len(current.managed),
         "memberships": len(held_members),
         "grants": len(current.managed_grants),
+        "blocks": len(current.managed_blocks),
     }
     return Plan(changes=tuple(changes), issues=tuple(issues), managed_counts=managed_counts)
 
@@ -271,10 +272,11 @@ def _grant(kind: ChangeKind, grant: AccessGrant, name: str) -> Change:
 
 
 def removal_counts(plan: Plan) -> dict[str, int]:
-    """How many groups, memberships and grants the plan would remove (for the guards)."""
+    """How many groups, memberships, grants and blocks the plan would remove (for the guards)."""
     counts = plan.counts()
     return {
         "groups": counts[ChangeKind.DELETE_GROUP.value],
         "memberships": counts[ChangeKind.REMOVE_MEMBER.value],
         "grants": counts[ChangeKind.REVOKE_ACCESS.value],
+        "blocks": counts[ChangeKind.REMOVE_BLOCK.value],
     }

@@ -168,3 +168,21 @@ def test_percentages_apply_only_above_the_minimum(rostersync: CliRun, workdir: P
     assert "it would remove 1 of 5 managed memberships (20%), more than the limit of 10%" in (
         result.output
     )
+
+
+def test_lifting_many_blocks_at_once_is_held() -> None:
+    from sync.config import GuardsConfig
+    from sync.guard import check_guards
+    from sync.model import Change, ChangeKind, Plan
+
+    lifts = tuple(
+        Change(ChangeKind.REMOVE_BLOCK, "", person=f"staff{n}", student="Harry") for n in range(6)
+    )
+    verdict = check_guards(
+        Plan(changes=lifts), GuardsConfig(), desired_empty=False, allow_deletes=False
+    )
+    assert verdict.held and "it would remove 6 blocks, more than the limit of 5" in verdict.reason
+    few = check_guards(
+        Plan(changes=lifts[:5]), GuardsConfig(), desired_empty=False, allow_deletes=False
+    )
+    assert not few.held
