@@ -12,6 +12,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from sync.errors import SourceError
 from sync.model import Issue, Severity
@@ -87,8 +88,9 @@ def sniff_delimiter(text: str) -> str:
     return ";" if first.count(";") > first.count(",") else ","
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
+    """One CSV record and the line it starts on (a tuple: files have hundreds of thousands)."""
+
     line: int
     fields: list[str]
 

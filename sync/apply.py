@@ -12,6 +12,8 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import attrgetter
 
 from tenacity import (
     RetryCallState,
@@ -45,14 +47,10 @@ class ApplyResult:
 
 def batches(changes: Sequence[Change], size: int) -> Iterator[Sequence[Change]]:
     """Consecutive runs of one kind, at most ``size`` changes each."""
-    start = 0
-    while start < len(changes):
-        kind = changes[start].kind
-        end = start
-        while end < len(changes) and end - start < size and changes[end].kind is kind:
-            end += 1
-        yield changes[start:end]
-        start = end
+    for _, run in groupby(changes, key=attrgetter("kind")):
+        same_kind = list(run)
+        for start in range(0, len(same_kind), size):
+            yield same_kind[start : start + size]
 
 
 def _wait(base: float) -> Callable[[RetryCallState], float]:
@@ -111,9 +109,12 @@ def apply_plan(
         except RetriableError as exc:
             result.error = exc
             break
-        failed = {f.change for f in failures}
-        result.failures.extend(failures)
-        result.applied.extend(c for c in batch if c not in failed)
+        if failures:
+            failed = {f.change for f in failures}
+            result.failures.extend(failures)
+            result.applied.extend(c for c in batch if c not in failed)
+        else:
+            result.applied.extend(batch)
         if on_batch is not None:
             on_batch(result)
     return result

@@ -6,13 +6,17 @@ never reaches the target; a dry run writes nothing at all, not even a lock.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from operator import itemgetter
 from typing import Any
 
 from pydantic import ValidationError
@@ -113,10 +117,11 @@ def fingerprint(state: TargetState) -> str:
 def _check_references(name: str, roster: Roster) -> tuple[Roster, list[Issue]]:
     """Drop memberships and grants that name a group the source did not define."""
     groups = roster.groups
+    used = set(map(itemgetter(0), roster.memberships)) | set(map(itemgetter(0), roster.grants))
+    if used.issubset(groups):
+        return roster, []
     bad_members = [m for m in roster.memberships if m.group not in groups]
     bad_grants = [g for g in roster.grants if g.group not in groups]
-    if not bad_members and not bad_grants:
-        return roster, []
     issues = [
         Issue(
             Severity.ERROR,
@@ -211,6 +216,12 @@ class Engine:
         sync_name, sync_config = self.config.sync(sync)
         self.open_target(sync_name, request).close()  # validate the target's options first
         self._sources(sync_name, sync_config, request)  # and every source's
+        with _few_gc_passes():
+            return self._run_locked(sync_name, sync_config, request)
+
+    def _run_locked(
+        self, sync_name: str, sync_config: SyncConfig, request: RunRequest
+    ) -> RunOutcome:
         if request.dry_run:
             return self._execute(sync_name, sync_config, request, run_id=None)
         holder = new_holder()
@@ -440,10 +451,8 @@ class Engine:
         )
 
     def _finish_apply(self, outcome: RunOutcome, result: ApplyResult) -> None:
-        applied: dict[str, int] = {}
-        for change in result.applied:
-            applied[change.kind.value] = applied.get(change.kind.value, 0) + 1
-        outcome.applied = applied
+        applied = Counter(change.kind for change in result.applied)
+        outcome.applied = {kind.value: n for kind, n in applied.items()}
         outcome.failed = len(result.failures)
         outcome.retries += result.retries
         for failure in result.failures:
@@ -500,6 +509,22 @@ class Engine:
     def summary(self, run_id: int) -> RunSummary | None:
         detail = self.store.run(run_id)
         return detail.summary if detail else None
+
+
+@contextlib.contextmanager
+def _few_gc_passes() -> Iterator[None]:
+    """Let the cyclic garbage collector run rarely during a run.
+
+    A run allocates hundreds of thousands of small tuples and keeps them; with the
+    default thresholds the collector rescans them over and over, which measured at
+    more than half of a no-change resync of a 50,000-student district.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 class _Heartbeat:

@@ -47,9 +47,11 @@ def make_plan(
     issues: list[Issue] = []
     untouchable: set[str] = set()
 
+    names = {key: group.name for key, group in now.groups.items()}
+    names.update((key, group.name) for key, group in desired.groups.items())
+
     def name_of(key: str) -> str:
-        group = desired.groups.get(key) or now.groups.get(key)
-        return group.name if group else key
+        return names.get(key, key)
 
     for key, group in desired.groups.items():
         existing = now.groups.get(key)
@@ -83,14 +85,15 @@ def make_plan(
         if current.managed.issuperset(now.groups)
         else {m for m in now.memberships if m.group in current.managed}
     )
-    for m in wanted_members - held_members:
-        changes.append(
-            Change(ChangeKind.ADD_MEMBER, m.group, name=name_of(m.group), person=m.person)
-        )
-    for m in held_members - wanted_members:
-        changes.append(
-            Change(ChangeKind.REMOVE_MEMBER, m.group, name=name_of(m.group), person=m.person)
-        )
+    # Membership changes are the bulk of a plan: sorted as tuples, built without lookups
+    # of enum members in the loop.
+    add, remove, name = ChangeKind.ADD_MEMBER, ChangeKind.REMOVE_MEMBER, names.get
+    member_changes = {
+        add: [Change(add, g, name(g, g), p) for g, p in sorted(wanted_members - held_members)],
+        remove: [
+            Change(remove, g, name(g, g), p) for g, p in sorted(held_members - wanted_members)
+        ],
+    }
 
     grants = desired.grants
     if carries_access and desired.blocks and CAPABILITY_HIDE_MEMBERS not in caps:
@@ -123,13 +126,25 @@ def make_plan(
         changes.extend(_block_changes(desired, current))
 
     changes.sort(key=_sort_key)
+    ordered = _in_apply_order(changes, member_changes)
     managed_counts = {
         "groups": len(current.managed),
         "memberships": len(held_members),
         "grants": len(current.managed_grants),
         "blocks": len(current.managed_blocks),
     }
-    return Plan(changes=tuple(changes), issues=tuple(issues), managed_counts=managed_counts)
+    return Plan(changes=tuple(ordered), issues=tuple(issues), managed_counts=managed_counts)
+
+
+def _in_apply_order(
+    changes: list[Change], presorted: dict[ChangeKind, list[Change]]
+) -> list[Change]:
+    """``changes`` (sorted by kind) with each presorted list spliced in at its kind."""
+    by_kind: dict[ChangeKind, list[Change]] = {kind: [] for kind in APPLY_ORDER}
+    for change in changes:
+        by_kind[change.kind].append(change)
+    by_kind.update(presorted)
+    return [change for kind in APPLY_ORDER for change in by_kind[kind]]
 
 
 def _withhold_blocked(

@@ -12,7 +12,7 @@ import os
 import socket
 import uuid
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from sync.errors import RunInProgressError
-from sync.model import Change, Issue, RunStatus, RunSummary, Severity, Trigger
+from sync.model import Change, ChangeKind, Issue, RunStatus, RunSummary, Severity, Trigger
 from sync.storage import migrate, open_database
 from sync.tables import PluginStateRow, RunIssueRow, RunRow, SyncControlRow
 
@@ -73,14 +73,29 @@ def _holder_is_dead(holder: str) -> bool:
     return False
 
 
-def pack_changes(changes: Iterable[Change]) -> bytes:
-    return zlib.compress(json.dumps([c.to_dict() for c in changes]).encode(), 6)
+def _sorted_set(value: object) -> list[str]:
+    if isinstance(value, frozenset):
+        return sorted(value)
+    raise TypeError(f"cannot store {type(value).__name__} in a run record")
+
+
+def pack_changes(changes: Sequence[Change]) -> bytes:
+    """Changes as compressed JSON arrays, one per change in field order.
+
+    ``Change`` is a tuple, so the C encoder writes the arrays directly; a district's
+    first sync records hundreds of thousands of them.
+    """
+    text = json.dumps(list(changes), default=_sorted_set, separators=(",", ":"))
+    return zlib.compress(text.encode(), 1)
 
 
 def unpack_changes(blob: bytes | None) -> list[Change]:
     if not blob:
         return []
-    return [Change.from_dict(item) for item in json.loads(zlib.decompress(blob))]
+    return [
+        Change(ChangeKind(kind), group, name, person, frozenset(options), student, reason)
+        for kind, group, name, person, options, student, reason in json.loads(zlib.decompress(blob))
+    ]
 
 
 @dataclass(frozen=True)

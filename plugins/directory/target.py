@@ -76,11 +76,33 @@ def insert_ignoring_duplicates(connection: Connection, table: sa.Table) -> Any:
     raise NotImplementedError(f"the directory target does not support {dialect}")
 
 
+def _plain_rows(c: Connection, sql: str) -> list[tuple[Any, ...]]:
+    """Rows as plain tuples straight from the driver: the member table has millions in a
+    large district, and skipping SQLAlchemy's row objects halves the read."""
+    cursor = c.connection.cursor()
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _plain_executemany(c: Connection, sql: str, rows: list[tuple[str, str]]) -> None:
+    """Member rows straight to the driver's executemany (``{}`` marks a parameter):
+    SQLAlchemy's per-row parameter processing cost more than the writes themselves."""
+    marker = "?" if c.dialect.paramstyle == "qmark" else "%s"
+    cursor = c.connection.cursor()
+    try:
+        cursor.executemany(sql.format(*[marker] * sql.count("{}")), rows)
+    finally:
+        cursor.close()
+
+
 def read_state(engine: Engine, sync: str) -> TargetState:
     """Everything in the directory, marking what ``sync`` manages."""
     with engine.connect() as c:
         group_rows = c.execute(sa.select(group_t.c.key, group_t.c.name, group_t.c.managed_by)).all()
-        member_rows = c.execute(sa.select(member_t.c.group_key, member_t.c.person)).all()
+        member_rows = _plain_rows(c, "SELECT group_key, person FROM dir_member")
         grant_rows = c.execute(
             sa.select(
                 grant_t.c.group_key, grant_t.c.principal, grant_t.c.options, grant_t.c.managed_by
@@ -291,16 +313,16 @@ class DirectoryTarget:
                 [{"k": ch.group, "n": ch.name} for ch in batch],
             )
         elif kind is ChangeKind.ADD_MEMBER:
-            c.execute(
-                insert_ignoring_duplicates(c, member_t),
-                [{"group_key": ch.group, "person": ch.person} for ch in batch],
+            _plain_executemany(
+                c,
+                "INSERT INTO dir_member (group_key, person) VALUES ({}, {}) ON CONFLICT DO NOTHING",
+                [(ch.group, ch.person) for ch in batch],
             )
         elif kind is ChangeKind.REMOVE_MEMBER:
-            c.execute(
-                sa.delete(member_t).where(
-                    member_t.c.group_key == b("g"), member_t.c.person == b("p")
-                ),
-                [{"g": ch.group, "p": ch.person} for ch in batch],
+            _plain_executemany(
+                c,
+                "DELETE FROM dir_member WHERE group_key = {} AND person = {}",
+                [(ch.group, ch.person) for ch in batch],
             )
         elif kind in (ChangeKind.GRANT_ACCESS, ChangeKind.UPDATE_ACCESS):
             self._upsert_grants(c, batch)

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from plugins.impero_csv.reader import FileRead, read_pairs
+from plugins.impero_csv.reader import FileRead, read_pairs, without_duplicates
 from sync.contract import PluginContext, PluginOptions, SourceRead, SourceType
 from sync.hookspecs import hookimpl
 from sync.model import AccessGrant, Group, Issue, Membership, Person, Role, Roster, Severity
@@ -52,20 +52,27 @@ class ImperoCsvSource:
         )
 
     def read(self) -> SourceRead:
-        students = self._read(self.options.students_file)
-        teachers = self._read(self.options.teachers_file)
-        issues: list[Issue] = [*students.issues, *teachers.issues]
         name = self.context.name
+        students = self._read(self.options.students_file)
+        memberships = frozenset(Membership(p.klass, p.username) for p in students.pairs)
+        if len(memberships) != len(students.pairs):
+            students.pairs = without_duplicates(
+                students, source=name, display=self.options.students_file
+            )
+        teachers = self._read(self.options.teachers_file)
+        if len({(p.username, p.klass) for p in teachers.pairs}) != len(teachers.pairs):
+            teachers.pairs = without_duplicates(
+                teachers, source=name, display=self.options.teachers_file
+            )
+        issues: list[Issue] = [*students.issues, *teachers.issues]
 
         people: dict[str, Person] = {}
         groups: dict[str, Group] = {}
-        memberships = []
         for pair in students.pairs:
             if pair.username not in people:
                 people[pair.username] = Person(pair.username, Role.STUDENT)
             if pair.klass not in groups:
                 groups[pair.klass] = Group(pair.klass, pair.klass)
-            memberships.append(Membership(pair.klass, pair.username))
         issues.extend(_case_variants(groups, name, self.options.students_file))
 
         options = frozenset(

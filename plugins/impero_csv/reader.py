@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from plugins.csvfile import Row, decode, rows
 from sync.errors import SourceError
@@ -20,8 +21,7 @@ HEADER = ("username", "class")
 SUPPORTED_VERSIONS = ("1",)
 
 
-@dataclass(frozen=True)
-class Pair:
+class Pair(NamedTuple):
     """One good data row: a username and a class, and where it came from."""
 
     line: int
@@ -89,16 +89,74 @@ def _check_preamble(first: Row | None, second: Row | None, display: str) -> None
 
 
 def read_pairs(path: Path, *, source: str, display: str, identity: str) -> FileRead:
-    """Every good (username, class) row of one file, and an issue for every bad one."""
+    """Every good (username, class) row of one file, and an issue for every bad one.
+
+    The loop has a fast path for the ordinary row (two non-empty fields): district
+    files have hundreds of thousands of them. Duplicates are left in; see
+    ``without_duplicates``.
+    """
     decoded = decode(path, source=source, display=display)
     out = FileRead(issues=list(decoded.issues))
     records: Iterator[Row] = rows(decoded.text, display=display)
     first = next(records, None)
     second = next(records, None)
     _check_preamble(first, second, display)
-    seen: dict[tuple[str, str], int] = {}
+    keep = out.pairs.append
+    plain = identity != "email_local_part"
+    records_seen = 0
+    for row in records:
+        fields = row.fields
+        if plain and len(fields) == 2:
+            username, klass = fields[0].strip(), fields[1].strip()
+            if username and klass:
+                records_seen += 1
+                keep(Pair(row.line, username, klass))
+                continue
+        pair = _check_row(row, out, source=source, display=display, identity=identity)
+        if pair is not None:
+            keep(pair)
+    out.records += records_seen
+    return out
 
-    def problem(row: Row, message: str, column: str = "", value: str = "") -> None:
+
+def without_duplicates(read: FileRead, *, source: str, display: str) -> list[Pair]:
+    """The pairs with repeats dropped, each repeat reported with the line it repeats.
+
+    Called only when the caller saw fewer distinct pairs than rows, so the common
+    case builds no index of lines.
+    """
+    first_line: dict[tuple[str, str], int] = {}
+    kept = []
+    for pair in read.pairs:
+        key = (pair.username, pair.klass)
+        if key in first_line:
+            read.issues.append(
+                Issue(
+                    Severity.WARNING,
+                    f"duplicate of line {first_line[key]}; ignored",
+                    source=source,
+                    file=display,
+                    line=pair.line,
+                    value=f"{pair.username},{pair.klass}",
+                )
+            )
+        else:
+            first_line[key] = pair.line
+            kept.append(pair)
+    return kept
+
+
+def _check_row(
+    row: Row,
+    out: FileRead,
+    *,
+    source: str,
+    display: str,
+    identity: str,
+) -> Pair | None:
+    """Any row off the fast path: a good pair, or None with the row counted and reported."""
+
+    def problem(message: str, column: str = "", value: str = "") -> None:
         out.issues.append(
             Issue(
                 Severity.ERROR,
@@ -112,46 +170,28 @@ def read_pairs(path: Path, *, source: str, display: str, identity: str) -> FileR
         )
         out.rejected += 1
 
-    for row in records:
-        fields = row.fields
-        if len(fields) != 2:  # the common case skips these checks
-            if row.blank:
-                continue
-            fields = _significant(fields)
-            if len(fields) != 2:
-                out.records += 1
-                problem(
-                    row, f"expected 2 fields (username,class), found {len(fields)}", "", _shown(row)
-                )
-                continue
-        username, klass = fields[0].strip(), fields[1].strip()
-        if not username and not klass:
-            continue
-        out.records += 1
+    fields = row.fields
+    if len(fields) != 2:
+        if row.blank:
+            return None
+        fields = _significant(fields)
+        if len(fields) != 2:
+            out.records += 1
+            problem(f"expected 2 fields (username,class), found {len(fields)}", "", _shown(row))
+            return None
+    username, klass = fields[0].strip(), fields[1].strip()
+    if not username and not klass:
+        return None
+    out.records += 1
+    if not username:
+        problem("the username is empty", "username")
+        return None
+    if not klass:
+        problem("the class is empty", "class")
+        return None
+    if identity == "email_local_part":
+        username = username.split("@", 1)[0].strip()
         if not username:
-            problem(row, "the username is empty", "username")
-            continue
-        if not klass:
-            problem(row, "the class is empty", "class")
-            continue
-        if identity == "email_local_part":
-            username = username.split("@", 1)[0].strip()
-            if not username:
-                problem(row, "nothing before '@' in the e-mail address", "username", fields[0])
-                continue
-        key = (username, klass)
-        if key in seen:
-            out.issues.append(
-                Issue(
-                    Severity.WARNING,
-                    f"duplicate of line {seen[key]}; ignored",
-                    source=source,
-                    file=display,
-                    line=row.line,
-                    value=f"{username},{klass}",
-                )
-            )
-            continue
-        seen[key] = row.line
-        out.pairs.append(Pair(row.line, username, klass))
-    return out
+            problem("nothing before '@' in the e-mail address", "username", fields[0])
+            return None
+    return Pair(row.line, username, klass)
