@@ -88,14 +88,10 @@ def _plain_rows(c: Connection, sql: str) -> list[tuple[Any, ...]]:
 
 
 def _plain_executemany(c: Connection, sql: str, rows: list[tuple[str, str]]) -> None:
-    """Member rows straight to the driver's executemany (``{}`` marks a parameter):
-    SQLAlchemy's per-row parameter processing cost more than the writes themselves."""
+    """Member rows as plain SQL to the driver's executemany (``{}`` marks a parameter):
+    compiling a statement and processing parameters per row cost more than the writes."""
     marker = "?" if c.dialect.paramstyle == "qmark" else "%s"
-    cursor = c.connection.cursor()
-    try:
-        cursor.executemany(sql.format(*[marker] * sql.count("{}")), rows)
-    finally:
-        cursor.close()
+    c.exec_driver_sql(sql.format(*[marker] * sql.count("{}")), rows)
 
 
 def read_state(engine: Engine, sync: str) -> TargetState:
