@@ -340,6 +340,16 @@ class ScimTarget:
         )
         return _group_from(resource)
 
+    def _ensure_group(self, display_name: str, external_id: str) -> ScimGroup:
+        """Our group with this ``externalId``: adopted when it exists (made since the read,
+        e.g. by an interrupted run), created otherwise."""
+        found = self._find("Groups", "externalId", external_id)
+        if found is not None:
+            group = _group_from(found)
+            self._set_name(group, display_name)
+            return group
+        return self._post_group(display_name, external_id)
+
     def _set_name(self, group: ScimGroup, display_name: str) -> None:
         if group.display_name == display_name:
             return
@@ -352,10 +362,10 @@ class ScimTarget:
     def _create(self, snap: Snapshot, change: Change, failures: dict[Change, str]) -> None:
         try:
             existing = snap.main.get(change.group)
-            if existing is not None:  # created by an earlier, interrupted run: adopt it
-                self._set_name(existing, change.name)
-                return
-            snap.main[change.group] = self._post_group(change.name, self._external_id(change.group))
+            if existing is None:
+                existing = self._ensure_group(change.name, self._external_id(change.group))
+            self._set_name(existing, change.name)
+            snap.main[change.group] = existing
         except ScimRefused as exc:
             failures[change] = self._refusal(f"create group {change.name!r}", exc)
 
@@ -392,7 +402,7 @@ class ScimTarget:
         main = snap.main[change.group]
         name = self._companion_name(main.display_name or change.name, change.options)
         try:
-            created = self._post_group(name, self._external_id(change.group, change.options))
+            created = self._ensure_group(name, self._external_id(change.group, change.options))
         except ScimRefused as exc:
             failures[change] = self._refusal(f"create access group {name!r}", exc)
             return None
@@ -404,7 +414,9 @@ class ScimTarget:
     def _user_id(self, snap: Snapshot, user_name: str) -> str | None:
         if user_name in snap.users:
             return snap.users[user_name]
-        found = self._find("Users", "userName", user_name)
+        # The read listed every user, so a miss is a new user: with create_users, POST
+        # at once (a 409 means it appeared since the read); otherwise look once more.
+        found = None if self.options.create_users else self._find("Users", "userName", user_name)
         if found is None and self.options.create_users:
             body = {"schemas": [USER_SCHEMA], "userName": user_name, "active": True}
             try:

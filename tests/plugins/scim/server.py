@@ -6,6 +6,7 @@ every Nth request, or refuse chosen requests, before the server sees them.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import threading
@@ -104,10 +105,7 @@ class ScimServer:
     def all(self, resource: str) -> list[dict[str, Any]]:
         return list(self.get(resource, count=10_000).get("Resources", []))
 
-    def user_id(self, user_name: str) -> str:
-        for user in self.all("Users"):
-            if user["userName"] == user_name:
-                return str(user["id"])
+    def _post_user(self, user_name: str) -> str:
         response = self.admin.post(
             f"{self.url}/Users",
             json={
@@ -119,9 +117,18 @@ class ScimServer:
         response.raise_for_status()
         return str(response.json()["id"])
 
+    def user_id(self, user_name: str) -> str:
+        """The id of the user with this userName, made as an admin would when missing."""
+        for user in self.all("Users"):
+            if user["userName"] == user_name:
+                return str(user["id"])
+        return self._post_user(user_name)
+
     def add_users(self, user_names: Iterable[str]) -> None:
+        known = {u["userName"] for u in self.all("Users")}
         for name in user_names:
-            self.user_id(name)
+            if name not in known:
+                self._post_user(name)
 
     def hand_made_group(self, display_name: str, members: Sequence[str] = ()) -> str:
         """A group an admin made in the identity system: no rostersync externalId."""
@@ -143,13 +150,19 @@ class ScimServer:
         }
 
 
-@contextmanager
-def running_scim_server() -> Iterator[ScimServer]:
+@functools.cache
+def _provider() -> Any:
+    """The server's description (RFC 7643 schemas, User and Group); slow to build, so once."""
     config = load_default_service_provider_config()
     config.authentication_schemes = [*(config.authentication_schemes or []), BEARER_TOKEN_SCHEME]
-    provider = ScimProvider.from_discovery(
+    return ScimProvider.from_discovery(
         load_default_schemas().values(), load_default_resource_types().values(), config=config
     )
+
+
+@contextmanager
+def running_scim_server() -> Iterator[ScimServer]:
+    provider = _provider()
     app = BearerTokenApplication(
         InMemoryStorage(),
         provider,
