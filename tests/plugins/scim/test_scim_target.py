@@ -292,3 +292,17 @@ def test_a_wrong_token_fails_the_read_without_showing_the_token(
     assert "refused the token (401)" in message and "[targets.idp]" in message
     assert secret not in message
     target.close()
+
+
+def test_ignoring_unowned_groups_reads_only_owned_ones_through_a_filter(
+    make_target: MakeTarget, scim: ScimServer
+) -> None:
+    scim.hand_made_group("Staff Room", ["Minerva_McGonagall"])
+    target = make_target(unowned_groups="ignore")
+    assert sync_into(target, sample_roster()) == []
+    scim.recorder.reset()
+    state = make_target(unowned_groups="ignore").read()
+    assert "Staff Room" not in state.roster.groups
+    assert state.managed == frozenset(sample_roster().groups)
+    assert ("GET", "/v2/ServiceProviderConfig") in scim.recorder.calls
+    assert "Staff Room" in scim.groups()
