@@ -2,7 +2,8 @@
 
 Every request goes through ``ScimClient.request``. HTTP 429, 5xx, timeouts and refused
 connections raise ``RetriableError`` and are retried with tenacity (honouring
-``Retry-After``); any other 4xx raises ``ScimRefused`` carrying the server's ``detail``.
+``Retry-After``); 401 and 403 raise ``TargetError`` (the run stops); any other 4xx raises
+``ScimRefused`` carrying the server's ``detail``.
 The bearer token is sent in a header only and never appears in a message.
 """
 
@@ -25,7 +26,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from sync.errors import RetriableError, RostersyncError
+from sync.errors import RetriableError, RostersyncError, TargetError
 from sync.redact import redact
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,9 @@ class ScimClient:
         policy: RetryPolicy | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] | None = None,
+        where: str = "the scim target",
     ) -> None:
+        self.where = where
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.policy = policy or RetryPolicy()
@@ -148,6 +151,11 @@ class ScimClient:
             raise RetriableError(
                 redact(f"{method} {path}: the SCIM server answered {status}: {detail}".strip()),
                 retry_after=_retry_after(response.headers.get("Retry-After")),
+            )
+        if status in (401, 403):  # every request would fail the same way: stop the run
+            raise TargetError(
+                f"{self.where}: the SCIM server refused the token ({status}) for "
+                f"{method} {path}; check the token and its permissions on Users and Groups"
             )
         if status >= 400:
             detail, scim_type = _detail(response)

@@ -147,6 +147,7 @@ class ScimTarget:
             token,
             timeout=options.timeout_seconds,
             policy=RetryPolicy(attempts=options.attempts, wait=options.retry_wait_seconds),
+            where=self.where,
         )
         self._snapshot: Snapshot | None = None
         self._filter_supported: bool | None = None
@@ -204,17 +205,12 @@ class ScimTarget:
             ):
                 self._classify(snap, _group_from(resource))
         except ScimRefused as exc:
-            raise TargetError(self._refused_read(exc)) from None
+            raise TargetError(
+                f"{self.where}: could not read users and groups from {self.options.url}: {exc}; "
+                "check that url names the SCIM endpoints (they answer /Users and /Groups)"
+            ) from None
         self._snapshot = snap
         return snap
-
-    def _refused_read(self, exc: ScimRefused) -> str:
-        if exc.status in (401, 403):
-            return (
-                f"{self.where}: the SCIM server refused the token ({exc.status}); "
-                "check the token and its permissions on Users and Groups"
-            )
-        return f"{self.where}: could not read users and groups from {self.options.url}: {exc}"
 
     def _classify(self, snap: Snapshot, group: ScimGroup) -> None:
         ext = group.external_id
@@ -271,10 +267,6 @@ class ScimTarget:
         except RetriableError:
             self._snapshot = None  # what reached the server is unknown: read it again
             raise
-        except ScimRefused as exc:
-            if exc.status in (401, 403):
-                raise TargetError(self._refused_read(exc)) from None
-            raise
         return [ChangeFailure(change, reason) for change, reason in failures.items()]
 
     def _apply_kind(
@@ -285,8 +277,9 @@ class ScimTarget:
                 self._create(snap, change, failures)
             return
         owned = [c for c in batch if self._owns(snap, c)]
+        mine = set(owned)
         for change in batch:
-            if change not in owned:
+            if change not in mine:
                 failures[change] = (
                     f"the SCIM server has no group with externalId "
                     f"{self.prefix + change.group!r}; rostersync only changes groups it created"

@@ -306,3 +306,13 @@ def test_ignoring_unowned_groups_reads_only_owned_ones_through_a_filter(
     assert state.managed == frozenset(sample_roster().groups)
     assert ("GET", "/v2/ServiceProviderConfig") in scim.recorder.calls
     assert "Staff Room" in scim.groups()
+
+
+def test_a_token_revoked_during_apply_fails_the_run_not_each_change(
+    make_target: MakeTarget, scim: ScimServer
+) -> None:
+    target = make_target()
+    target.read()
+    scim.recorder.refuse = lambda method, path, body: (401, "token revoked")
+    with pytest.raises(TargetError, match=r"\[targets.idp\]: the SCIM server refused the token"):
+        target.apply([Change(ChangeKind.CREATE_GROUP, "Potions", name="Potions")])
