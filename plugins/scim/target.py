@@ -41,6 +41,17 @@ from sync.redact import register_secret
 
 log = logging.getLogger(__name__)
 
+#: Changes that become member operations on a group or on its companion groups.
+MEMBER_KINDS = frozenset(
+    {
+        ChangeKind.ADD_MEMBER,
+        ChangeKind.REMOVE_MEMBER,
+        ChangeKind.GRANT_ACCESS,
+        ChangeKind.UPDATE_ACCESS,
+        ChangeKind.REVOKE_ACCESS,
+    }
+)
+
 #: What follows a group's key in the ``externalId`` of its companion (access) groups.
 ACCESS_MARK = "#access"
 
@@ -290,12 +301,15 @@ class ScimTarget:
         elif kind is ChangeKind.DELETE_GROUP:
             for change in owned:
                 self._delete(snap, change, failures)
-        else:
+        elif kind in MEMBER_KINDS:
             deltas: dict[str, _Delta] = {}
             for change in owned:
                 self._plan_members(snap, change, deltas, failures)
             for delta in deltas.values():
                 self._patch_members(snap, delta, failures)
+        else:  # a kind added to the engine later, never planned for this target
+            for change in owned:
+                failures[change] = f"the scim target does not support {kind.value} changes"
 
     def _owns(self, snap: Snapshot, change: Change) -> bool:
         if change.group in snap.main:
