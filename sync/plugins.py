@@ -24,6 +24,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugins.clever",
     "plugins.roster_csv",
     "plugins.manual",
+    "plugins.scim",
 )
 
 #: The entry-point group third-party packages declare their plugin module in.
