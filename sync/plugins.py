@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugins.impero_csv",
     "plugins.directory",
+    "plugins.webhook",
 )
 
 #: The entry-point group third-party packages declare their plugin module in.
