@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -158,3 +159,20 @@ def test_a_daemon_without_any_schedule_refuses_to_start(site: Site) -> None:
     site.config.write_text(re.sub(r"\[sync\.schedule\]\ninterval_minutes = \S+\n", "", text))
     result = site.cli("daemon")
     assert result.returncode == 2 and "no sync has a schedule" in result.stderr
+
+
+def test_the_daemon_tells_systemd_ready_watchdog_and_stopping(site: Site, tmp_path: Path) -> None:
+    address = tmp_path / "notify.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as listener:
+        listener.bind(str(address))
+        listener.settimeout(60)
+        env = {**site.env, "NOTIFY_SOCKET": str(address), "WATCHDOG_USEC": "1000000"}
+        daemon = site.start_daemon(env=env)
+        messages = [listener.recv(4096).decode()]
+        assert messages[0].startswith("READY=1\nSTATUS=running 1 scheduled syncs")
+        messages.append(listener.recv(4096).decode())
+        assert messages[1] == "WATCHDOG=1"
+        daemon.send_signal(signal.SIGTERM)
+        while messages[-1] != "STOPPING=1":
+            messages.append(listener.recv(4096).decode())
+        assert daemon.wait(timeout=60) == 0
