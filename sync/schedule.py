@@ -112,7 +112,5 @@ class SlotExecutor(ThreadPoolExecutor):  # type: ignore[misc]
 
 def next_fire(trigger: Any, after: datetime) -> datetime | None:
     """The first fire time strictly after ``after``."""
-    value: datetime | None = trigger.get_next_fire_time(
-        after, after + timedelta(microseconds=1)
-    )
+    value: datetime | None = trigger.get_next_fire_time(after, after + timedelta(microseconds=1))
     return value

@@ -51,7 +51,9 @@ def plugin_site(folder: Path) -> Path:
     """A folder holding a dist-info that declares the gate target as a rostersync plugin."""
     dist = folder / "rostersync_test_gate-1.0.dist-info"
     dist.mkdir(parents=True, exist_ok=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: rostersync-test-gate\nVersion: 1.0\n")
+    (dist / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: rostersync-test-gate\nVersion: 1.0\n"
+    )
     (dist / "entry_points.txt").write_text("[rostersync]\ngate = tests.sync.gate_plugin\n")
     return folder
 
@@ -122,7 +124,9 @@ class Site:
         finally:
             os.close(fd)
 
-    def cli(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [ROSTERSYNC, *args],
             env=env or self.env,

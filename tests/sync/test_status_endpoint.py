@@ -73,9 +73,7 @@ def make_history(rostersync: CliRun, workdir: Path) -> None:
     assert rostersync("sync", "--dry-run").exit_code == 0  # records nothing
 
 
-def test_metrics_match_the_run_history(
-    rostersync: CliRun, workdir: Path, server: str
-) -> None:
+def test_metrics_match_the_run_history(rostersync: CliRun, workdir: Path, server: str) -> None:
     make_history(rostersync, workdir)
     history = json.loads(rostersync("runs", "--json").output)
     response = requests.get(f"{server}/metrics", timeout=10)
@@ -85,16 +83,15 @@ def test_metrics_match_the_run_history(
 
     by_status = Counter(run["status"] for run in history)
     for status in ("ok", "partial", "failed", "held", "interrupted", "rejected"):
-        assert got[key("rostersync_runs_total", sync="default", status=status)] == by_status[
-            status
-        ]
+        assert got[key("rostersync_runs_total", sync="default", status=status)] == by_status[status]
     applied: Counter[str] = Counter()
     for run in history:
         applied.update(run["counts"])
     assert applied["add_member"] == 7 and applied["remove_member"] == 1
     for kind in ("create_group", "add_member", "grant_access", "remove_member", "delete_group"):
-        assert got[key("rostersync_changes_applied_total", sync="default", kind=kind)] == (
-            applied[kind]
+        assert (
+            got[key("rostersync_changes_applied_total", sync="default", kind=kind)]
+            == (applied[kind])
         )
     last_ok = next(run for run in history if run["status"] == "ok")  # newest first
     assert got[key("rostersync_last_success_timestamp_seconds", sync="default")] == pytest.approx(
