@@ -36,6 +36,7 @@ from sync.app import App
 from sync.engine import Engine, RunOutcome, RunRequest
 from sync.errors import ConfigError, RostersyncError, RunInProgressError
 from sync.model import RunStatus, Trigger
+from sync.redact import redact
 from sync.schedule import SlotExecutor, current_slot, scheduled_triggers
 from sync.sdnotify import notify, watchdog_interval
 from sync.storage import is_postgresql
@@ -249,9 +250,10 @@ class Daemon:
             log.info("sync %s scheduled by %s; next run at %s", name, trigger, job.next_run_time)
 
     # -- one scheduled job -------------------------------------------------------
-    def fire(self, sync: str) -> None:
-        """The scheduled job: run ``sync`` for the current slot, unless something says not to."""
-        slot = current_slot() or datetime.now(UTC)
+    def fire(self, sync: str, slot: datetime | None = None) -> None:
+        """The scheduled job: run ``sync`` for its slot (the fire time the scheduler hands
+        over, see ``SlotExecutor``), unless something says not to."""
+        slot = slot or current_slot() or datetime.now(UTC)
         where = f"sync {sync} slot {slot_text(slot)}"
         if self.stop.is_set():
             return
@@ -278,6 +280,9 @@ class Daemon:
             log.warning("%s: skipped: %s", where, exc)
         except RostersyncError as exc:
             log.error("%s: could not run: %s", where, exc)
+        except sa.exc.SQLAlchemyError as exc:
+            reason = redact(str(exc).splitlines()[0]) if str(exc) else type(exc).__name__
+            log.error("%s: the state store failed, the next slot tries again: %s", where, reason)
 
     # -- reload, stop ------------------------------------------------------------
     def reload(self) -> bool:

@@ -14,6 +14,8 @@ import requests
 
 from tests.sync.daemon_support import Site, site_fixture, wait_for
 
+pytestmark = pytest.mark.slow
+
 SEED_GROUPS = {"Potions", "Dark Arts", "Flying", "Muggle Studies"}
 
 
