@@ -124,7 +124,8 @@ def run_when_free(
             if not told:
                 notice(f"{exc}; waiting for it to finish (at most {timeout:g} s)")
                 told = True
-            while True:
+            # Every few polls try anyway: a holder that died keeps its row until taken over.
+            for _ in range(5):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise RunInProgressError(

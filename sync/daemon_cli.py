@@ -6,6 +6,7 @@ Attached to the ``rostersync`` group by the import at the bottom of ``sync.cli``
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from datetime import UTC, datetime
@@ -85,7 +86,7 @@ def daemon_command(app: App, pid_file: str | None) -> None:
         if server is not None:
             server.close()
         try:
-            if read_pid_file(path) is not None:
+            if read_pid_file(path) == os.getpid():
                 path.unlink(missing_ok=True)
         except OSError as exc:
             log.warning("could not remove %s: %s", path, exc.strerror)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import socket
@@ -178,3 +179,12 @@ def test_the_daemon_tells_systemd_ready_watchdog_and_stopping(site: Site, tmp_pa
         while messages[-1] != "STOPPING=1":
             messages.append(listener.recv(4096).decode())
         assert daemon.wait(timeout=60) == 0
+
+
+def test_a_second_daemon_on_the_same_pid_file_refuses_to_start(site: Site) -> None:
+    pid_file = site.folder / "daemon.pid"
+    pid_file.write_text(f"{os.getpid()}\n")  # a live process: this test
+    result = site.cli("daemon", "--pid-file", str(pid_file))
+    assert result.returncode == 2
+    assert f"a rostersync daemon (pid {os.getpid()}) already runs" in result.stderr
+    assert pid_file.read_text() == f"{os.getpid()}\n"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 
 from sync.config import ScheduleConfig, parse_config
 from sync.errors import ConfigError
@@ -82,7 +83,8 @@ def test_a_job_learns_the_fire_time_it_runs_for() -> None:
     scheduler.start()
     try:
         when = datetime.now(UTC) + timedelta(milliseconds=200)
-        scheduler.add_job(job, "date", run_date=when, misfire_grace_time=60)
+        trigger = IntervalTrigger(hours=1, start_date=when, timezone=UTC)
+        scheduler.add_job(job, trigger, misfire_grace_time=60)
         assert done.wait(60)
     finally:
         scheduler.shutdown(wait=True)
