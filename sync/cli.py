@@ -17,6 +17,7 @@ import click
 
 from sync.app import App
 from sync.contract import SourceType, TargetType
+from sync.daemon import run_when_free
 from sync.engine import RunOutcome, RunRequest
 from sync.errors import ConfigError, RostersyncError, RunInProgressError
 from sync.model import RunStatus, Trigger
@@ -153,8 +154,12 @@ def cli(ctx: click.Context, config_path: str | None, sync_name: str | None, verb
 @click.option("--dry-run", is_flag=True, help="print the plan and change nothing")
 @click.option("--allow-deletes", is_flag=True, help="apply removals over the guards' limits, once")
 @click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
+@click.option("--wait", is_flag=True, help="if another run is in progress, wait for it to end")
+@click.option("--timeout", default=3600.0, show_default=True, help="seconds --wait waits at most")
 @click.pass_obj
-def sync_command(app: App, dry_run: bool, allow_deletes: bool, as_json: bool) -> None:
+def sync_command(
+    app: App, dry_run: bool, allow_deletes: bool, as_json: bool, wait: bool, timeout: float
+) -> None:
     """Run the sync now."""
     show_progress = sys.stderr.isatty() and not as_json
     request = RunRequest(
@@ -165,7 +170,11 @@ def sync_command(app: App, dry_run: bool, allow_deletes: bool, as_json: bool) ->
         if show_progress
         else (lambda m: None),
     )
-    outcome = app.engine.run(app.sync_name, request)
+    if wait:
+        notice = lambda m: click.echo(f"rostersync: {m}", err=True)  # noqa: E731
+        outcome = run_when_free(app.engine, app.sync_name, request, timeout=timeout, notice=notice)
+    else:
+        outcome = app.engine.run(app.sync_name, request)
     if as_json:
         echo_json(outcome_dict(outcome))
     else:
@@ -387,3 +396,6 @@ def make_cli(plugins: PluginSystem | None = None) -> click.Group:
 
 def main() -> None:
     make_cli().main(prog_name="rostersync")
+
+
+from sync import daemon_cli  # noqa: E402, F401 -- adds daemon, reload, pause, resume

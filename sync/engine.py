@@ -274,9 +274,10 @@ class Engine:
         detail = self.store.run(outcome.run_id)
         if detail is None:
             return
+        arguments = {"summary": detail.summary, "notify": self.config.notify.model_dump()}
         for impl in self.plugins.manager.hook.sync_finished.get_hookimpls():
             try:
-                impl.function(summary=detail.summary)
+                impl.function(**{k: v for k, v in arguments.items() if k in impl.argnames})
             except Exception:
                 log.exception("the sync_finished hook of %s failed", impl.plugin_name)
 

@@ -6,7 +6,7 @@ Registration hooks take a ``register`` callback so that the host validates names
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import click
@@ -49,9 +49,12 @@ def register_commands(cli: click.Group) -> None:
 
 
 @hookspec
-def sync_finished(summary: RunSummary) -> None:
+def sync_finished(summary: RunSummary, notify: Mapping[str, Any]) -> None:
     """Hear about every finished run (ok, partial, failed or held), e.g. to notify someone.
 
     :param summary: the run's id, status, change counts and error, as recorded.
+    :param notify: the validated ``[notify]`` table of config.toml as a plain mapping
+        (``webhook_url``, ``on``: the statuses to notify about). Added after
+        ``summary``: an implementation that does not name it is called without it.
     :return: nothing; an exception here is logged and never changes the run's status.
     """

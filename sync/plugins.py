@@ -25,6 +25,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugins.roster_csv",
     "plugins.manual",
     "plugins.scim",
+    "plugins.webhook",
 )
 
 #: The entry-point group third-party packages declare their plugin module in.

@@ -1,0 +1,151 @@
+"""The daemon's commands: ``daemon``, ``reload``, ``pause`` and ``resume``.
+
+Attached to the ``rostersync`` group by the import at the bottom of ``sync.cli``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+
+from sync.app import App
+from sync.cli import cli, configure_logging, status_dict
+from sync.config import config_path, load_config
+from sync.daemon import Daemon, pid_file_path, read_pid_file, signal_daemon, write_pid_file
+from sync.http_status import StatusServer
+from sync.metrics import metrics_text
+from sync.schedule import scheduled_triggers
+
+log = logging.getLogger(__name__)
+
+
+def status_report(app: App) -> Any:
+    """What ``rostersync status --json`` prints: one sync's status, or a list of them."""
+    names = [app.sync] if app.sync_name or len(app.config.syncs) == 1 else list(app.config.syncs)
+    reports = [status_dict(app, name) for name in names]
+    return reports[0] if len(reports) == 1 else reports
+
+
+def status_server(daemon: Daemon) -> StatusServer:
+    """The endpoint for ``[http]``, always answering from the daemon's current config."""
+    http = daemon.app.config.http
+    return StatusServer(
+        http.host,
+        http.port,
+        status=lambda: status_report(daemon.app),
+        metrics=lambda: metrics_text(daemon.app.store, list(daemon.app.config.syncs)),
+        healthy=lambda: daemon.scheduler.running,
+    )
+
+
+def _log_level(configured: str) -> str:
+    """The config's log_level, unless -v on the command line asked for more."""
+    current = logging.getLogger().level
+    wanted = logging.getLevelName(configured.upper())
+    if not isinstance(wanted, int):
+        return "INFO"
+    return logging.getLevelName(min(current, wanted))
+
+
+@cli.command("daemon")
+@click.option(
+    "--pid-file",
+    type=click.Path(dir_okay=False),
+    help="where to write the daemon's process id, for 'rostersync reload' "
+    "(default $ROSTERSYNC_PID_FILE, else rostersync.pid beside the configuration)",
+)
+@click.pass_obj
+def daemon_command(app: App, pid_file: str | None) -> None:
+    """Run the scheduled syncs until stopped. SIGTERM lets the batch in flight finish;
+    SIGHUP (or 'rostersync reload') re-reads the configuration."""
+    configure_logging(_log_level(app.config.log_level))
+    for chatty in ("alembic", "apscheduler.executors"):  # a line per run each, at INFO
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+
+    def load() -> App:
+        return App(config_path=app.config_path, sync_name=app.sync_name, plugins=app.plugins)
+
+    daemon = Daemon(load, only=app.sync_name)
+    path = pid_file_path(pid_file, app.config.path)
+    write_pid_file(path)
+    server: StatusServer | None = None
+    try:
+        daemon.install_signal_handlers()
+        if daemon.app.config.http.enabled:
+            server = status_server(daemon)
+            server.start()
+        code = daemon.serve()
+    finally:
+        if server is not None:
+            server.close()
+        try:
+            if read_pid_file(path) == os.getpid():
+                path.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("could not remove %s: %s", path, exc.strerror)
+    sys.exit(code)
+
+
+@cli.command("reload")
+@click.option(
+    "--pid-file",
+    type=click.Path(dir_okay=False),
+    help="the daemon's pid file (default $ROSTERSYNC_PID_FILE, else beside the configuration)",
+)
+@click.pass_obj
+def reload_command(app: App, pid_file: str | None) -> None:
+    """Ask the running daemon to re-read the configuration (it is checked here first)."""
+    path = config_path(app.config_path)
+    config = load_config(path)  # a ConfigError here exits 2 and the daemon is not disturbed
+    scheduled_triggers(config)
+    pid = signal_daemon(pid_file_path(pid_file, config.path), signal.SIGHUP)
+    click.echo(f"asked the daemon (pid {pid}) to re-read {config.path}")
+
+
+def parse_until(text: str, zone: str) -> datetime:
+    """An ISO date or date-time; without an offset it is read in ``zone``."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not a date; write e.g. 2026-09-01 or 2026-09-01T07:00",
+            param_hint="--until",
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(zone))
+    if moment <= datetime.now(UTC):
+        raise click.BadParameter(f"{text} is in the past", param_hint="--until")
+    return moment
+
+
+@cli.command("pause")
+@click.option("--until", "until_text", help="resume by itself then (e.g. 2026-09-01)")
+@click.option("--reason", default="", help="shown by 'rostersync status'")
+@click.pass_obj
+def pause_command(app: App, until_text: str | None, reason: str) -> None:
+    """Stop scheduled runs (all syncs, or --sync NAME); 'rostersync sync' still works."""
+    names = [app.sync] if app.sync_name else list(app.config.syncs)
+    for name in names:
+        schedule = app.config.syncs[name].schedule
+        zone = schedule.timezone if schedule else "UTC"
+        until = parse_until(until_text, zone) if until_text else None
+        app.store.pause(name, until, reason)
+        when = f"until {until.isoformat()}" if until else "until 'rostersync resume'"
+        click.echo(f"sync {name}: scheduled runs paused {when}; 'rostersync sync' still works")
+
+
+@cli.command("resume")
+@click.pass_obj
+def resume_command(app: App) -> None:
+    """Let scheduled runs go on again (all syncs, or --sync NAME)."""
+    names = [app.sync] if app.sync_name else list(app.config.syncs)
+    for name in names:
+        app.store.resume(name)
+        click.echo(f"sync {name}: scheduled runs resumed")

@@ -1,0 +1,136 @@
+"""The status endpoint and its metrics, checked against the run history."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+
+from sync.app import App
+from sync.daemon_cli import status_report
+from sync.http_status import StatusServer
+from sync.metrics import metrics_text
+from sync.plugins import load_plugins
+from sync.store import new_holder
+from tests.conftest import CliRun, write_csv
+
+SAMPLE = re.compile(r"^(\w+)\{([^}]*)\} (\S+)$", re.M)
+
+
+def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    out = {}
+    for name, labels, value in SAMPLE.findall(text):
+        pairs = frozenset(tuple(p.split("=", 1)) for p in labels.split(","))
+        out[name, frozenset((k, v.strip('"')) for k, v in pairs)] = float(value)
+    return out
+
+
+def key(name: str, **labels: str) -> tuple[str, frozenset[tuple[str, str]]]:
+    return name, frozenset(labels.items())
+
+
+@pytest.fixture
+def app(workdir: Path) -> App:
+    return App(config_path=str(workdir / "config.toml"), plugins=load_plugins())
+
+
+@pytest.fixture
+def server(app: App) -> Iterator[str]:
+    running = StatusServer(
+        "127.0.0.1",
+        0,
+        status=lambda: status_report(app),
+        metrics=lambda: metrics_text(app.store, list(app.config.syncs)),
+    )
+    running.start()
+    host, port = running.address
+    yield f"http://{host}:{port}"
+    running.close()
+
+
+def make_history(rostersync: CliRun, workdir: Path) -> None:
+    assert rostersync("sync").exit_code == 0  # ok: creates the seed's groups
+    write_csv(
+        workdir / "impero" / "students.csv",
+        "version,1",
+        "username,class",
+        "Harry_Potter,Potions",
+        "Harry_Potter,Dark Arts",
+        "Harry_Potter,Flying",
+        "Ron_Weasley,Potions",
+        "Ron_Weasley,Flying",
+        "Hermione_Granger,Muggle Studies",
+    )
+    assert rostersync("sync").exit_code == 0  # ok: two adds, one removal
+    write_csv(workdir / "impero" / "students.csv", "username,class", "Harry_Potter,Potions")
+    assert rostersync("sync").exit_code == 1  # failed: a broken file
+    assert rostersync("sync", "--dry-run").exit_code == 0  # records nothing
+
+
+def test_metrics_match_the_run_history(rostersync: CliRun, workdir: Path, server: str) -> None:
+    make_history(rostersync, workdir)
+    history = json.loads(rostersync("runs", "--json").output)
+    response = requests.get(f"{server}/metrics", timeout=10)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    got = samples(response.text)
+
+    by_status = Counter(run["status"] for run in history)
+    for status in ("ok", "partial", "failed", "held", "interrupted", "rejected"):
+        assert got[key("rostersync_runs_total", sync="default", status=status)] == by_status[status]
+    applied: Counter[str] = Counter()
+    for run in history:
+        applied.update(run["counts"])
+    assert applied["add_member"] == 7 and applied["remove_member"] == 1
+    for kind in ("create_group", "add_member", "grant_access", "remove_member", "delete_group"):
+        assert (
+            got[key("rostersync_changes_applied_total", sync="default", kind=kind)]
+            == (applied[kind])
+        )
+    last_ok = next(run for run in history if run["status"] == "ok")  # newest first
+    assert got[key("rostersync_last_success_timestamp_seconds", sync="default")] == pytest.approx(
+        datetime.fromisoformat(last_ok["finished_at"]).timestamp(), abs=1
+    )
+    newest = history[0]
+    duration = got[key("rostersync_last_run_duration_seconds", sync="default")]
+    shown = (
+        datetime.fromisoformat(newest["finished_at"]) - datetime.fromisoformat(newest["started_at"])
+    ).total_seconds()
+    assert duration >= 0 and duration == pytest.approx(shown, abs=1)
+
+
+def test_status_is_what_status_json_prints(rostersync: CliRun, server: str) -> None:
+    assert rostersync("sync").exit_code == 0
+    assert rostersync("pause", "--reason", "summer").exit_code == 0
+    expected = json.loads(rostersync("status", "--json").output)
+    assert requests.get(f"{server}/status", timeout=10).json() == expected
+    assert expected["paused"] is True and expected["state"] == "ok"
+    assert requests.get(f"{server}/healthz", timeout=10).text == "ok\n"
+    assert requests.get(f"{server}/nothing", timeout=10).status_code == 404
+
+
+def test_metrics_of_a_sync_never_run_are_zero_without_timestamps(server: str) -> None:
+    text = requests.get(f"{server}/metrics", timeout=10).text
+    assert 'rostersync_runs_total{sync="default",status="ok"} 0' in text
+    assert "rostersync_last_success_timestamp_seconds{" not in text
+    assert "# TYPE rostersync_changes_applied_total counter" in text
+
+
+def test_sync_wait_gives_up_after_its_timeout(rostersync: CliRun, app: App) -> None:
+    # a run held by this (live) process: the CLI must wait, then give up with exit 5
+    holder = new_holder()
+    app.store.acquire_lock("default", holder, timedelta(minutes=5))
+    try:
+        result = rostersync("sync", "--wait", "--timeout", "0.5")
+    finally:
+        app.store.release_lock("default", holder)
+    assert result.exit_code == 5
+    assert "waiting for it to finish" in result.output
+    assert "still running after waiting 0.5 s" in result.output
+    assert rostersync("sync", "--wait").exit_code == 0
