@@ -223,6 +223,8 @@ def parse_config(text: str, path: Path) -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    if isinstance(raw.get("notify"), dict):  # the webhook URL may carry a token
+        raw = {**raw, "notify": resolve_secrets(raw["notify"], key="[notify]", path=path)}
     try:
         root = _Root.model_validate(raw)
     except ValidationError as exc:

@@ -91,3 +91,12 @@ def test_a_missing_env_secret_names_the_key_and_variable(rostersync: CliRun, wor
     result = rostersync("sync")
     assert result.exit_code == 2
     assert "[sources.school].path: environment variable NOPE_X is not set" in result.output
+
+
+def test_the_webhook_url_may_be_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOOK_URL", "https://hooks.example/T0KEN-canary")
+    config = parse_config(BASE + '[notify]\nwebhook_url = { env = "HOOK_URL" }\n', Path("c.toml"))
+    assert config.notify.webhook_url == "https://hooks.example/T0KEN-canary"
+    from sync.redact import redact
+
+    assert "T0KEN-canary" not in redact("posting to https://hooks.example/T0KEN-canary")
