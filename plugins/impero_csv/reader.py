@@ -8,12 +8,13 @@ standing where the version row belongs is never silently dropped.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import csv
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from plugins.csvfile import Row, decode, rows
+from plugins.csvfile import Row, decode
 from sync.errors import SourceError
 from sync.model import Issue, Severity
 
@@ -56,7 +57,7 @@ def _significant(fields: list[str], keep: int = 2) -> list[str]:
     return fields[:end]
 
 
-def _check_preamble(first: Row | None, second: Row | None, display: str) -> None:
+def _check_preamble(first: Row | None, second: Row | None, *, display: str) -> None:
     if first is None:
         raise SourceError(
             f"{display}: the file is empty; it needs 'version,1' on line 1 and "
@@ -97,24 +98,35 @@ def read_pairs(path: Path, *, source: str, display: str, identity: str) -> FileR
     """
     decoded = decode(path, source=source, display=display)
     out = FileRead(issues=list(decoded.issues))
-    records: Iterator[Row] = rows(decoded.text, display=display)
-    first = next(records, None)
-    second = next(records, None)
-    _check_preamble(first, second, display)
-    keep = out.pairs.append
-    plain = identity != "email_local_part"
-    records_seen = 0
-    for row in records:
-        fields = row.fields
-        if plain and len(fields) == 2:
-            username, klass = fields[0].strip(), fields[1].strip()
-            if username and klass:
-                records_seen += 1
-                keep(Pair(row.line, username, klass))
-                continue
-        pair = _check_row(row, out, source=source, display=display, identity=identity)
-        if pair is not None:
-            keep(pair)
+    reader = csv.reader(io.StringIO(decoded.text, newline=""), strict=True)
+    try:
+        preamble = []
+        for _ in range(2):
+            start = reader.line_num + 1
+            row = next(reader, None)
+            if row is not None:
+                preamble.append(Row(start, row))
+        _check_preamble(*preamble, *[None] * (2 - len(preamble)), display=display)
+        keep = out.pairs.append
+        plain = identity != "email_local_part"
+        records_seen = 0
+        line = reader.line_num + 1
+        for fields in reader:
+            if plain and len(fields) == 2:
+                username, klass = fields[0].strip(), fields[1].strip()
+                if username and klass:
+                    records_seen += 1
+                    keep(Pair(line, username, klass))
+                    line = reader.line_num + 1
+                    continue
+            pair = _check_row(
+                Row(line, fields), out, source=source, display=display, identity=identity
+            )
+            if pair is not None:
+                keep(pair)
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise SourceError(f"{display} line {reader.line_num}: malformed CSV: {exc}") from None
     out.records += records_seen
     return out
 
