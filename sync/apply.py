@@ -9,11 +9,11 @@ target rejects for good are collected and the rest go on.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 from operator import attrgetter
+from typing import Protocol
 
 from tenacity import (
     RetryCallState,
@@ -24,10 +24,16 @@ from tenacity import (
 )
 
 from sync.contract import Target
-from sync.errors import RetriableError
+from sync.errors import FatalError, RetriableError
 from sync.model import Change, ChangeFailure
 
 log = logging.getLogger(__name__)
+
+
+class StopSignal(Protocol):
+    """Anything that says whether to stop (a ``threading.Event``, or several at once)."""
+
+    def is_set(self) -> bool: ...
 
 
 @dataclass
@@ -37,7 +43,7 @@ class ApplyResult:
     applied: list[Change] = field(default_factory=list)
     failures: list[ChangeFailure] = field(default_factory=list)
     retries: int = 0
-    error: RetriableError | None = None
+    error: RetriableError | FatalError | None = None
     interrupted: bool = False
 
     @property
@@ -73,7 +79,7 @@ def apply_plan(
     batch_size: int,
     attempts: int,
     retry_wait: float,
-    stop: threading.Event | None = None,
+    stop: StopSignal | None = None,
     on_batch: Callable[[ApplyResult], None] | None = None,
 ) -> ApplyResult:
     """Apply ``changes`` in order, stopping between batches once ``stop`` is set.
@@ -106,8 +112,8 @@ def apply_plan(
             break
         try:
             failures = retrying(target.apply, batch)
-        except RetriableError as exc:
-            result.error = exc
+        except (RetriableError, FatalError) as exc:
+            result.error = exc  # what earlier batches applied stays in the result
             break
         if failures:
             failed = {f.change for f in failures}

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -162,19 +164,30 @@ def sync_command(
 ) -> None:
     """Run the sync now."""
     show_progress = sys.stderr.isatty() and not as_json
+    stop = threading.Event()
+    # SIGTERM (systemd stopping a timer-driven sync) finishes the batch in flight.
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, lambda n, f: stop.set()) if in_main else None
     request = RunRequest(
         trigger=Trigger.MANUAL,
         dry_run=dry_run,
         allow_deletes=allow_deletes,
+        stop=stop,
         progress=(lambda m: click.echo(f"... {m}", err=True))
         if show_progress
         else (lambda m: None),
     )
-    if wait:
-        notice = lambda m: click.echo(f"rostersync: {m}", err=True)  # noqa: E731
-        outcome = run_when_free(app.engine, app.sync_name, request, timeout=timeout, notice=notice)
-    else:
-        outcome = app.engine.run(app.sync_name, request)
+    try:
+        if wait:
+            notice = lambda m: click.echo(f"rostersync: {m}", err=True)  # noqa: E731
+            outcome = run_when_free(
+                app.engine, app.sync_name, request, timeout=timeout, notice=notice
+            )
+        else:
+            outcome = app.engine.run(app.sync_name, request)
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
     if as_json:
         echo_json(outcome_dict(outcome))
     else:

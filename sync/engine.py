@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sync.apply import ApplyResult, apply_plan
+from sync.apply import ApplyResult, StopSignal, apply_plan
 from sync.config import Config, PluginTable, SyncConfig, describe_validation_error, resolve_secrets
 from sync.contract import PluginContext, Source, SourceRead, Target
 from sync.errors import ConfigError, FatalError, RetriableError, RostersyncError
@@ -78,6 +78,7 @@ class RunOutcome:
     applied_changes: list[Change] = field(default_factory=list)
     target_fingerprint: str = ""
     source_groups: dict[str, int] = field(default_factory=dict)
+    desired_blocks: int | None = None
     approved_run: int | None = None
 
     @property
@@ -231,7 +232,16 @@ class Engine:
             run_id = self.store.start_run(sync_name, request.trigger, holder=holder)
             self.store.attach_run(sync_name, holder, run_id)
             heartbeat.start()
-            outcome = self._execute(sync_name, sync_config, request, run_id=run_id)
+            stop = _AnyOf(request.stop, heartbeat.lost)
+            try:
+                outcome = self._execute(sync_name, sync_config, request, run_id=run_id, stop=stop)
+            except BaseException:  # Ctrl-C, or the store failing while recording
+                self.store.finish_run(
+                    run_id,
+                    RunStatus.INTERRUPTED,
+                    error="stopped by an interrupt or an internal error; the next run completes it",
+                )
+                raise
         finally:
             heartbeat.stop()
             self.store.release_lock(sync_name, holder)
@@ -266,7 +276,10 @@ class Engine:
     def reject(self, run_id: int) -> None:
         """Drop the plan a held run keeps; nothing is applied."""
         self._held(run_id)
-        self.store.set_status(run_id, RunStatus.REJECTED, "rejected by an admin; nothing applied")
+        if not self.store.decide_held(
+            run_id, RunStatus.REJECTED, "rejected by an admin; nothing applied"
+        ):
+            raise RostersyncError(f"run {run_id} was decided by someone else meanwhile")
 
     def _announce(self, outcome: RunOutcome) -> None:
         if outcome.run_id is None:
@@ -288,7 +301,13 @@ class Engine:
             self.store.set_step(run_id, step)
 
     def _execute(
-        self, sync: str, sync_config: SyncConfig, request: RunRequest, *, run_id: int | None
+        self,
+        sync: str,
+        sync_config: SyncConfig,
+        request: RunRequest,
+        *,
+        run_id: int | None,
+        stop: StopSignal | None = None,
     ) -> RunOutcome:
         outcome = RunOutcome(sync=sync, status=RunStatus.RUNNING, run_id=run_id)
         states: list[tuple[str, StagedState]] = []
@@ -304,12 +323,15 @@ class Engine:
                 plan = make_plan(desired, current, capabilities=target.capabilities)
                 outcome.plan = plan
                 outcome.issues.extend(plan.issues)
+                outcome.desired_blocks = len(desired.blocks)
+                blocks_before = self.store.plugin_state(sync, "engine").get("blocks") or 0
                 verdict = check_guards(
                     plan,
                     sync_config.guards,
                     desired_empty=desired.is_empty(),
                     allow_deletes=request.allow_deletes,
                     emptied_sources=self._emptied_sources(sync, outcome.source_groups),
+                    lifted_blocks=max(0, int(blocks_before) - len(desired.blocks)),
                 )
                 outcome.verdict = verdict
                 if request.dry_run:
@@ -319,7 +341,7 @@ class Engine:
                     outcome.target_fingerprint = fingerprint(current)
                     raise _RunFailed(f"held: {verdict.reason}", RunStatus.HELD)
             self._step(run_id, "applying", request)
-            result = self._apply(target, plan.changes, sync_config, request)
+            result = self._apply(target, plan.changes, sync_config, request, stop)
             self._finish_apply(outcome, result)
         except _RunFailed as stop:
             outcome.status = stop.status
@@ -354,11 +376,12 @@ class Engine:
         self._step(run_id, "checking the held plan", request)
         if fingerprint(target.read()) == held.target_fingerprint:
             plan = Plan(changes=tuple(self.store.run_changes(held.summary.id)))
+            if not self.store.decide_held(
+                held.summary.id, RunStatus.APPROVED, f"approved; applied by run {run_id}"
+            ):
+                raise _RunFailed(f"run {held.summary.id} was rejected meanwhile; nothing applied")
             outcome.plan = plan
             outcome.approved_run = held.summary.id
-            self.store.set_status(
-                held.summary.id, RunStatus.APPROVED, f"approved; applied by run {run_id}"
-            )
             return plan
         outcome.issues.append(
             Issue(
@@ -369,11 +392,12 @@ class Engine:
                 value=str(held.summary.id),
             )
         )
-        self.store.set_status(
+        if not self.store.decide_held(
             held.summary.id,
             RunStatus.REJECTED,
             f"superseded: the target changed since; run {run_id} planned afresh",
-        )
+        ):
+            raise _RunFailed(f"run {held.summary.id} was rejected meanwhile; nothing applied")
         return None
 
     def _emptied_sources(self, sync: str, groups: dict[str, int]) -> list[tuple[str, int]]:
@@ -434,6 +458,7 @@ class Engine:
         changes: Iterable[Change],
         sync_config: SyncConfig,
         request: RunRequest,
+        stop: StopSignal | None,
     ) -> ApplyResult:
         ordered = list(changes)
         total = len(ordered)
@@ -447,7 +472,7 @@ class Engine:
             batch_size=sync_config.batch_size,
             attempts=sync_config.apply_attempts,
             retry_wait=sync_config.retry_wait_seconds,
-            stop=request.stop,
+            stop=stop,
             on_batch=on_batch,
         )
 
@@ -472,11 +497,14 @@ class Engine:
             outcome.error = (
                 "stopped on request after the batch in flight; the next run completes it"
             )
-        elif result.error is not None:
+        elif isinstance(result.error, RetriableError):
             outcome.status = RunStatus.FAILED
             outcome.error = redact(
                 f"the target kept failing, gave up after retries: {result.error}"
             )
+        elif result.error is not None:
+            outcome.status = RunStatus.FAILED
+            outcome.error = redact(f"the target refused a batch: {result.error}")
         elif result.failures:
             outcome.status = RunStatus.PARTIAL
         else:
@@ -491,6 +519,13 @@ class Engine:
                 self.store.save_plugin_state(outcome.sync, f"source:{name}", state.staged)
             for name, groups in outcome.source_groups.items():
                 self.store.save_plugin_state(outcome.sync, f"engine:{name}", {"groups": groups})
+            if outcome.desired_blocks is not None:
+                self.store.save_plugin_state(
+                    outcome.sync, "engine", {"blocks": outcome.desired_blocks}
+                )
+        if outcome.status in (RunStatus.OK, RunStatus.PARTIAL, RunStatus.HELD):
+            # This run planned from newer input: older held plans are stale now.
+            self.store.supersede_held(outcome.sync, newer=run_id)
         self.store.finish_run(
             run_id,
             outcome.status,
@@ -528,8 +563,19 @@ def _few_gc_passes() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
+class _AnyOf:
+    """Set when any of its events is: a stop request, or a lost run lock."""
+
+    def __init__(self, *events: threading.Event | None) -> None:
+        self._events = [e for e in events if e is not None]
+
+    def is_set(self) -> bool:
+        return any(e.is_set() for e in self._events)
+
+
 class _Heartbeat:
-    """Renews the run lock's lease while a run goes on."""
+    """Renews the run lock's lease while a run goes on; ``lost`` is set if another
+    process took the lock over (the run then stops after the batch in flight)."""
 
     def __init__(self, store: Store, sync: str, holder: str, lease: timedelta) -> None:
         self._store = store
@@ -537,6 +583,7 @@ class _Heartbeat:
         self._holder = holder
         self._lease = lease
         self._stop = threading.Event()
+        self.lost = threading.Event()
         self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{sync}", daemon=True)
 
     def start(self) -> None:
@@ -552,6 +599,8 @@ class _Heartbeat:
         while not self._stop.wait(interval):
             try:
                 if not self._store.renew_lock(self._sync, self._holder, self._lease):
-                    log.error("lost the run lock of sync %s", self._sync)
+                    log.error("lost the run lock of sync %s; stopping the run", self._sync)
+                    self.lost.set()
+                    return
             except Exception:
                 log.exception("could not renew the run lock of sync %s", self._sync)

@@ -51,13 +51,18 @@ def check_guards(
     desired_empty: bool,
     allow_deletes: bool,
     emptied_sources: Sequence[tuple[str, int]] = (),
+    lifted_blocks: int = 0,
 ) -> GuardVerdict:
     """Hold the plan if the sources came back empty or it removes more than the thresholds.
 
     ``emptied_sources`` names sources that returned no groups although their last good
     read had some (with that count): far more often a failed read than an intent.
+    ``lifted_blocks`` is how many fewer blocks the sources gave than at the last good
+    run: on a target that cannot hide members a lifted block shows only as a grant
+    given back, so it is counted here as well as by the target's block removals.
     """
     removals = removal_counts(plan)
+    removals["blocks"] = max(removals["blocks"], lifted_blocks)
     if allow_deletes:
         return GuardVerdict(held=False, removals=removals)
     reasons = []

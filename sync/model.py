@@ -202,8 +202,10 @@ class ChangeKind(StrEnum):
     The order is a safety rule: restrictions go in before access appears, and are
     lifted only after access went away. So a block is added before any member or
     grant (a blocked child is never visible, even for the moment between batches),
-    profiles are cleared and set (which can lower permissions) before grants, and a
-    block is removed last, after every revoke and removal of the same run.
+    profiles are cleared and set (which can lower permissions) before grants, access
+    is revoked before members are added (a blocked child joining a class whose teacher
+    loses access for it is never visible to that teacher, even if the run stops
+    between batches), and a block is removed last, after every removal of the run.
     """
 
     CREATE_GROUP = "create_group"
@@ -211,10 +213,10 @@ class ChangeKind(StrEnum):
     ADD_BLOCK = "add_block"
     CLEAR_PROFILE = "clear_profile"
     SET_PROFILE = "set_profile"
+    REVOKE_ACCESS = "revoke_access"
     ADD_MEMBER = "add_member"
     GRANT_ACCESS = "grant_access"
     UPDATE_ACCESS = "update_access"
-    REVOKE_ACCESS = "revoke_access"
     REMOVE_MEMBER = "remove_member"
     DELETE_GROUP = "delete_group"
     REMOVE_BLOCK = "remove_block"

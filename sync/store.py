@@ -22,9 +22,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from sync.errors import RunInProgressError
+from sync.errors import ConfigError, RunInProgressError
 from sync.model import Change, ChangeKind, Issue, RunStatus, RunSummary, Severity, Trigger
-from sync.storage import migrate, open_database
+from sync.redact import redact
+from sync.storage import migrate, open_database, redact_url
 from sync.tables import PluginStateRow, RunIssueRow, RunRow, SyncControlRow
 
 log = logging.getLogger(__name__)
@@ -54,15 +55,26 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
 
 
+def this_machine() -> str:
+    """The host name, and the PID namespace where it can be read: two containers may
+    share a host name, and only in the same PID namespace does a process id mean the
+    same process."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid").removeprefix("pid:").strip("[]")
+    except OSError:
+        return socket.gethostname()
+    return f"{socket.gethostname()}@{namespace}"
+
+
 def new_holder() -> str:
-    """A lock holder token: host and process id (a dead holder on this host is detectable),
-    and a random part so two runs in one process never share a token."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """A lock holder token: machine and process id (a dead holder on this machine is
+    detectable), and a random part so two runs in one process never share a token."""
+    return f"{this_machine()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def _holder_is_dead(holder: str) -> bool:
     host, pid, _ = [*holder.split(":"), "", "", ""][:3]
-    if host != socket.gethostname() or not pid.isdigit():
+    if host != this_machine() or not pid.isdigit():
         return False
     try:
         os.kill(int(pid), 0)
@@ -128,7 +140,13 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine: Engine = open_database(url)
-        migrate(self.engine, MIGRATIONS, VERSION_TABLE)
+        try:
+            migrate(self.engine, MIGRATIONS, VERSION_TABLE)
+        except (OSError, sa.exc.SQLAlchemyError) as exc:
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            raise ConfigError(
+                f"[state] url: cannot open the state database {redact_url(url)}: {redact(reason)}"
+            ) from None
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
@@ -216,6 +234,41 @@ class Store:
             values["plan"] = pack_changes(changes)
         with self._tx() as c:
             c.execute(sa.update(run_t).where(run_t.c.id == run_id).values(**values))
+
+    def decide_held(self, run_id: int, status: RunStatus, error: str) -> bool:
+        """Move a held run to ``status`` if it is still held; False if someone decided first."""
+        with self._tx() as c:
+            changed = c.execute(
+                sa.update(run_t)
+                .where(run_t.c.id == run_id, run_t.c.status == RunStatus.HELD.value)
+                .values(status=status.value, error=error)
+            ).rowcount
+        return changed == 1
+
+    def supersede_held(self, sync: str, newer: int) -> list[int]:
+        """Mark the sync's held runs older than ``newer`` as rejected: a later run planned
+        from later input, so their plans are stale and must never be approved."""
+        with self._tx() as c:
+            stale = [
+                run_id
+                for (run_id,) in c.execute(
+                    sa.select(run_t.c.id).where(
+                        run_t.c.sync == sync,
+                        run_t.c.status == RunStatus.HELD.value,
+                        run_t.c.id < newer,
+                    )
+                )
+            ]
+            if stale:
+                c.execute(
+                    sa.update(run_t)
+                    .where(run_t.c.id.in_(stale), run_t.c.status == RunStatus.HELD.value)
+                    .values(
+                        status=RunStatus.REJECTED.value,
+                        error=f"superseded by run {newer}, planned from newer input",
+                    )
+                )
+        return stale
 
     def set_status(self, run_id: int, status: RunStatus, error: str | None = None) -> None:
         values: dict[str, Any] = {"status": status.value}
@@ -399,9 +452,20 @@ class Store:
                     since=iso(since) or "",
                 )
             with self._tx() as c:
+                # Swap only if neither holder nor lease changed since we looked: a holder
+                # that renewed its lease in the meantime keeps the lock.
+                same_lease = (
+                    control_t.c.lock_expires_at.is_(None)
+                    if row.lock_expires_at is None
+                    else control_t.c.lock_expires_at == row.lock_expires_at
+                )
                 swapped = c.execute(
                     sa.update(control_t)
-                    .where(control_t.c.sync == sync, control_t.c.lock_holder == row.lock_holder)
+                    .where(
+                        control_t.c.sync == sync,
+                        control_t.c.lock_holder == row.lock_holder,
+                        same_lease,
+                    )
                     .values(lock_run_id=None, lock_holder=holder, lock_expires_at=now + lease)
                 ).rowcount
                 if swapped == 1 and row.lock_run_id is not None:

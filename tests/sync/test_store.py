@@ -9,7 +9,7 @@ import pytest
 
 from sync.errors import RunInProgressError
 from sync.model import Change, ChangeKind, Issue, RunStatus, Severity, Trigger
-from sync.store import Store, new_holder
+from sync.store import Store, new_holder, this_machine
 
 LEASE = timedelta(minutes=2)
 
@@ -81,16 +81,15 @@ def test_an_expired_lease_is_taken_over_and_its_run_marked_interrupted(store: St
 
 
 def test_a_dead_process_on_this_host_loses_its_lock_at_once(store: Store) -> None:
-    import socket
     import subprocess
 
     child = subprocess.Popen(["true"])
     child.wait()
-    dead = f"{socket.gethostname()}:{child.pid}:cafe0000"
+    dead = f"{this_machine()}:{child.pid}:cafe0000"
     store.acquire_lock("default", dead, LEASE)
     store.acquire_lock("default", new_holder(), LEASE)
     assert store.current_lock("default") is not None
-    alive = f"{socket.gethostname()}:{os.getpid()}:cafe0001"
+    alive = f"{this_machine()}:{os.getpid()}:cafe0001"
     store.release_lock("default", store.current_lock("default")[1])  # type: ignore[index]
     store.acquire_lock("default", alive, LEASE)
     with pytest.raises(RunInProgressError):
