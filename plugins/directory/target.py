@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 import sqlalchemy as sa
@@ -119,7 +120,8 @@ def read_state(engine: Engine, sync: str) -> TargetState:
     groups = [Group(key, name) for key, name, _ in group_rows]
     roster = Roster.build(
         groups=groups,
-        memberships=map(Membership._make, member_rows),
+        # Interned, as the sources' names are: the two rosters then share one copy.
+        memberships=(Membership(intern(g), intern(p)) for g, p in member_rows),
         grants=(AccessGrant(g, p, _options_set(o)) for g, p, o, _ in grant_rows),
         profiles=(StaffProfile(p, g, _options_set(o), r) for p, g, o, r, _ in profile_rows),
         blocks=(Block(s, c, r) for s, c, r, _ in block_rows),

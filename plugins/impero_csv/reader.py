@@ -12,6 +12,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from sys import intern
 from typing import NamedTuple
 
 from plugins.csvfile import Row, decode
@@ -113,7 +114,8 @@ def read_pairs(path: Path, *, source: str, display: str, identity: str) -> FileR
         line = reader.line_num + 1
         for fields in reader:
             if plain and len(fields) == 2:
-                username, klass = fields[0].strip(), fields[1].strip()
+                # Interned: a name repeats on many rows, and the target's copy is the same.
+                username, klass = intern(fields[0].strip()), intern(fields[1].strip())
                 if username and klass:
                     records_seen += 1
                     keep(Pair(line, username, klass))
