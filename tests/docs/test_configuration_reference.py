@@ -42,11 +42,9 @@ def section(heading: str, text: str = REFERENCE) -> str:
     of the same or a higher level."""
     level = len(heading) - len(heading.lstrip("#"))
     lines = text.splitlines()
-    for start, line in enumerate(lines):
-        if line.startswith(heading):
-            break
-    else:
-        raise AssertionError(f"docs/configuration.md has no heading {heading!r}")
+    starts = [index for index, line in enumerate(lines) if line.startswith(heading)]
+    assert starts, f"docs/configuration.md has no heading {heading!r}"
+    start = starts[0]
     end = len(lines)
     for index in range(start + 1, len(lines)):
         match = re.match(r"^(#+) ", lines[index])
