@@ -193,7 +193,7 @@ def sync_command(
     else:
         print_outcome(outcome, dry_run=dry_run)
     if dry_run:
-        sys.exit(EXIT_OK)
+        sys.exit(EXIT_FAILED if outcome.status is RunStatus.FAILED else EXIT_OK)
     sys.exit(STATUS_EXIT[outcome.status])
 
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sync.errors import ConfigError
 from sync.redact import register_secret
+from sync.storage import database_url
 
 DEFAULT_CONFIG = "config.toml"
 CONFIG_ENV = "ROSTERSYNC_CONFIG"
@@ -195,16 +196,6 @@ def resolve_secrets(value: Any, *, key: str, path: Path) -> Any:
     return value
 
 
-def _state_url(url: str, directory: Path) -> str:
-    """SQLite paths in the URL are relative to the config file's folder."""
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and not url.startswith("sqlite:////"):
-        rest = url[len(prefix) :]
-        if rest and rest != ":memory:" and not rest.startswith(":"):
-            return prefix + str((directory / rest).resolve())
-    return url
-
-
 def _plugin_tables(path: Path, section: str, tables: Mapping[str, Any]) -> dict[str, PluginTable]:
     out = {}
     for name, table in tables.items():
@@ -256,7 +247,7 @@ def parse_config(text: str, path: Path) -> Config:
     url = os.environ.get(STATE_URL_ENV) or root.state.url
     return Config(
         path=path,
-        state_url=_state_url(url, path.parent.resolve()),
+        state_url=database_url(url, path.parent.resolve()),
         syncs=syncs,
         sources=sources,
         targets=targets,

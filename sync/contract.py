@@ -16,6 +16,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from sync.model import Change, ChangeFailure, Issue, Roster, TargetState
+from sync.storage import database_url
 
 
 class PluginOptions(BaseModel):
@@ -54,6 +55,11 @@ class PluginContext:
     @property
     def log(self) -> logging.Logger:
         return logging.getLogger(f"rostersync.plugin.{self.name}")
+
+    def database(self, url: str | None) -> str:
+        """A plugin's own database URL option, or the state database when it has none;
+        a relative SQLite path is relative to the config file's folder."""
+        return database_url(url, self.config_dir) if url else self.state_url
 
     def resolve_path(self, path: str | Path) -> Path:
         """A path from config: relative paths are relative to the config file's folder."""

@@ -161,7 +161,8 @@ class Engine:
         self.lease = lease
 
     # -- building plugins ---------------------------------------------------
-    def _options(self, table: PluginTable, model: type[Any]) -> Any:
+    def plugin_options(self, table: PluginTable, model: type[Any]) -> Any:
+        """A plugin table's options, secrets resolved and validated against ``model``."""
         options = resolve_secrets(dict(table.options), key=table.where, path=self.config.path)
         try:
             return model.model_validate(options)
@@ -189,7 +190,7 @@ class Engine:
         kind = self.plugins.target_type(table.plugin)
         state = StagedState(self.store.plugin_state(sync, f"target:{table.name}"))
         return kind.factory(
-            self._options(table, kind.options),
+            self.plugin_options(table, kind.options),
             self.context(sync, table, state, request or RunRequest()),
         )
 
@@ -201,7 +202,7 @@ class Engine:
             table = self.config.sources[name]
             kind = self.plugins.source_type(table.plugin)
             state = StagedState(self.store.plugin_state(sync, f"source:{name}"))
-            options = self._options(table, kind.options)
+            options = self.plugin_options(table, kind.options)
             built.append(
                 (name, kind.factory(options, self.context(sync, table, state, request)), state)
             )

@@ -44,13 +44,15 @@ def register_commands(cli: click.Group) -> None:
     """Add commands to the ``rostersync`` command line.
 
     :param cli: the top-level click group; add commands or groups with ``cli.add_command``.
-        Commands find the loaded configuration through ``sync.cli_support``.
+        Commands receive the ``sync.app.App`` (configuration, store, engine) through
+        ``click.pass_obj``.
     """
 
 
 @hookspec
 def sync_finished(summary: RunSummary, notify: Mapping[str, Any]) -> None:
-    """Hear about every finished run (ok, partial, failed or held), e.g. to notify someone.
+    """Hear about every finished run (ok, partial, failed, held or interrupted), e.g. to
+    notify someone.
 
     :param summary: the run's id, status, change counts and error, as recorded.
     :param notify: the validated ``[notify]`` table of config.toml as a plain mapping

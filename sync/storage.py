@@ -25,6 +25,17 @@ _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 
 
+def database_url(url: str, directory: Path) -> str:
+    """The URL with a relative SQLite path made relative to ``directory`` (the config
+    file's folder), so it means the same file wherever rostersync is started from."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith("sqlite:////"):
+        rest = url[len(prefix) :]
+        if rest and rest != ":memory:" and not rest.startswith(":"):
+            return prefix + str((directory / rest).resolve())
+    return url
+
+
 def redact_url(url: str) -> str:
     """The URL with any password replaced, safe to print."""
     try:

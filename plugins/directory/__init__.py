@@ -22,6 +22,7 @@ from plugins.permissions import PERMISSIONS, explain
 from sync.app import App
 from sync.contract import TargetType
 from sync.hookspecs import hookimpl
+from sync.storage import database_url
 
 
 @hookimpl
@@ -60,7 +61,8 @@ def _url(app: App) -> str:
             f"sync {app.sync!r} writes to {table.where}, a {table.plugin!r} target; the access "
             "commands answer for the built-in directory target only"
         )
-    return str(table.options.get("url") or app.config.state_url)
+    options = app.engine.plugin_options(table, DirectoryOptions)
+    return database_url(options.url, app.config.directory) if options.url else app.config.state_url
 
 
 @click.group("access")

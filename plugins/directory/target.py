@@ -142,7 +142,7 @@ class DirectoryTarget:
 
     def __init__(self, options: DirectoryOptions, context: PluginContext) -> None:
         self.sync = context.sync
-        self.engine = open_directory(options.url or context.state_url)
+        self.engine = open_directory(context.database(options.url))
 
     def read(self) -> TargetState:
         return read_state(self.engine, self.sync)

@@ -15,6 +15,7 @@ from sync.app import App
 from sync.contract import SourceType
 from sync.hookspecs import hookimpl
 from sync.model import Role
+from sync.storage import database_url
 
 __all__ = ["ManualOptions", "ManualSource"]
 
@@ -44,7 +45,9 @@ def _store(app: App, source: str | None) -> ManualStore:
         )
     url = app.config.state_url
     if tables:
-        url = str(next(iter(tables.values())).options.get("url") or url)
+        options = app.engine.plugin_options(next(iter(tables.values())), ManualOptions)
+        if options.url:
+            url = database_url(options.url, app.config.directory)
     return ManualStore(url)
 
 

@@ -46,7 +46,7 @@ class ManualSource:
     def __init__(self, options: ManualOptions, context: PluginContext) -> None:
         self.options = options
         self.context = context
-        self.store = ManualStore(options.url or context.state_url)
+        self.store = ManualStore(context.database(options.url))
         self.user_groups = options.user_groups_for(context.name)
 
     def read(self) -> SourceRead:

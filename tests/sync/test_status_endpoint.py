@@ -70,7 +70,7 @@ def make_history(rostersync: CliRun, workdir: Path) -> None:
     assert rostersync("sync").exit_code == 0  # ok: two adds, one removal
     write_csv(workdir / "impero" / "students.csv", "username,class", "Harry_Potter,Potions")
     assert rostersync("sync").exit_code == 1  # failed: a broken file
-    assert rostersync("sync", "--dry-run").exit_code == 0  # records nothing
+    assert rostersync("sync", "--dry-run").exit_code == 1  # fails again, records nothing
 
 
 def test_metrics_match_the_run_history(rostersync: CliRun, workdir: Path, server: str) -> None:
