@@ -85,9 +85,12 @@ def _holder_is_dead(holder: str) -> bool:
     return False
 
 
+_NO_OPTIONS: list[str] = []
+
+
 def _sorted_set(value: object) -> list[str]:
     if isinstance(value, frozenset):
-        return sorted(value)
+        return sorted(value) if value else _NO_OPTIONS
     raise TypeError(f"cannot store {type(value).__name__} in a run record")
 
 
