@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,11 @@ from sync.errors import SourceError
 from sync.model import Issue, Severity
 
 UTF8_BOM = b"\xef\xbb\xbf"
+# A multi-byte UTF-8 character: in a file that is otherwise Windows-1252 these are mojibake
+# ("Ã©"), so a file holding one of them and an invalid byte mixes two encodings.
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
 SAVE_AS_UTF8 = 'save it from Excel as "CSV UTF-8 (Comma delimited)"'
 
 
@@ -63,6 +69,13 @@ def decode(path: Path, *, source: str, display: str, allow_windows_1252: bool = 
         if not allow_windows_1252 or encoding == "utf-8-sig":
             raise SourceError(
                 f"{display} line {line}: not valid UTF-8 (byte 0x{bad}); {SAVE_AS_UTF8}"
+            ) from None
+        utf8 = _UTF8_MULTIBYTE.search(data)
+        if utf8 is not None:
+            raise SourceError(
+                f"{display} line {line}: mixes encodings: line {_line_of(data, utf8.start())} "
+                f"is UTF-8 but byte 0x{bad} on line {line} is not, so names would be garbled; "
+                f"correct line {line} or {SAVE_AS_UTF8}"
             ) from None
     try:
         text = data.decode("cp1252")

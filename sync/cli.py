@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import click
+import sqlalchemy as sa
 
 from sync.app import App
 from sync.contract import SourceType, TargetType
@@ -86,6 +87,13 @@ class Cli(click.Group):
             fail(str(exc), EXIT_BUSY)
         except RostersyncError as exc:
             fail(str(exc), EXIT_FAILED)
+        except sa.exc.OperationalError as exc:  # the state database is down or refuses us
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            fail(
+                f"cannot use the state database ([state] url): {reason}; check that the "
+                "database server is running and that the URL, user and password are right",
+                EXIT_FAILED,
+            )
 
 
 def outcome_dict(outcome: RunOutcome) -> dict[str, Any]:

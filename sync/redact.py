@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from urllib.parse import urlsplit
 
 from sync.storage import redact_url
 
@@ -17,10 +18,26 @@ MASK = "***"
 
 
 def register_secret(value: str) -> None:
-    """Remember a secret so that ``redact`` hides it; short values are too common to mask."""
-    if isinstance(value, str) and len(value) >= 4:
-        with _lock:
-            _secrets.add(value)
+    """Remember a secret so that ``redact`` hides it; short values are too common to mask.
+
+    A secret URL (a webhook with a token in its path or query) is also hidden in the pieces
+    that get logged without the rest: its request target (``/hook/TOKEN?key=...``, as HTTP
+    client libraries log it), its query and its password.
+    """
+    if not isinstance(value, str) or len(value) < 4:
+        return
+    parts = {value}
+    if "://" in value:
+        try:
+            url = urlsplit(value)
+            password = url.password
+        except ValueError:
+            url, password = None, None
+        if url is not None:
+            target = url.path + (f"?{url.query}" if url.query else "")
+            parts |= {target, url.query, password or ""}
+    with _lock:
+        _secrets.update(p for p in parts if len(p) >= 4 and p.strip("/"))
 
 
 def redact(text: str) -> str:

@@ -98,6 +98,12 @@ class _Row:
     raw: tuple[str, ...]
 
 
+_SHORT = (
+    "fewer fields than the header has columns: a separator is missing or the file was cut "
+    "short; end the row with one separator per empty cell"
+)
+
+
 class _Reject(Exception):
     def __init__(self, column: str, value: str, reason: str) -> None:
         super().__init__(reason)
@@ -143,6 +149,8 @@ def load(
         extra = [f for f in row.fields[width:] if f.strip()]
         if extra:
             values["__extra__"] = ",".join(extra)
+        elif len(row.fields) < width:
+            values["__short__"] = row.fields[-1] if row.fields else ""
         out.append(_Row(row.line, values, tuple(f.strip() for f in row.fields)))
     return matching, out, issues
 
@@ -277,6 +285,8 @@ class RosterCsvSource:
         v = row.values
         if "__extra__" in v:
             raise _Reject("", v["__extra__"], "more fields than the header has columns")
+        if "__short__" in v:
+            raise _Reject("", v["__short__"], _SHORT)
         first, surname = v["first_name"].strip(), v["surname"].strip()
         if not first:
             raise _Reject("first_name", "", "the first name is empty")
@@ -397,6 +407,8 @@ class RosterCsvSource:
         v = row.values
         if "__extra__" in v:
             raise _Reject("", v["__extra__"], "more fields than the header has columns")
+        if "__short__" in v:
+            raise _Reject("", v["__short__"], _SHORT)
         column = self._login_field(m)
         if column not in m.columns:
             raise SourceError(
