@@ -9,7 +9,7 @@ line, column, value and reason; the good rows still import.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -229,6 +229,35 @@ class RosterCsvSource:
             out, Severity.ERROR, file, row.line, column, exc.value, f"row rejected: {exc.reason}"
         )
 
+    def _repeated(
+        self,
+        out: _Read,
+        file: str,
+        m: Matching,
+        row: _Row,
+        person_id: str,
+        seen: dict[str, tuple[int, tuple[str, ...]]],
+        clash: Callable[[int], _Reject],
+    ) -> bool:
+        """Whether an earlier row already gave ``person_id``: the very same row again is a
+        duplicate (a warning); different details are rejected with ``clash(first line)``."""
+        first = seen.get(person_id)
+        if first is None:
+            return False
+        if first[1] == row.raw:
+            self._issue(
+                out,
+                Severity.WARNING,
+                file,
+                row.line,
+                "",
+                person_id,
+                f"duplicate of line {first[0]}; ignored",
+            )
+        else:
+            self._reject(out, file, m, row, clash(first[0]))
+        return True
+
     # -- students -----------------------------------------------------------
     def _students(self, out: _Read, file: str) -> None:
         seen: dict[str, tuple[int, tuple[str, ...]]] = {}
@@ -241,27 +270,18 @@ class RosterCsvSource:
                 if guess:
                     out.rejected_people.add(guess)
                 continue
-            first = seen.get(person.id)
-            if first is not None:
-                if first[1] == row.raw:
-                    self._issue(
-                        out,
-                        Severity.WARNING,
-                        file,
-                        row.line,
-                        "",
-                        person.id,
-                        f"duplicate of line {first[0]}; ignored",
-                    )
-                    continue
+
+            def clash(line: int, person_id: str = person.id, identity: str = identity) -> _Reject:
                 what = (
-                    f"UPN {person.id} is also on line {first[0]} with different details"
+                    f"UPN {person_id} is also on line {line} with different details"
                     if identity == "upn"
-                    else f"same name and date of birth as line {first[0]} but different details, "
+                    else f"same name and date of birth as line {line} but different details, "
                     "so both would get the same generated id; they are not merged. Give them "
                     "their UPNs"
                 )
-                self._reject(out, file, m, row, _Reject(identity, person.id, what))
+                return _Reject(identity, person_id, what)
+
+            if self._repeated(out, file, m, row, person.id, seen, clash):
                 continue
             seen[person.id] = (row.line, row.raw)
             out.people[person.id] = person
@@ -341,31 +361,17 @@ class RosterCsvSource:
             except _Reject as exc:
                 self._reject(out, file, m, row, exc)
                 continue
-            first = seen.get(person.id)
-            if first is not None:
-                if first[1] == row.raw:
-                    self._issue(
-                        out,
-                        Severity.WARNING,
-                        file,
-                        row.line,
-                        "",
-                        person.id,
-                        f"duplicate of line {first[0]}; ignored",
-                    )
-                else:
-                    self._reject(
-                        out,
-                        file,
-                        m,
-                        row,
-                        _Reject(
-                            self._login_field(m),
-                            person.id,
-                            f"login {person.id!r} is also on line {first[0]} "
-                            "with different details",
-                        ),
-                    )
+
+            def clash(
+                line: int, person_id: str = person.id, column: str = self._login_field(m)
+            ) -> _Reject:
+                return _Reject(
+                    column,
+                    person_id,
+                    f"login {person_id!r} is also on line {line} with different details",
+                )
+
+            if self._repeated(out, file, m, row, person.id, seen, clash):
                 continue
             if person.id in out.people:
                 self._reject(
