@@ -318,7 +318,7 @@ def test_a_config_error_next_to_the_secrets_shows_none_of_them(
     assert result.exit_code != 0 and "tokn" in result.output
     app = App(config_path=str(bad), plugins=load_plugins())
     with pytest.raises(ConfigError) as raised:
-        app.engine._options(app.config.sources["district"], CleverOptions)
+        app.engine.plugin_options(app.config.sources["district"], CleverOptions)
     world.saw("ConfigError", str(raised.value))
     # A [state] URL the driver cannot parse, and one whose server refuses.
     state = world.config.read_text().split('url = "', 1)[1].split('"', 1)[0]
