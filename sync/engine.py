@@ -548,6 +548,11 @@ class Engine:
         return detail.summary if detail else None
 
 
+_gc_lock = threading.Lock()
+_gc_users: list[int] = []
+_gc_saved: list[int] = []
+
+
 @contextlib.contextmanager
 def _few_gc_passes() -> Iterator[None]:
     """Let the cyclic garbage collector run rarely during a run.
@@ -556,12 +561,18 @@ def _few_gc_passes() -> Iterator[None]:
     default thresholds the collector rescans them over and over, which measured at
     more than half of a no-change resync of a 50,000-student district.
     """
-    before = gc.get_threshold()
-    gc.set_threshold(100_000, 50, 100)
+    with _gc_lock:
+        if not _gc_users:
+            _gc_saved[:] = gc.get_threshold()
+            gc.set_threshold(100_000, 50, 100)
+        _gc_users.append(1)  # runs of several syncs may overlap in the daemon
     try:
         yield
     finally:
-        gc.set_threshold(*before)
+        with _gc_lock:
+            _gc_users.pop()
+            if not _gc_users:
+                gc.set_threshold(*_gc_saved)
 
 
 class _AnyOf:

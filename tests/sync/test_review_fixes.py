@@ -156,3 +156,18 @@ def test_blocks_dropped_by_a_source_hold_the_run_through_the_engine(workdir: Pat
     outcome = engine.run()
     assert outcome.status is RunStatus.HELD
     assert "it would remove 6 blocks, more than the limit of 5" in outcome.error
+
+
+def test_overlapping_runs_restore_the_collector_thresholds_once_all_are_done() -> None:
+    import gc
+
+    from sync.engine import _few_gc_passes
+
+    before = gc.get_threshold()
+    first, second = _few_gc_passes(), _few_gc_passes()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first run ends while the second goes on
+    assert gc.get_threshold() == (100_000, 50, 100)
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before
