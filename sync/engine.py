@@ -33,7 +33,6 @@ from sync.model import (
     Plan,
     Roster,
     RunStatus,
-    RunSummary,
     Severity,
     TargetState,
     Trigger,
@@ -350,10 +349,7 @@ class Engine:
         except RetriableError as exc:
             outcome.status = RunStatus.FAILED
             outcome.error = redact(f"gave up after retries: {exc}")
-        except (FatalError, ConfigError) as exc:
-            outcome.status = RunStatus.FAILED
-            outcome.error = redact(str(exc))
-        except RostersyncError as exc:
+        except RostersyncError as exc:  # fatal, configuration, and every other error of ours
             outcome.status = RunStatus.FAILED
             outcome.error = redact(str(exc))
         except Exception as exc:  # a plugin's bug: record it, never leave a run "running"
@@ -542,10 +538,6 @@ class Engine:
             target_fingerprint=outcome.target_fingerprint,
             approved_run=outcome.approved_run,
         )
-
-    def summary(self, run_id: int) -> RunSummary | None:
-        detail = self.store.run(run_id)
-        return detail.summary if detail else None
 
 
 _gc_lock = threading.Lock()

@@ -43,11 +43,6 @@ class Person:
     email: str = ""
     attributes: Mapping[str, str] = field(default_factory=lambda: _EMPTY, hash=False, compare=True)
 
-    @property
-    def display_name(self) -> str:
-        full = f"{self.given_name} {self.family_name}".strip()
-        return full or self.id
-
 
 @dataclass(frozen=True, slots=True)
 class Group:
@@ -220,16 +215,6 @@ class ChangeKind(StrEnum):
     REMOVE_MEMBER = "remove_member"
     DELETE_GROUP = "delete_group"
     REMOVE_BLOCK = "remove_block"
-
-    @property
-    def removes(self) -> bool:
-        return self in (
-            ChangeKind.REVOKE_ACCESS,
-            ChangeKind.REMOVE_MEMBER,
-            ChangeKind.DELETE_GROUP,
-            ChangeKind.CLEAR_PROFILE,
-            ChangeKind.REMOVE_BLOCK,
-        )
 
 
 APPLY_ORDER: tuple[ChangeKind, ...] = tuple(ChangeKind)

@@ -10,8 +10,6 @@ import logging
 import threading
 from urllib.parse import urlsplit
 
-from sync.storage import redact_url
-
 _secrets: set[str] = set()
 _lock = threading.Lock()
 MASK = "***"
@@ -47,10 +45,6 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, MASK)
     return text
-
-
-def redact_database_url(url: str) -> str:
-    return redact(redact_url(url))
 
 
 class RedactingFilter(logging.Filter):

@@ -273,13 +273,6 @@ class Store:
                 )
         return stale
 
-    def set_status(self, run_id: int, status: RunStatus, error: str | None = None) -> None:
-        values: dict[str, Any] = {"status": status.value}
-        if error is not None:
-            values["error"] = error
-        with self._tx() as c:
-            c.execute(sa.update(run_t).where(run_t.c.id == run_id).values(**values))
-
     def _detail(self, row: Any) -> RunDetail:
         summary = RunSummary(
             id=row.id,
@@ -353,14 +346,6 @@ class Store:
                 for r in c.execute(query)
             ]
 
-    def status_counts(self, sync: str | None = None) -> dict[str, int]:
-        query = sa.select(run_t.c.status, sa.func.count()).group_by(run_t.c.status)
-        if sync is not None:
-            query = query.where(run_t.c.sync == sync)
-        with self._tx() as c:
-            return {status: count for status, count in c.execute(query)}
-
-    # -- plugin state -------------------------------------------------------
     def plugin_state(self, sync: str, plugin: str) -> dict[str, Any]:
         query = sa.select(state_t.c.key, state_t.c.value).where(
             state_t.c.sync == sync, state_t.c.plugin == plugin
