@@ -72,15 +72,18 @@ def metrics_text(store: Store, syncs: Sequence[str]) -> str:
                 continue
             value = runs[sync, status.value]
             lines.append(f"rostersync_runs_total{_labels(sync=sync, status=status)} {value}")
-    family(
+
+    def gauge_per_sync(name: str, help_text: str, values: dict[str, float]) -> None:
+        family(name, "gauge", help_text)
+        for sync in syncs:
+            if sync in values:
+                lines.append(f"{name}{_labels(sync=sync)} {_number(values[sync])}")
+
+    gauge_per_sync(
         "rostersync_last_success_timestamp_seconds",
-        "gauge",
         "When the last ok or partial run finished (Unix time).",
+        last_success,
     )
-    for sync in syncs:
-        if sync in last_success:
-            value_s = _number(last_success[sync])
-            lines.append(f"rostersync_last_success_timestamp_seconds{_labels(sync=sync)} {value_s}")
     family(
         "rostersync_changes_applied_total",
         "counter",
@@ -92,13 +95,9 @@ def metrics_text(store: Store, syncs: Sequence[str]) -> str:
             lines.append(
                 f"rostersync_changes_applied_total{_labels(sync=sync, kind=change)} {value}"
             )
-    family(
+    gauge_per_sync(
         "rostersync_last_run_duration_seconds",
-        "gauge",
         "How long the last finished run took.",
+        last_duration,
     )
-    for sync in syncs:
-        if sync in last_duration:
-            value_s = _number(last_duration[sync])
-            lines.append(f"rostersync_last_run_duration_seconds{_labels(sync=sync)} {value_s}")
     return "\n".join(lines) + "\n"
