@@ -8,7 +8,7 @@ pydantic model), then calls ``factory(options, context)`` once per run.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
@@ -103,12 +103,30 @@ class Target(Protocol):
     def close(self) -> None: ...
 
 
+class DigestTarget(Target, Protocol):
+    """A target with ``CAPABILITY_MEMBER_DIGESTS``: it keeps a digest of each managed
+    group's member set (``sync.digest.digest_members`` over what it stores), refreshed
+    in the same transaction as every change to those members.
+
+    ``read_changed`` is ``read`` without the members of the managed groups whose digest
+    equals the one in ``member_digests``; it names those groups in
+    ``TargetState.members_matched`` and counts their members in ``matched_memberships``.
+    A group whose members may have changed in another way must not match.
+    """
+
+    def read_changed(self, member_digests: Mapping[str, str]) -> TargetState: ...
+
+
 #: A target that stores access grants (not only groups and members).
 CAPABILITY_ACCESS = "access_grants"
 
 #: A target that stores each staff member's user group and permissions
 #: (``SET_PROFILE`` / ``CLEAR_PROFILE`` changes).
 CAPABILITY_PROFILES = "staff_profiles"
+
+#: A target that keeps member digests and reads only the groups whose members changed
+#: (see ``DigestTarget``).
+CAPABILITY_MEMBER_DIGESTS = "member_digests"
 
 #: A target that can hide one child from one staff member inside a group that staff
 #: member can see (``ADD_BLOCK`` / ``REMOVE_BLOCK`` changes). A target without it gets

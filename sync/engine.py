@@ -17,13 +17,21 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
 from sync.apply import ApplyResult, StopSignal, apply_plan
 from sync.config import Config, PluginTable, SyncConfig, describe_validation_error, resolve_secrets
-from sync.contract import PluginContext, Source, SourceRead, Target
+from sync.contract import (
+    CAPABILITY_MEMBER_DIGESTS,
+    DigestTarget,
+    PluginContext,
+    Source,
+    SourceRead,
+    Target,
+)
+from sync.digest import member_digests
 from sync.errors import ConfigError, FatalError, RetriableError, RostersyncError
 from sync.guard import GuardVerdict, check_guards
 from sync.merge import merge
@@ -112,6 +120,16 @@ def fingerprint(state: TargetState) -> str:
     for staff, student in sorted(state.managed_blocks):
         digest.update(f"b\0{staff}\0{student}\n".encode())
     return digest.hexdigest()
+
+
+def _read_target(target: Target, desired: Roster) -> TargetState:
+    """What the target holds now; from a target with member digests, without the members
+    of groups that already hold exactly the desired ones."""
+    read_changed = getattr(target, "read_changed", None)
+    if CAPABILITY_MEMBER_DIGESTS not in target.capabilities or read_changed is None:
+        return target.read()  # (a wrapper may pass on capabilities but not the method)
+    digests = member_digests(desired.groups, desired.memberships)
+    return cast(DigestTarget, target).read_changed(digests)
 
 
 def _check_references(name: str, roster: Roster) -> tuple[Roster, list[Issue]]:
@@ -319,7 +337,7 @@ class Engine:
                 self._step(run_id, "fetching", request)
                 desired = self._read_sources(sync, sync_config, request, outcome, states)
                 self._step(run_id, "planning", request)
-                current = target.read()
+                current = _read_target(target, desired)
                 plan = make_plan(desired, current, capabilities=target.capabilities)
                 outcome.plan = plan
                 outcome.issues.extend(plan.issues)
@@ -338,7 +356,9 @@ class Engine:
                     outcome.status = RunStatus.HELD if verdict.held else RunStatus.OK
                     return outcome
                 if verdict.held:
-                    outcome.target_fingerprint = fingerprint(current)
+                    # Approval compares with a whole read, so the fingerprint is of one too.
+                    whole = target.read() if current.members_matched else current
+                    outcome.target_fingerprint = fingerprint(whole)
                     raise _RunFailed(f"held: {verdict.reason}", RunStatus.HELD)
             self._step(run_id, "applying", request)
             result = self._apply(target, plan.changes, sync_config, request, stop)

@@ -16,6 +16,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -85,31 +87,42 @@ def _holder_is_dead(holder: str) -> bool:
     return False
 
 
-_NO_OPTIONS: list[str] = []
-
-
-def _sorted_set(value: object) -> list[str]:
-    if isinstance(value, frozenset):
-        return sorted(value) if value else _NO_OPTIONS
-    raise TypeError(f"cannot store {type(value).__name__} in a run record")
+_RECORD_VERSION = 2
+# A change without its person: consecutive changes sharing it are recorded as one run.
+_ALL_BUT_PERSON = itemgetter(0, 1, 2, 4, 5, 6)
+_PERSON = itemgetter(3)
 
 
 def pack_changes(changes: Sequence[Change]) -> bytes:
-    """Changes as compressed JSON arrays, one per change in field order.
+    """Changes as compressed JSON: consecutive changes that differ only in the person
+    are one entry ``[kind, group, name, options, student, reason, [person, ...]]``.
 
-    ``Change`` is a tuple, so the C encoder writes the arrays directly; a district's
-    first sync records hundreds of thousands of them.
+    A district's first sync records hundreds of thousands of changes, nearly all of
+    them a group's members one after another, so this is a few thousand entries.
     """
-    text = json.dumps(list(changes), default=_sorted_set, separators=(",", ":"))
+    entries = [
+        [kind, group, name, sorted(options), student, reason, list(map(_PERSON, run))]
+        for (kind, group, name, options, student, reason), run in groupby(
+            changes, key=_ALL_BUT_PERSON
+        )
+    ]
+    text = json.dumps({"v": _RECORD_VERSION, "runs": entries}, separators=(",", ":"))
     return zlib.compress(text.encode(), 1)
 
 
 def unpack_changes(blob: bytes | None) -> list[Change]:
     if not blob:
         return []
+    data = json.loads(zlib.decompress(blob))
+    if isinstance(data, list):  # recorded before version 2: one array per change
+        return [
+            Change(ChangeKind(kind), group, name, person, frozenset(options), student, reason)
+            for kind, group, name, person, options, student, reason in data
+        ]
     return [
         Change(ChangeKind(kind), group, name, person, frozenset(options), student, reason)
-        for kind, group, name, person, options, student, reason in json.loads(zlib.decompress(blob))
+        for kind, group, name, options, student, reason, people in data["runs"]
+        for person in people
     ]
 
 

@@ -19,10 +19,14 @@ class DirGroup(SQLModel, table=True):
     name: str
     managed_by: str = Field(default="", index=True)
     created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    member_digest: str | None = None
+    """``sync.digest.digest_members`` of the member rows (managed groups only)."""
+    member_count: int = 0
 
 
 class DirMember(SQLModel, table=True):
     __tablename__ = "dir_member"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     group_key: str = Field(primary_key=True)
     person: str = Field(primary_key=True)

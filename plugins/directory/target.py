@@ -10,25 +10,27 @@ group they are granted, whoever made the grant.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from sys import intern
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
+from plugins.directory.digests import refresh_digests
 from plugins.directory.tables import block_t, grant_t, group_t, member_t, profile_t
 from sync.contract import (
     CAPABILITY_ACCESS,
     CAPABILITY_HIDE_MEMBERS,
+    CAPABILITY_MEMBER_DIGESTS,
     CAPABILITY_PROFILES,
     PluginContext,
     PluginOptions,
 )
+from sync.digest import digest_members
 from sync.model import (
     AccessGrant,
     Block,
@@ -36,10 +38,10 @@ from sync.model import (
     ChangeFailure,
     ChangeKind,
     Group,
-    Membership,
     Roster,
     StaffProfile,
     TargetState,
+    memberships_of,
 )
 from sync.storage import migrate, open_database
 
@@ -123,11 +125,28 @@ def _write_members(c: Connection, add: bool, pairs: list[tuple[str, str]]) -> No
         c.exec_driver_sql("DELETE FROM dir_member WHERE group_key = ? AND person = ?", pairs)
 
 
-def read_state(engine: Engine, sync: str) -> TargetState:
-    """Everything in the directory, marking what ``sync`` manages."""
+def read_state(
+    engine: Engine, sync: str, member_digests: Mapping[str, str] | None = None
+) -> TargetState:
+    """Everything in the directory, marking what ``sync`` manages; with
+    ``member_digests``, without the members of managed groups that match them."""
     with engine.connect() as c:
-        group_rows = c.execute(sa.select(group_t.c.key, group_t.c.name, group_t.c.managed_by)).all()
-        member_rows = _plain_rows(c, "SELECT group_key, person FROM dir_member")
+        group_rows = c.execute(
+            sa.select(
+                group_t.c.key,
+                group_t.c.name,
+                group_t.c.managed_by,
+                group_t.c.member_digest,
+                group_t.c.member_count,
+            )
+        ).all()
+        matched: dict[str, int] = {}
+        if member_digests:
+            matched = _matching_groups(c, sync, group_rows, member_digests)
+        if matched:
+            member_rows = _members_of(c, [row[0] for row in group_rows if row[0] not in matched])
+        else:
+            member_rows = _plain_rows(c, "SELECT group_key, person FROM dir_member")
         grant_rows = c.execute(
             sa.select(
                 grant_t.c.group_key, grant_t.c.principal, grant_t.c.options, grant_t.c.managed_by
@@ -145,28 +164,75 @@ def read_state(engine: Engine, sync: str) -> TargetState:
         block_rows = c.execute(
             sa.select(block_t.c.staff, block_t.c.student, block_t.c.reason, block_t.c.managed_by)
         ).all()
-    groups = [Group(key, name) for key, name, _ in group_rows]
+    groups = [Group(row[0], row[1]) for row in group_rows]
     roster = Roster.build(
         groups=groups,
-        # Interned, as the sources' names are: the two rosters then share one copy.
-        memberships=(Membership(intern(g), intern(p)) for g, p in member_rows),
+        memberships=memberships_of(member_rows),
         grants=(AccessGrant(g, p, _options_set(o)) for g, p, o, _ in grant_rows),
         profiles=(StaffProfile(p, g, _options_set(o), r) for p, g, o, r, _ in profile_rows),
         blocks=(Block(s, c, r) for s, c, r, _ in block_rows),
     )
     return TargetState(
         roster=roster,
-        managed=frozenset(key for key, _, owner in group_rows if owner == sync),
+        managed=frozenset(row[0] for row in group_rows if row[2] == sync),
         managed_grants=frozenset((g, p) for g, p, _, owner in grant_rows if owner == sync),
         managed_profiles=frozenset(p for p, _, _, _, owner in profile_rows if owner == sync),
         managed_blocks=frozenset((s, c) for s, c, _, owner in block_rows if owner == sync),
+        members_matched=frozenset(matched),
+        matched_memberships=sum(matched.values()),
     )
+
+
+def _matching_groups(
+    c: Connection, sync: str, group_rows: Sequence[Any], member_digests: Mapping[str, str]
+) -> dict[str, int]:
+    """The managed groups whose stored digest is the wanted one and whose member rows
+    still number what the digest was made from, with that number.
+
+    The count is checked against the table itself, so rows added or deleted behind
+    rostersync's back (by hand, in SQL) make the group compared member by member.
+    """
+    counts = dict(_plain_rows(c, "SELECT group_key, count(*) FROM dir_member GROUP BY group_key"))
+    return {
+        key: count
+        for key, _, owner, digest, count in group_rows
+        if owner == sync
+        and digest is not None
+        and member_digests.get(key) == digest
+        and counts.get(key, 0) == count
+    }
+
+
+def _members_of(c: Connection, keys: list[str]) -> list[tuple[Any, ...]]:
+    """The member rows of groups ``keys``."""
+    mark = "?" if c.dialect.name == "sqlite" else "%s"
+    rows: list[tuple[Any, ...]] = []
+    cursor = c.connection.cursor()
+    try:
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            cursor.execute(
+                "SELECT group_key, person FROM dir_member "
+                f"WHERE group_key IN ({','.join([mark] * len(chunk))})",
+                tuple(chunk),
+            )
+            rows.extend(cursor.fetchall())
+    finally:
+        cursor.close()
+    return rows
 
 
 class DirectoryTarget:
     """Applies plans to the directory tables; only rows ``managed_by`` this sync change."""
 
-    capabilities = frozenset({CAPABILITY_ACCESS, CAPABILITY_PROFILES, CAPABILITY_HIDE_MEMBERS})
+    capabilities = frozenset(
+        {
+            CAPABILITY_ACCESS,
+            CAPABILITY_PROFILES,
+            CAPABILITY_HIDE_MEMBERS,
+            CAPABILITY_MEMBER_DIGESTS,
+        }
+    )
 
     def __init__(self, options: DirectoryOptions, context: PluginContext) -> None:
         self.sync = context.sync
@@ -174,6 +240,9 @@ class DirectoryTarget:
 
     def read(self) -> TargetState:
         return read_state(self.engine, self.sync)
+
+    def read_changed(self, member_digests: Mapping[str, str]) -> TargetState:
+        return read_state(self.engine, self.sync, member_digests)
 
     def close(self) -> None:
         """The engine is pooled per URL and shared; nothing to close per run."""
@@ -200,6 +269,13 @@ class DirectoryTarget:
                 ]
                 if mine:
                     self._apply_kind(c, kind, mine)
+            touched = {
+                change.group
+                for change in changes
+                if change.kind in _MEMBER_KINDS and owned.get(change.group) == self.sync
+            }
+            if touched:
+                refresh_digests(c, touched)
         return failures
 
     def _apply_person(
@@ -318,6 +394,8 @@ class DirectoryTarget:
                         "name": change.name,
                         "managed_by": self.sync,
                         "created_at": now,
+                        "member_digest": _NO_MEMBERS,
+                        "member_count": 0,
                     }
                 )
                 owned[change.group] = self.sync
@@ -390,6 +468,10 @@ class DirectoryTarget:
             ],
         )
 
+
+_NO_MEMBERS = digest_members(())
+# Changes after which a group's member digest is computed again.
+_MEMBER_KINDS = frozenset({ChangeKind.ADD_MEMBER, ChangeKind.REMOVE_MEMBER})
 
 _PERSON_KINDS = frozenset(
     {

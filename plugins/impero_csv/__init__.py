@@ -14,7 +14,16 @@ from pydantic import Field
 from plugins.impero_csv.reader import FileRead, read_pairs, without_duplicates
 from sync.contract import PluginContext, PluginOptions, SourceRead, SourceType
 from sync.hookspecs import hookimpl
-from sync.model import AccessGrant, Group, Issue, Membership, Person, Role, Roster, Severity
+from sync.model import (
+    AccessGrant,
+    Group,
+    Issue,
+    Person,
+    Role,
+    Roster,
+    Severity,
+    memberships_of,
+)
 
 BASIC_CONSOLE_ONLY = "basic_console_only"
 RESTRICT_CUSTOMISATION = "restrict_customisation"
@@ -54,25 +63,16 @@ class ImperoCsvSource:
     def read(self) -> SourceRead:
         name = self.context.name
         students = self._read(self.options.students_file)
-        memberships = frozenset(Membership(p.klass, p.username) for p in students.pairs)
-        if len(memberships) != len(students.pairs):
-            students.pairs = without_duplicates(
-                students, source=name, display=self.options.students_file
-            )
+        memberships = memberships_of(zip(students.classes, students.usernames, strict=True))
+        if len(memberships) != len(students):
+            without_duplicates(students, source=name, display=self.options.students_file)
         teachers = self._read(self.options.teachers_file)
-        if len({(p.username, p.klass) for p in teachers.pairs}) != len(teachers.pairs):
-            teachers.pairs = without_duplicates(
-                teachers, source=name, display=self.options.teachers_file
-            )
+        if len(set(zip(teachers.usernames, teachers.classes, strict=True))) != len(teachers):
+            without_duplicates(teachers, source=name, display=self.options.teachers_file)
         issues: list[Issue] = [*students.issues, *teachers.issues]
 
-        people: dict[str, Person] = {}
-        groups: dict[str, Group] = {}
-        for pair in students.pairs:
-            if pair.username not in people:
-                people[pair.username] = Person(pair.username, Role.STUDENT)
-            if pair.klass not in groups:
-                groups[pair.klass] = Group(pair.klass, pair.klass)
+        people = {u: Person(u, Role.STUDENT) for u in dict.fromkeys(students.usernames)}
+        groups = {k: Group(k, k) for k in dict.fromkeys(students.classes)}
         issues.extend(_case_variants(groups, name, self.options.students_file))
 
         options = frozenset(
@@ -84,38 +84,38 @@ class ImperoCsvSource:
             if enabled
         )
         grants = []
-        for pair in teachers.pairs:
-            known = people.get(pair.username)
+        for line, username, klass in teachers.rows():
+            known = people.get(username)
             if known is not None and known.role is Role.STUDENT:
                 issues.append(
                     Issue(
                         Severity.WARNING,
-                        f"{pair.username!r} is also listed in {self.options.students_file}; "
+                        f"{username!r} is also listed in {self.options.students_file}; "
                         "they keep their memberships and also get this access",
                         source=name,
                         file=self.options.teachers_file,
-                        line=pair.line,
+                        line=line,
                         field="username",
-                        value=pair.username,
+                        value=username,
                     )
                 )
             else:
-                people[pair.username] = Person(pair.username, Role.TEACHER)
-            if pair.klass not in groups:
+                people[username] = Person(username, Role.TEACHER)
+            if klass not in groups:
                 issues.append(
                     Issue(
                         Severity.WARNING,
-                        f"class {pair.klass!r} has no students in {self.options.students_file}, "
+                        f"class {klass!r} has no students in {self.options.students_file}, "
                         "so no group is created and no access is granted",
                         source=name,
                         file=self.options.teachers_file,
-                        line=pair.line,
+                        line=line,
                         field="class",
-                        value=pair.klass,
+                        value=klass,
                     )
                 )
                 continue
-            grants.append(AccessGrant(pair.klass, pair.username, options))
+            grants.append(AccessGrant(klass, username, options))
         for user in self.options.global_access:
             people.setdefault(user, Person(user, Role.STAFF))
             grants.extend(AccessGrant(key, user) for key in groups)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from sys import intern
-from typing import NamedTuple
 
 from plugins.csvfile import Row, decode
 from sync.errors import SourceError
@@ -23,20 +24,42 @@ HEADER = ("username", "class")
 SUPPORTED_VERSIONS = ("1",)
 
 
-class Pair(NamedTuple):
-    """One good data row: a username and a class, and where it came from."""
-
-    line: int
-    username: str
-    klass: str
-
-
 @dataclass
 class FileRead:
-    pairs: list[Pair] = field(default_factory=list)
+    """The good rows of one file as parallel columns, and an issue for every bad one.
+
+    Columns rather than a tuple per row: district files have hundreds of thousands of
+    rows, and the source builds its memberships from whole columns at once.
+    ``lines[i]`` is the line row ``i`` came from (a ``range`` when every row was plain).
+    """
+
+    usernames: list[str] = field(default_factory=list)
+    classes: list[str] = field(default_factory=list)
+    lines: Sequence[int] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     records: int = 0
     rejected: int = 0
+
+    def __len__(self) -> int:
+        return len(self.usernames)
+
+    def rows(self) -> Iterator[tuple[int, str, str]]:
+        """(line, username, class) for every good row."""
+        return zip(self.lines, self.usernames, self.classes, strict=True)
+
+
+# A data row as nearly every district file has it: two non-empty fields, no quotes, no
+# whitespace around either. When every line after the header is one, the whole body is
+# read by one regular expression instead of row by row.
+_PLAIN_FIELD = r'[^\s,"][^,"\r\n]*(?<=\S)'
+_PLAIN_ROW = re.compile(rf"^({_PLAIN_FIELD}),({_PLAIN_FIELD})\r?$", re.MULTILINE)
+
+
+def _plain_rows(body: str) -> list[tuple[str, str]] | None:
+    """Every (username, class) of ``body`` if every line is a plain row, else None."""
+    found = _PLAIN_ROW.findall(body)
+    lines = body.count("\n") + (1 if body and not body.endswith("\n") else 0)
+    return found if len(found) == lines else None
 
 
 def _shown(row: Row) -> str:
@@ -93,13 +116,14 @@ def _check_preamble(first: Row | None, second: Row | None, *, display: str) -> N
 def read_pairs(path: Path, *, source: str, display: str, identity: str) -> FileRead:
     """Every good (username, class) row of one file, and an issue for every bad one.
 
-    The loop has a fast path for the ordinary row (two non-empty fields): district
-    files have hundreds of thousands of them. Duplicates are left in; see
-    ``without_duplicates``.
+    A file whose data lines are all plain rows (see ``_PLAIN_ROW``) is read in one
+    pass; any other file goes row by row through the ``csv`` module. Both give the
+    same rows. Duplicates are left in; see ``without_duplicates``.
     """
     decoded = decode(path, source=source, display=display)
     out = FileRead(issues=list(decoded.issues))
-    reader = csv.reader(io.StringIO(decoded.text, newline=""), strict=True)
+    text = io.StringIO(decoded.text, newline="")
+    reader = csv.reader(text, strict=True)
     try:
         preamble = []
         for _ in range(2):
@@ -108,41 +132,52 @@ def read_pairs(path: Path, *, source: str, display: str, identity: str) -> FileR
             if row is not None:
                 preamble.append(Row(start, row))
         _check_preamble(*preamble, *[None] * (2 - len(preamble)), display=display)
-        keep = out.pairs.append
-        plain = identity != "email_local_part"
-        records_seen = 0
-        line = reader.line_num + 1
-        for fields in reader:
-            if plain and len(fields) == 2:
+        first = reader.line_num + 1
+        plain = _plain_rows(decoded.text[text.tell() :]) if identity == "username" else None
+        if plain is not None:
+            if plain:
                 # Interned: a name repeats on many rows, and the target's copy is the same.
-                username, klass = intern(fields[0].strip()), intern(fields[1].strip())
-                if username and klass:
-                    records_seen += 1
-                    keep(Pair(line, username, klass))
-                    line = reader.line_num + 1
-                    continue
-            pair = _check_row(
-                Row(line, fields), out, source=source, display=display, identity=identity
-            )
-            if pair is not None:
-                keep(pair)
-            line = reader.line_num + 1
+                usernames, classes = zip(*plain, strict=True)
+                out.usernames = list(map(intern, usernames))
+                out.classes = list(map(intern, classes))
+            out.lines = range(first, first + len(plain))
+            out.records = len(plain)
+            return out
+        _read_rows(reader, out, source=source, display=display, identity=identity)
     except csv.Error as exc:
         raise SourceError(f"{display} line {reader.line_num}: malformed CSV: {exc}") from None
-    out.records += records_seen
     return out
 
 
-def without_duplicates(read: FileRead, *, source: str, display: str) -> list[Pair]:
-    """The pairs with repeats dropped, each repeat reported with the line it repeats.
+def _read_rows(
+    reader: Iterator[list[str]], out: FileRead, *, source: str, display: str, identity: str
+) -> None:
+    """The data rows one by one, for files that are not all plain rows."""
+    line_num = reader.line_num  # type: ignore[attr-defined]
+    lines: list[int] = []
+    out.lines = lines
+    line = line_num + 1
+    for fields in reader:
+        pair = _check_row(Row(line, fields), out, source=source, display=display, identity=identity)
+        if pair is not None:
+            lines.append(line)
+            out.usernames.append(intern(pair[0]))
+            out.classes.append(intern(pair[1]))
+        line = reader.line_num + 1  # type: ignore[attr-defined]
+
+
+def without_duplicates(read: FileRead, *, source: str, display: str) -> None:
+    """Drop repeated rows from ``read``, each repeat reported with the line it repeats.
 
     Called only when the caller saw fewer distinct pairs than rows, so the common
     case builds no index of lines.
     """
     first_line: dict[tuple[str, str], int] = {}
-    kept = []
-    for pair in read.pairs:
-        key = (pair.username, pair.klass)
+    lines: list[int] = []
+    usernames: list[str] = []
+    classes: list[str] = []
+    for line, username, klass in read.rows():
+        key = (username, klass)
         if key in first_line:
             read.issues.append(
                 Issue(
@@ -150,14 +185,16 @@ def without_duplicates(read: FileRead, *, source: str, display: str) -> list[Pai
                     f"duplicate of line {first_line[key]}; ignored",
                     source=source,
                     file=display,
-                    line=pair.line,
-                    value=f"{pair.username},{pair.klass}",
+                    line=line,
+                    value=f"{username},{klass}",
                 )
             )
         else:
-            first_line[key] = pair.line
-            kept.append(pair)
-    return kept
+            first_line[key] = line
+            lines.append(line)
+            usernames.append(username)
+            classes.append(klass)
+    read.lines, read.usernames, read.classes = lines, usernames, classes
 
 
 def _check_row(
@@ -167,8 +204,8 @@ def _check_row(
     source: str,
     display: str,
     identity: str,
-) -> Pair | None:
-    """Any row off the fast path: a good pair, or None with the row counted and reported."""
+) -> tuple[str, str] | None:
+    """One row: a good (username, class), or None with the row counted and reported."""
 
     def problem(message: str, column: str = "", value: str = "") -> None:
         out.issues.append(
@@ -208,4 +245,4 @@ def _check_row(
         if not username:
             problem("nothing before '@' in the e-mail address", "username", fields[0])
             return None
-    return Pair(row.line, username, klass)
+    return username, klass

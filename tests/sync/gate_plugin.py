@@ -9,7 +9,7 @@ load it through an entry point (see ``daemon_support.plugin_site``).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,9 @@ class GatedTarget:
 
     def read(self) -> TargetState:
         return self.inner.read()
+
+    def read_changed(self, member_digests: Mapping[str, str]) -> TargetState:
+        return self.inner.read_changed(member_digests)
 
     def apply(self, changes: Sequence[Change]) -> Sequence[ChangeFailure]:
         armed = self.gate / "armed"

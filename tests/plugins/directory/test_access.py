@@ -148,7 +148,14 @@ def test_a_directory_made_before_profiles_is_migrated_in_place(
         config.attributes["connection"] = connection
         command.upgrade(config, "dir0001")
     assert "dir_block" not in sa.inspect(engine).get_table_names()
-    add_hand_made_group(engine, "Staff Room", "Staff Room", ["minerva"])
+    with engine.begin() as c:  # a hand-made group, as that version stored it
+        c.execute(
+            sa.text(
+                "INSERT INTO dir_group (key, name, managed_by, created_at) "
+                "VALUES ('Staff Room', 'Staff Room', '', CURRENT_TIMESTAMP)"
+            )
+        )
+        c.execute(sa.text("INSERT INTO dir_member VALUES ('Staff Room', 'minerva')"))
     directory = target(state_url, tmp_path)
     assert {"dir_block", "dir_profile"} <= set(sa.inspect(engine).get_table_names())
     assert "Staff Room" in directory.read().roster.groups

@@ -3,6 +3,8 @@ and never a silently shortened roster."""
 
 from __future__ import annotations
 
+import csv
+import io
 import tempfile
 from pathlib import Path
 
@@ -10,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from plugins.impero_csv import ImperoCsvOptions, ImperoCsvSource
+from plugins.impero_csv.reader import _plain_rows
 from sync.errors import SourceError
 from sync.model import Membership
 from sync.testing import make_context
@@ -119,3 +122,31 @@ def test_a_missing_preamble_row_is_an_error_not_a_lost_row(
     del lines[drop - 1]
     _, error = read(("\n".join(lines) + "\n").encode())
     assert error is not None and "students.csv line " in str(error)
+
+
+_ODD = 'ab ,"\t\r\n\u00a0\x1c\u3000é'
+_field = st.text(alphabet=_ODD.replace(",", "").replace("\n", ""), max_size=6)
+_line = st.one_of(
+    st.tuples(_field, _field).map(",".join),  # nearly a plain row
+    st.text(alphabet=_ODD, max_size=12),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.lists(st.one_of(st.just("ab,é"), _line), max_size=8),
+    st.sampled_from(["\n", "\r\n"]),
+    st.booleans(),
+)
+def test_the_one_pass_read_agrees_with_the_csv_module(
+    lines: list[str], newline: str, final_newline: bool
+) -> None:
+    """Whenever the one-pass reader takes a file body, the csv module reads every line of
+    it as exactly two non-empty fields with nothing to strip, and the same pairs."""
+    body = newline.join(lines) + (newline if final_newline and lines else "")
+    found = _plain_rows(body)
+    if found is None:
+        return
+    rows = list(csv.reader(io.StringIO(body, newline=""), strict=True))
+    assert [tuple(row) for row in rows] == found
+    assert all(len(row) == 2 and all(f and f == f.strip() for f in row) for row in rows)

@@ -1,0 +1,43 @@
+"""Digests of group member sets: how a target says "this group's members are unchanged"
+without the engine reading them (``CAPABILITY_MEMBER_DIGESTS``).
+
+A digest depends only on the set of member ids, never on their order. A target that
+offers digests keeps one per managed group, computed with ``digest_members`` from what
+it actually stores, and refreshes it in the same transaction as every member change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from hashlib import blake2b
+
+from sync.model import Membership
+
+SEPARATOR = "\n"
+
+
+def digest_members(people: Iterable[str]) -> str | None:
+    """The digest of one group's member set.
+
+    None when a member id is empty or holds the separator: such a group has no digest
+    and is always compared member by member.
+    """
+    ordered = sorted(people)
+    text = SEPARATOR.join(ordered)
+    if text.count(SEPARATOR) != max(len(ordered) - 1, 0) or (ordered and not ordered[0]):
+        return None
+    return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def member_digests(groups: Iterable[str], memberships: Iterable[Membership]) -> dict[str, str]:
+    """The digest of every group in ``groups`` (an empty group has one too), from
+    ``memberships``; groups without a digest (see ``digest_members``) are left out."""
+    by_group: dict[str, list[str]] = {key: [] for key in groups}
+    for group, person in memberships:
+        members = by_group.get(group)
+        if members is None:
+            by_group[group] = [person]
+        else:
+            members.append(person)
+    found = {key: digest_members(people) for key, people in by_group.items()}
+    return {key: digest for key, digest in found.items() if digest is not None}
