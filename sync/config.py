@@ -63,7 +63,7 @@ class ScheduleConfig(_Strict):
 class SyncConfig(_Strict):
     sources: list[str] = Field(min_length=1)
     target: str
-    batch_size: int = Field(default=2000, ge=1, le=100_000)
+    batch_size: int = Field(default=5000, ge=1, le=100_000)
     apply_attempts: int = Field(default=5, ge=1, le=50)
     retry_wait_seconds: float = Field(default=1.0, ge=0)
     guards: GuardsConfig = GuardsConfig()

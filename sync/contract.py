@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
@@ -108,13 +109,16 @@ class DigestTarget(Target, Protocol):
     group's member set (``sync.digest.digest_members`` over what it stores), refreshed
     in the same transaction as every change to those members.
 
-    ``read_changed`` is ``read`` without the members of the managed groups whose digest
-    equals the one in ``member_digests``; it names those groups in
+    ``member_digests`` returns the digest of each managed group it can vouch for: a
+    group whose members may have changed in another way must be left out.
+    ``read_changed`` is ``read`` without the members of the groups in ``matched``
+    (those whose digest the engine found equal to the desired one); it names them in
     ``TargetState.members_matched`` and counts their members in ``matched_memberships``.
-    A group whose members may have changed in another way must not match.
     """
 
-    def read_changed(self, member_digests: Mapping[str, str]) -> TargetState: ...
+    def member_digests(self) -> Mapping[str, str]: ...
+
+    def read_changed(self, matched: AbstractSet[str]) -> TargetState: ...
 
 
 #: A target that stores access grants (not only groups and members).

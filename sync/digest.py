@@ -30,14 +30,13 @@ def digest_members(people: Iterable[str]) -> str | None:
 
 
 def member_digests(groups: Iterable[str], memberships: Iterable[Membership]) -> dict[str, str]:
-    """The digest of every group in ``groups`` (an empty group has one too), from
-    ``memberships``; groups without a digest (see ``digest_members``) are left out."""
+    """The digest of each group in ``groups`` (an empty group has one too) from the
+    memberships of those groups; groups without a digest (see ``digest_members``) are
+    left out."""
     by_group: dict[str, list[str]] = {key: [] for key in groups}
     for group, person in memberships:
         members = by_group.get(group)
-        if members is None:
-            by_group[group] = [person]
-        else:
+        if members is not None:
             members.append(person)
     found = {key: digest_members(people) for key, people in by_group.items()}
     return {key: digest for key, digest in found.items() if digest is not None}

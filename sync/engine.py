@@ -125,11 +125,16 @@ def fingerprint(state: TargetState) -> str:
 def _read_target(target: Target, desired: Roster) -> TargetState:
     """What the target holds now; from a target with member digests, without the members
     of groups that already hold exactly the desired ones."""
-    read_changed = getattr(target, "read_changed", None)
-    if CAPABILITY_MEMBER_DIGESTS not in target.capabilities or read_changed is None:
-        return target.read()  # (a wrapper may pass on capabilities but not the method)
-    digests = member_digests(desired.groups, desired.memberships)
-    return cast(DigestTarget, target).read_changed(digests)
+    if CAPABILITY_MEMBER_DIGESTS not in target.capabilities or not all(
+        hasattr(target, method) for method in ("member_digests", "read_changed")
+    ):
+        return target.read()  # (a wrapper may pass on capabilities but not the methods)
+    digesting = cast(DigestTarget, target)
+    stored = digesting.member_digests()
+    if not stored:
+        return target.read()
+    wanted = member_digests(stored.keys() & desired.groups.keys(), desired.memberships)
+    return digesting.read_changed({key for key, digest in wanted.items() if stored[key] == digest})
 
 
 def _check_references(name: str, roster: Roster) -> tuple[Roster, list[Issue]]:

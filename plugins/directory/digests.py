@@ -11,44 +11,56 @@ from collections.abc import Iterable
 
 from sqlalchemy.engine import Connection
 
+from plugins.directory.sql import mark, select_in
 from sync.digest import SEPARATOR, digest_members
 
 _AGGREGATE = {
     "sqlite": "group_concat(person, char(10))",
     "postgresql": "string_agg(person, chr(10))",
 }
-_MARK = {"sqlite": "?", "postgresql": "%s"}
-_CHUNK = 500
 
 
 def refresh_digests(c: Connection, keys: Iterable[str] | None = None) -> None:
     """Recompute the member digest and count of groups ``keys`` (every managed group
     when None) from their member rows."""
-    dialect = c.dialect.name
     if keys is None:
-        keys = [
-            key for (key,) in c.exec_driver_sql("SELECT key FROM dir_group WHERE managed_by <> ''")
-        ]
-    ordered = sorted(set(keys))
-    mark = _MARK[dialect]
+        managed = c.exec_driver_sql("SELECT key FROM dir_group WHERE managed_by <> ''")
+        keys = [key for (key,) in managed]
+    wanted = set(keys)
+    rows = select_in(
+        c,
+        f"SELECT group_key, count(*), {_AGGREGATE[c.dialect.name]} FROM dir_member "
+        "WHERE group_key IN ({keys}) GROUP BY group_key",
+        wanted,
+    )
+    found = {key: (count, text) for key, count, text in rows}
     updates: list[tuple[str | None, int, str]] = []
-    for start in range(0, len(ordered), _CHUNK):
-        chunk = ordered[start : start + _CHUNK]
-        rows = c.exec_driver_sql(
-            f"SELECT group_key, count(*), {_AGGREGATE[dialect]} FROM dir_member "
-            f"WHERE group_key IN ({','.join([mark] * len(chunk))}) GROUP BY group_key",
-            tuple(chunk),
-        )
-        found = {key: (count, text) for key, count, text in rows}
-        for key in chunk:
-            count, text = found.get(key, (0, ""))
-            people = text.split(SEPARATOR) if count else []
-            # A member id holding the separator splits into more parts than rows: no digest.
-            digest = digest_members(people) if len(people) == count else None
-            updates.append((digest, count, key))
+    for key in sorted(wanted):
+        count, text = found.get(key, (0, ""))
+        people = text.split(SEPARATOR) if count else []
+        # A member id holding the separator splits into more parts than rows: no digest.
+        digest = digest_members(people) if len(people) == count else None
+        updates.append((digest, count, key))
     if updates:
+        m = mark(c)
         c.exec_driver_sql(
-            f"UPDATE dir_group SET member_digest = {mark}, member_count = {mark} "
-            f"WHERE key = {mark}",
+            f"UPDATE dir_group SET member_digest = {m}, member_count = {m} WHERE key = {m}",
             updates,
         )
+
+
+def stored_digests(c: Connection, sync: str) -> dict[str, tuple[str, int]]:
+    """The digest and member count of every group ``sync`` manages that has a digest and
+    still has as many member rows as the digest was made from.
+
+    The count is checked against the member table itself, so rows added or deleted
+    behind rostersync's back (by hand, in SQL) make the group compared member by member.
+    """
+    counted = c.exec_driver_sql("SELECT group_key, count(*) FROM dir_member GROUP BY group_key")
+    counts: dict[str, int] = dict(counted.fetchall())
+    rows = c.exec_driver_sql(
+        "SELECT key, member_digest, member_count FROM dir_group "
+        f"WHERE managed_by = {mark(c)} AND member_digest IS NOT NULL",
+        (sync,),
+    ).fetchall()
+    return {key: (digest, count) for key, digest, count in rows if counts.get(key, 0) == count}

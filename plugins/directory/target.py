@@ -10,9 +10,12 @@ group they are granted, whoever made the grant.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from plugins.directory.digests import refresh_digests
+from plugins.directory.digests import refresh_digests, stored_digests
+from plugins.directory.sql import select_in
 from plugins.directory.tables import block_t, grant_t, group_t, member_t, profile_t
 from sync.contract import (
     CAPABILITY_ACCESS,
@@ -125,26 +129,20 @@ def _write_members(c: Connection, add: bool, pairs: list[tuple[str, str]]) -> No
         c.exec_driver_sql("DELETE FROM dir_member WHERE group_key = ? AND person = ?", pairs)
 
 
-def read_state(
-    engine: Engine, sync: str, member_digests: Mapping[str, str] | None = None
-) -> TargetState:
-    """Everything in the directory, marking what ``sync`` manages; with
-    ``member_digests``, without the members of managed groups that match them."""
+def read_state(engine: Engine, sync: str, matched: AbstractSet[str] = frozenset()) -> TargetState:
+    """Everything in the directory, marking what ``sync`` manages; without the members
+    of the managed groups in ``matched`` (see ``DigestTarget``)."""
     with engine.connect() as c:
         group_rows = c.execute(
-            sa.select(
-                group_t.c.key,
-                group_t.c.name,
-                group_t.c.managed_by,
-                group_t.c.member_digest,
-                group_t.c.member_count,
-            )
+            sa.select(group_t.c.key, group_t.c.name, group_t.c.managed_by, group_t.c.member_count)
         ).all()
-        matched: dict[str, int] = {}
-        if member_digests:
-            matched = _matching_groups(c, sync, group_rows, member_digests)
-        if matched:
-            member_rows = _members_of(c, [row[0] for row in group_rows if row[0] not in matched])
+        skipped = {row[0]: row[3] for row in group_rows if row[0] in matched and row[2] == sync}
+        if skipped:
+            member_rows = select_in(
+                c,
+                "SELECT group_key, person FROM dir_member WHERE group_key IN ({keys})",
+                [row[0] for row in group_rows if row[0] not in skipped],
+            )
         else:
             member_rows = _plain_rows(c, "SELECT group_key, person FROM dir_member")
         grant_rows = c.execute(
@@ -178,48 +176,9 @@ def read_state(
         managed_grants=frozenset((g, p) for g, p, _, owner in grant_rows if owner == sync),
         managed_profiles=frozenset(p for p, _, _, _, owner in profile_rows if owner == sync),
         managed_blocks=frozenset((s, c) for s, c, _, owner in block_rows if owner == sync),
-        members_matched=frozenset(matched),
-        matched_memberships=sum(matched.values()),
+        members_matched=frozenset(skipped),
+        matched_memberships=sum(skipped.values()),
     )
-
-
-def _matching_groups(
-    c: Connection, sync: str, group_rows: Sequence[Any], member_digests: Mapping[str, str]
-) -> dict[str, int]:
-    """The managed groups whose stored digest is the wanted one and whose member rows
-    still number what the digest was made from, with that number.
-
-    The count is checked against the table itself, so rows added or deleted behind
-    rostersync's back (by hand, in SQL) make the group compared member by member.
-    """
-    counts = dict(_plain_rows(c, "SELECT group_key, count(*) FROM dir_member GROUP BY group_key"))
-    return {
-        key: count
-        for key, _, owner, digest, count in group_rows
-        if owner == sync
-        and digest is not None
-        and member_digests.get(key) == digest
-        and counts.get(key, 0) == count
-    }
-
-
-def _members_of(c: Connection, keys: list[str]) -> list[tuple[Any, ...]]:
-    """The member rows of groups ``keys``."""
-    mark = "?" if c.dialect.name == "sqlite" else "%s"
-    rows: list[tuple[Any, ...]] = []
-    cursor = c.connection.cursor()
-    try:
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            cursor.execute(
-                "SELECT group_key, person FROM dir_member "
-                f"WHERE group_key IN ({','.join([mark] * len(chunk))})",
-                tuple(chunk),
-            )
-            rows.extend(cursor.fetchall())
-    finally:
-        cursor.close()
-    return rows
 
 
 class DirectoryTarget:
@@ -241,8 +200,12 @@ class DirectoryTarget:
     def read(self) -> TargetState:
         return read_state(self.engine, self.sync)
 
-    def read_changed(self, member_digests: Mapping[str, str]) -> TargetState:
-        return read_state(self.engine, self.sync, member_digests)
+    def member_digests(self) -> dict[str, str]:
+        with self.engine.connect() as c:
+            return {key: digest for key, (digest, _) in stored_digests(c, self.sync).items()}
+
+    def read_changed(self, matched: AbstractSet[str]) -> TargetState:
+        return read_state(self.engine, self.sync, matched)
 
     def close(self) -> None:
         """The engine is pooled per URL and shared; nothing to close per run."""
@@ -250,10 +213,11 @@ class DirectoryTarget:
     def apply(self, changes: Sequence[Change]) -> list[ChangeFailure]:
         failures: list[ChangeFailure] = []
         with self.engine.begin() as c:
-            owned = self._owned(c, {change.group for change in changes})
+            owned = self._owned(c, set(map(_GROUP, changes)))
             by_kind: dict[ChangeKind, list[Change]] = {}
-            for change in changes:
-                by_kind.setdefault(change.kind, []).append(change)
+            for kind, run in groupby(changes, key=_KIND):
+                by_kind.setdefault(kind, []).extend(run)
+            touched: set[str] = set()
             for kind, batch in by_kind.items():
                 if kind is ChangeKind.CREATE_GROUP:
                     failures += self._create(c, batch, owned)
@@ -261,19 +225,20 @@ class DirectoryTarget:
                 if kind in _PERSON_KINDS:
                     failures += self._apply_person(c, kind, batch)
                     continue
-                mine = [ch for ch in batch if owned.get(ch.group) == self.sync]
-                failures += [
-                    ChangeFailure(ch, self._not_owned(owned.get(ch.group)))
-                    for ch in batch
-                    if owned.get(ch.group) != self.sync
-                ]
+                groups = set(map(_GROUP, batch))
+                theirs = {key for key in groups if owned.get(key) != self.sync}
+                mine = batch
+                if theirs:
+                    mine = [ch for ch in batch if ch.group not in theirs]
+                    failures += [
+                        ChangeFailure(ch, self._not_owned(owned.get(ch.group)))
+                        for ch in batch
+                        if ch.group in theirs
+                    ]
                 if mine:
                     self._apply_kind(c, kind, mine)
-            touched = {
-                change.group
-                for change in changes
-                if change.kind in _MEMBER_KINDS and owned.get(change.group) == self.sync
-            }
+                    if kind in _MEMBER_KINDS:
+                        touched |= groups - theirs
             if touched:
                 refresh_digests(c, touched)
         return failures
@@ -417,9 +382,7 @@ class DirectoryTarget:
                 [{"k": ch.group, "n": ch.name} for ch in batch],
             )
         elif kind in (ChangeKind.ADD_MEMBER, ChangeKind.REMOVE_MEMBER):
-            _write_members(
-                c, kind is ChangeKind.ADD_MEMBER, [(ch.group, ch.person) for ch in batch]
-            )
+            _write_members(c, kind is ChangeKind.ADD_MEMBER, list(map(_GROUP_PERSON, batch)))
         elif kind in (ChangeKind.GRANT_ACCESS, ChangeKind.UPDATE_ACCESS):
             self._upsert_grants(c, batch)
         elif kind is ChangeKind.REVOKE_ACCESS:
@@ -470,6 +433,7 @@ class DirectoryTarget:
 
 
 _NO_MEMBERS = digest_members(())
+_KIND, _GROUP, _GROUP_PERSON = itemgetter(0), itemgetter(1), itemgetter(1, 3)
 # Changes after which a group's member digest is computed again.
 _MEMBER_KINDS = frozenset({ChangeKind.ADD_MEMBER, ChangeKind.REMOVE_MEMBER})
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,11 @@ class GatedTarget:
     def read(self) -> TargetState:
         return self.inner.read()
 
-    def read_changed(self, member_digests: Mapping[str, str]) -> TargetState:
-        return self.inner.read_changed(member_digests)
+    def member_digests(self) -> Mapping[str, str]:
+        return self.inner.member_digests()
+
+    def read_changed(self, matched: AbstractSet[str]) -> TargetState:
+        return self.inner.read_changed(matched)
 
     def apply(self, changes: Sequence[Change]) -> Sequence[ChangeFailure]:
         armed = self.gate / "armed"
