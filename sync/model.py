@@ -317,10 +317,15 @@ class Plan:
     changes: tuple[Change, ...] = ()
     issues: tuple[Issue, ...] = ()
     managed_counts: Mapping[str, int] = field(default_factory=lambda: _EMPTY, hash=False)
+    _counts: dict[str, int] | None = field(default=None, init=False, repr=False, compare=False)
 
     def counts(self) -> dict[str, int]:
-        found = Counter(map(itemgetter(0), self.changes))
-        return {kind.value: found[kind] for kind in ChangeKind}
+        """How many changes of each kind (counted once: a plan can hold millions)."""
+        if self._counts is None:
+            found = Counter(map(itemgetter(0), self.changes))
+            object.__setattr__(self, "_counts", {kind.value: found[kind] for kind in ChangeKind})
+        assert self._counts is not None
+        return dict(self._counts)
 
     def __bool__(self) -> bool:
         return bool(self.changes)

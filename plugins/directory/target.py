@@ -20,11 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from plugins.directory.digests import refresh_digests, stored_digests
-from plugins.directory.sql import select_in
+from plugins.directory.sql import mark, select_in
 from plugins.directory.tables import block_t, grant_t, group_t, member_t, profile_t
 from sync.contract import (
     CAPABILITY_ACCESS,
@@ -71,16 +70,6 @@ def _options_text(options: Iterable[str]) -> str:
 
 def _options_set(text: str) -> frozenset[str]:
     return frozenset(part for part in text.split(",") if part)
-
-
-def insert_ignoring_duplicates(connection: Connection, table: sa.Table) -> Any:
-    """An INSERT that skips rows whose primary key exists (SQLite and PostgreSQL)."""
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
-    raise NotImplementedError(f"the directory target does not support {dialect}")
 
 
 def _plain_rows(c: Connection, sql: str) -> list[tuple[Any, ...]]:
@@ -349,20 +338,11 @@ class DirectoryTarget:
     ) -> list[ChangeFailure]:
         failures = []
         rows = []
-        now = datetime.now(UTC)
+        created_at = self._stored_time(c, datetime.now(UTC))
         for change in batch:
             owner = owned.get(change.group)
             if owner is None:
-                rows.append(
-                    {
-                        "key": change.group,
-                        "name": change.name,
-                        "managed_by": self.sync,
-                        "created_at": now,
-                        "member_digest": _NO_MEMBERS,
-                        "member_count": 0,
-                    }
-                )
+                rows.append((change.group, change.name, self.sync, created_at, _NO_MEMBERS, 0))
                 owned[change.group] = self.sync
             elif owner != self.sync:
                 failures.append(
@@ -371,8 +351,19 @@ class DirectoryTarget:
                     )
                 )
         if rows:
-            c.execute(insert_ignoring_duplicates(c, group_t), rows)
+            m = mark(c)
+            c.exec_driver_sql(
+                "INSERT INTO dir_group (key, name, managed_by, created_at, member_digest, "
+                f"member_count) VALUES ({m}, {m}, {m}, {m}, {m}, {m}) ON CONFLICT DO NOTHING",
+                rows,
+            )
         return failures
+
+    @staticmethod
+    def _stored_time(c: Connection, when: datetime) -> Any:
+        """``when`` as SQLAlchemy would hand it to this driver for ``created_at``."""
+        process = group_t.c.created_at.type.bind_processor(c.dialect)
+        return process(when) if process else when
 
     def _apply_kind(self, c: Connection, kind: ChangeKind, batch: list[Change]) -> None:
         b = sa.bindparam
@@ -408,27 +399,16 @@ class DirectoryTarget:
             raise AssertionError(kind)
 
     def _upsert_grants(self, c: Connection, batch: list[Change]) -> None:
-        b = sa.bindparam
-        params = [{"g": ch.group, "p": ch.person, "o": _options_text(ch.options)} for ch in batch]
-        c.execute(
-            sa.delete(grant_t).where(
-                grant_t.c.group_key == b("g"),
-                grant_t.c.principal == b("p"),
-                grant_t.c.managed_by == self.sync,
-            ),
-            [{"g": p["g"], "p": p["p"]} for p in params],
+        m = mark(c)
+        keys = [(ch.group, ch.person, self.sync) for ch in batch]
+        c.exec_driver_sql(
+            f"DELETE FROM dir_grant WHERE group_key = {m} AND principal = {m} AND managed_by = {m}",
+            keys,
         )
-        c.execute(
-            insert_ignoring_duplicates(c, grant_t),
-            [
-                {
-                    "group_key": p["g"],
-                    "principal": p["p"],
-                    "options": p["o"],
-                    "managed_by": self.sync,
-                }
-                for p in params
-            ],
+        c.exec_driver_sql(
+            "INSERT INTO dir_grant (group_key, principal, options, managed_by) "
+            f"VALUES ({m}, {m}, {m}, {m}) ON CONFLICT DO NOTHING",
+            [(ch.group, ch.person, _options_text(ch.options), self.sync) for ch in batch],
         )
 
 

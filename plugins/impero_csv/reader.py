@@ -51,7 +51,7 @@ class FileRead:
 # A data row as nearly every district file has it: two non-empty fields, no quotes, no
 # whitespace around either. When every line after the header is one, the whole body is
 # read by one regular expression instead of row by row.
-_PLAIN_FIELD = r'[^\s,"][^,"\r\n]*(?<=\S)'
+_PLAIN_FIELD = r'[^\s,"][^,"\r\n]*+(?<=\S)'
 _PLAIN_ROW = re.compile(rf"^({_PLAIN_FIELD}),({_PLAIN_FIELD})\r?$", re.MULTILINE)
 
 
