@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.engine import Connection
 
-from plugins.directory.sql import mark, select_in
+from plugins.directory.sql import columns, is_postgres, mark, select_in
 from sync.digest import SEPARATOR, digest_members
 
 _AGGREGATE = {
@@ -41,11 +41,15 @@ def refresh_digests(c: Connection, keys: Iterable[str] | None = None) -> None:
         # A member id holding the separator splits into more parts than rows: no digest.
         digest = digest_members(people) if len(people) == count else None
         updates.append((digest, count, key))
-    if updates:
-        m = mark(c)
+    if updates and is_postgres(c):
         c.exec_driver_sql(
-            f"UPDATE dir_group SET member_digest = {m}, member_count = {m} WHERE key = {m}",
-            updates,
+            "UPDATE dir_group t SET member_digest = v.d, member_count = v.n "
+            "FROM unnest(%b::text[], %b::int[], %b::text[]) AS v(d, n, k) WHERE t.key = v.k",
+            tuple(columns(updates, 3)),
+        )
+    elif updates:
+        c.exec_driver_sql(
+            "UPDATE dir_group SET member_digest = ?, member_count = ? WHERE key = ?", updates
         )
 
 

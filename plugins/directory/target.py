@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from plugins.directory.digests import refresh_digests, stored_digests
-from plugins.directory.sql import mark, select_in
+from plugins.directory.sql import columns, is_postgres, select_in
 from plugins.directory.tables import block_t, grant_t, group_t, member_t, profile_t
 from sync.contract import (
     CAPABILITY_ACCESS,
@@ -87,28 +87,20 @@ def _write_members(c: Connection, add: bool, pairs: list[tuple[str, str]]) -> No
     """Insert (ignoring ones already there) or delete (group, person) rows in bulk.
 
     Plain SQL straight to the driver: compiling a statement and processing parameters
-    per row cost more than the writes. PostgreSQL gets the batch through COPY into a
-    temporary table, then one statement, instead of a statement per row.
+    per row cost more than the writes. PostgreSQL takes the batch as two arrays.
     """
-    if c.dialect.name == "postgresql":
-        c.exec_driver_sql(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS dir_member_batch (g text, p text) "
-            "ON COMMIT DELETE ROWS"
-        )
-        c.exec_driver_sql("TRUNCATE dir_member_batch")
-        cursor = c.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cursor, cursor.copy("COPY dir_member_batch (g, p) FROM STDIN") as copy:
-            for row in pairs:
-                copy.write_row(row)
+    if is_postgres(c):
         if add:
             c.exec_driver_sql(
-                "INSERT INTO dir_member (group_key, person) SELECT g, p FROM dir_member_batch "
-                "ON CONFLICT DO NOTHING"
+                "INSERT INTO dir_member (group_key, person) "
+                "SELECT * FROM unnest(%b::text[], %b::text[]) ON CONFLICT DO NOTHING",
+                tuple(columns(pairs, 2)),
             )
         else:
             c.exec_driver_sql(
-                "DELETE FROM dir_member m USING dir_member_batch d "
-                "WHERE m.group_key = d.g AND m.person = d.p"
+                "DELETE FROM dir_member m USING unnest(%b::text[], %b::text[]) AS d(g, p) "
+                "WHERE m.group_key = d.g AND m.person = d.p",
+                tuple(columns(pairs, 2)),
             )
     elif add:
         c.exec_driver_sql(
@@ -318,13 +310,8 @@ class DirectoryTarget:
         return f"it belongs to sync {owner!r}"
 
     def _owned(self, c: Connection, keys: set[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
-        ordered = sorted(keys)
-        for start in range(0, len(ordered), 500):
-            chunk = ordered[start : start + 500]
-            query = sa.select(group_t.c.key, group_t.c.managed_by).where(group_t.c.key.in_(chunk))
-            found.update({key: owner for key, owner in c.execute(query)})
-        return found
+        rows = select_in(c, "SELECT key, managed_by FROM dir_group WHERE key IN ({keys})", keys)
+        return dict(rows)
 
     def _not_owned(self, owner: str | None) -> str:
         if owner is None:
@@ -350,11 +337,18 @@ class DirectoryTarget:
                         change, "a group with this key exists and was not created by this sync"
                     )
                 )
-        if rows:
-            m = mark(c)
+        if rows and is_postgres(c):
+            keys, names = columns([(row[0], row[1]) for row in rows], 2)
             c.exec_driver_sql(
                 "INSERT INTO dir_group (key, name, managed_by, created_at, member_digest, "
-                f"member_count) VALUES ({m}, {m}, {m}, {m}, {m}, {m}) ON CONFLICT DO NOTHING",
+                "member_count) SELECT k, n, %s, %s, %s, 0 FROM unnest(%b::text[], %b::text[]) "
+                "AS v(k, n) ON CONFLICT DO NOTHING",
+                (self.sync, created_at, _NO_MEMBERS, keys, names),
+            )
+        elif rows:
+            c.exec_driver_sql(
+                "INSERT INTO dir_group (key, name, managed_by, created_at, member_digest, "
+                "member_count) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 rows,
             )
         return failures
@@ -399,16 +393,29 @@ class DirectoryTarget:
             raise AssertionError(kind)
 
     def _upsert_grants(self, c: Connection, batch: list[Change]) -> None:
-        m = mark(c)
-        keys = [(ch.group, ch.person, self.sync) for ch in batch]
+        rows = [(ch.group, ch.person, _options_text(ch.options)) for ch in batch]
+        if is_postgres(c):
+            groups, people, options = columns(rows, 3)
+            c.exec_driver_sql(
+                "DELETE FROM dir_grant t USING unnest(%b::text[], %b::text[]) AS v(g, p) "
+                "WHERE t.group_key = v.g AND t.principal = v.p AND t.managed_by = %s",
+                (groups, people, self.sync),
+            )
+            c.exec_driver_sql(
+                "INSERT INTO dir_grant (group_key, principal, options, managed_by) "
+                "SELECT g, p, o, %s FROM unnest(%b::text[], %b::text[], %b::text[]) "
+                "AS v(g, p, o) ON CONFLICT DO NOTHING",
+                (self.sync, groups, people, options),
+            )
+            return
         c.exec_driver_sql(
-            f"DELETE FROM dir_grant WHERE group_key = {m} AND principal = {m} AND managed_by = {m}",
-            keys,
+            "DELETE FROM dir_grant WHERE group_key = ? AND principal = ? AND managed_by = ?",
+            [(group, person, self.sync) for group, person, _ in rows],
         )
         c.exec_driver_sql(
             "INSERT INTO dir_grant (group_key, principal, options, managed_by) "
-            f"VALUES ({m}, {m}, {m}, {m}) ON CONFLICT DO NOTHING",
-            [(ch.group, ch.person, _options_text(ch.options), self.sync) for ch in batch],
+            "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [(*row, self.sync) for row in rows],
         )
 
 
