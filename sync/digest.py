@@ -1,5 +1,6 @@
 """Digests of group member sets: how a target says "this group's members are unchanged"
-without the engine reading them (``CAPABILITY_MEMBER_DIGESTS``).
+without the engine reading them (``CAPABILITY_MEMBER_DIGESTS``), and the read that
+uses them.
 
 A digest depends only on the set of member ids, never on their order. A target that
 offers digests keeps one per managed group, computed with ``digest_members`` from what
@@ -10,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from hashlib import blake2b
+from typing import cast
 
-from sync.model import Membership
+from sync.contract import CAPABILITY_MEMBER_DIGESTS, DigestTarget, Target
+from sync.model import Membership, Roster, TargetState
 
 SEPARATOR = "\n"
 
@@ -40,3 +43,19 @@ def member_digests(groups: Iterable[str], memberships: Iterable[Membership]) -> 
             members.append(person)
     found = {key: digest_members(people) for key, people in by_group.items()}
     return {key: digest for key, digest in found.items() if digest is not None}
+
+
+def read_target(target: Target, desired: Roster) -> TargetState:
+    """What ``target`` holds now, as the planner needs it to reach ``desired``: from a
+    target with member digests, without the members of groups that already hold
+    exactly the desired ones (see ``DigestTarget``)."""
+    if CAPABILITY_MEMBER_DIGESTS not in target.capabilities or not all(
+        hasattr(target, method) for method in ("member_digests", "read_changed")
+    ):
+        return target.read()  # (a wrapper may pass on capabilities but not the methods)
+    digesting = cast(DigestTarget, target)
+    stored = digesting.member_digests()
+    if not stored:
+        return target.read()
+    wanted = member_digests(stored.keys() & desired.groups.keys(), desired.memberships)
+    return digesting.read_changed({key for key, digest in wanted.items() if stored[key] == digest})

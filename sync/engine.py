@@ -17,21 +17,19 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from operator import itemgetter
-from typing import Any, cast
+from typing import Any
 
 from pydantic import ValidationError
 
 from sync.apply import ApplyResult, StopSignal, apply_plan
 from sync.config import Config, PluginTable, SyncConfig, describe_validation_error, resolve_secrets
 from sync.contract import (
-    CAPABILITY_MEMBER_DIGESTS,
-    DigestTarget,
     PluginContext,
     Source,
     SourceRead,
     Target,
 )
-from sync.digest import member_digests
+from sync.digest import read_target
 from sync.errors import ConfigError, FatalError, RetriableError, RostersyncError
 from sync.guard import GuardVerdict, check_guards
 from sync.merge import merge
@@ -120,21 +118,6 @@ def fingerprint(state: TargetState) -> str:
     for staff, student in sorted(state.managed_blocks):
         digest.update(f"b\0{staff}\0{student}\n".encode())
     return digest.hexdigest()
-
-
-def _read_target(target: Target, desired: Roster) -> TargetState:
-    """What the target holds now; from a target with member digests, without the members
-    of groups that already hold exactly the desired ones."""
-    if CAPABILITY_MEMBER_DIGESTS not in target.capabilities or not all(
-        hasattr(target, method) for method in ("member_digests", "read_changed")
-    ):
-        return target.read()  # (a wrapper may pass on capabilities but not the methods)
-    digesting = cast(DigestTarget, target)
-    stored = digesting.member_digests()
-    if not stored:
-        return target.read()
-    wanted = member_digests(stored.keys() & desired.groups.keys(), desired.memberships)
-    return digesting.read_changed({key for key, digest in wanted.items() if stored[key] == digest})
 
 
 def _check_references(name: str, roster: Roster) -> tuple[Roster, list[Issue]]:
@@ -342,7 +325,7 @@ class Engine:
                 self._step(run_id, "fetching", request)
                 desired = self._read_sources(sync, sync_config, request, outcome, states)
                 self._step(run_id, "planning", request)
-                current = _read_target(target, desired)
+                current = read_target(target, desired)
                 plan = make_plan(desired, current, capabilities=target.capabilities)
                 outcome.plan = plan
                 outcome.issues.extend(plan.issues)

@@ -14,9 +14,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sync.contract import CAPABILITY_ACCESS, PluginContext, Source, SourceRead, Target
+from sync.contract import (
+    CAPABILITY_ACCESS,
+    CAPABILITY_MEMBER_DIGESTS,
+    DigestTarget,
+    PluginContext,
+    Source,
+    SourceRead,
+    Target,
+)
+from sync.digest import member_digests, read_target
 from sync.errors import RetriableError
 from sync.model import (
     AccessGrant,
@@ -89,8 +98,9 @@ def sample_roster() -> Roster:
 
 
 def sync_into(target: Target, desired: Roster) -> list[ChangeFailure]:
-    """Plan against the target's current state and apply every change, in order."""
-    plan = make_plan(desired, target.read(), capabilities=target.capabilities)
+    """Plan against the target's current state, read as the engine reads it, and apply
+    every change, in order."""
+    plan = make_plan(desired, read_target(target, desired), capabilities=target.capabilities)
     failures: list[ChangeFailure] = []
     for kind in ChangeKind:
         batch = [c for c in plan.changes if c.kind is kind]
@@ -183,6 +193,38 @@ class TargetContract:
         assert "Flying" not in state.roster.groups
         assert Membership("Muggle Studies", "Harry_Potter") in state.roster.memberships
         assert make_plan(moved, state, capabilities=target.capabilities).changes == ()
+
+    def test_member_digests_vouch_for_exactly_what_is_stored(self, target: Target) -> None:
+        """Only for targets with ``CAPABILITY_MEMBER_DIGESTS``."""
+        if CAPABILITY_MEMBER_DIGESTS not in target.capabilities:
+            import pytest  # the kit is used from tests, but importing it needs no pytest
+
+            pytest.skip("this target keeps no member digests")
+        digesting = cast(DigestTarget, target)
+        desired = sample_roster()
+        sync_into(target, desired)
+        assert digesting.member_digests() == member_digests(desired.groups, desired.memberships)
+        state = digesting.read_changed(set(desired.groups))
+        assert state.members_matched == frozenset(desired.groups)
+        assert state.roster.memberships == frozenset()
+        assert state.matched_memberships == len(desired.memberships)
+        assert make_plan(desired, state, capabilities=target.capabilities).changes == ()
+        moved = Roster.build(
+            desired.people.values(),
+            desired.groups.values(),
+            [*desired.memberships, Membership("Flying", "Ron_Weasley")],
+            desired.grants,
+        )
+        assert sync_into(target, moved) == []
+        changed = {
+            key
+            for key, digest in member_digests(moved.groups, moved.memberships).items()
+            if digesting.member_digests().get(key) != digest
+        }
+        assert changed == set()
+        state = read_target(target, desired)  # back to the first roster: Flying differs
+        assert set(desired.groups) - state.members_matched == {"Flying"}
+        assert {m.group for m in state.roster.memberships} == {"Flying"}
 
     def test_hand_made_groups_are_never_touched(
         self, target: Target, hand_made_group: Callable[[str, str, Sequence[str]], None]

@@ -94,3 +94,25 @@ def test_a_dead_process_on_this_host_loses_its_lock_at_once(store: Store) -> Non
     store.acquire_lock("default", alive, LEASE)
     with pytest.raises(RunInProgressError):
         store.acquire_lock("default", new_holder(), LEASE)
+
+
+def test_change_records_round_trip_and_old_records_still_read() -> None:
+    import json
+    import zlib
+
+    from sync.store import pack_changes, unpack_changes
+
+    changes = [
+        Change(ChangeKind.CREATE_GROUP, "7A", name="7A"),
+        Change(ChangeKind.ADD_MEMBER, "7A", name="7A", person="harry"),
+        Change(ChangeKind.ADD_MEMBER, "7A", name="7A", person="ron"),
+        Change(ChangeKind.GRANT_ACCESS, "7A", "7A", "snape", frozenset({"b", "a"})),
+        Change(ChangeKind.ADD_MEMBER, "7B", name="7B", person="harry"),
+        Change(ChangeKind.ADD_BLOCK, "", person="snape", student="harry", reason="court order"),
+    ]
+    assert unpack_changes(pack_changes(changes)) == changes
+    runs = json.loads(zlib.decompress(pack_changes(changes)))["runs"]
+    assert len(runs) == 5  # harry and ron joining 7A are one entry
+    # Recorded before version 2: one array per change.
+    old = [["add_member", "7A", "7A", "ron", [], "", ""]]
+    assert unpack_changes(zlib.compress(json.dumps(old).encode())) == [changes[2]]
