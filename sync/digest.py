@@ -57,5 +57,10 @@ def read_target(target: Target, desired: Roster) -> TargetState:
     stored = digesting.member_digests()
     if not stored:
         return target.read()
-    wanted = member_digests(stored.keys() & desired.groups.keys(), desired.memberships)
-    return digesting.read_changed({key for key, digest in wanted.items() if stored[key] == digest})
+    members = desired.members_by_group()
+    matched = {
+        key
+        for key in stored.keys() & desired.groups.keys()
+        if digest_members(members.get(key, ())) == stored[key]
+    }
+    return digesting.read_changed(matched)

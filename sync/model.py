@@ -7,7 +7,7 @@ source -> Roster -> Plan -> target -> run record, and are never mutated on the w
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import repeat
@@ -153,6 +153,9 @@ class Roster:
     profiles: Mapping[str, StaffProfile] = field(default_factory=lambda: _EMPTY, hash=False)
     blocks: frozenset[Block] = frozenset()
     rejected_people: frozenset[str] = frozenset()
+    _by_group: dict[str, list[str]] | None = field(
+        default=None, init=False, repr=False, compare=False, hash=False
+    )
 
     @classmethod
     def build(
@@ -179,7 +182,22 @@ class Roster:
         return not (self.groups or self.memberships or self.grants)
 
     def members_of(self, group: str) -> list[str]:
-        return sorted(m.person for m in self.memberships if m.group == group)
+        return sorted(self.members_by_group().get(group, ()))
+
+    def members_by_group(self) -> Mapping[str, Sequence[str]]:
+        """Each group's member ids, in no particular order. Built on first use and kept
+        (a roster never changes): digests and the planner both need it."""
+        if self._by_group is None:
+            by_group: dict[str, list[str]] = {}
+            for group, person in self.memberships:
+                members = by_group.get(group)
+                if members is None:
+                    by_group[group] = [person]
+                else:
+                    members.append(person)
+            object.__setattr__(self, "_by_group", by_group)
+        assert self._by_group is not None
+        return self._by_group
 
 
 @dataclass(frozen=True, slots=True)
