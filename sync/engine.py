@@ -482,7 +482,7 @@ class Engine:
         )
 
     def _finish_apply(self, outcome: RunOutcome, result: ApplyResult) -> None:
-        applied = Counter(change.kind for change in result.applied)
+        applied = Counter(map(itemgetter(0), result.applied))
         outcome.applied = {kind.value: n for kind, n in applied.items()}
         outcome.failed = len(result.failures)
         outcome.retries += result.retries

@@ -91,7 +91,11 @@ def make_plan(
     add, remove = ChangeKind.ADD_MEMBER, ChangeKind.REMOVE_MEMBER
     same = wanted_members == held_members
     member_changes = {
-        add: [] if same else _member_changes(add, wanted_members - held_members, names),
+        add: []
+        if same
+        else _member_changes(
+            add, wanted_members - held_members if held_members else wanted_members, names
+        ),
         remove: [] if same else _member_changes(remove, held_members - wanted_members, names),
     }
 

@@ -7,6 +7,7 @@ the work itself on tables of hundreds of thousands of rows.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from itertools import chain
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -45,3 +46,25 @@ def columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
 
 def is_postgres(c: Connection) -> bool:
     return c.dialect.name == "postgresql"
+
+
+def insert_rows(c: Connection, head: str, rows: Sequence[tuple[Any, ...]], tail: str = "") -> None:
+    """``head VALUES (..), (..), .. tail`` for ``rows``, many rows per statement.
+
+    SQLite inserts about twice as fast this way as with one statement per row. Each
+    statement stays under SQLite's oldest limit of 999 parameters.
+    """
+    if not rows:
+        return
+    width = len(rows[0])
+    one = "(" + ", ".join(["?"] * width) + ")"
+    per = max(1, 999 // width)
+    whole = len(rows) // per * per
+    if whole:
+        statement = f"{head} VALUES {', '.join([one] * per)} {tail}"
+        c.exec_driver_sql(
+            statement,
+            [tuple(chain.from_iterable(rows[i : i + per])) for i in range(0, whole, per)],
+        )
+    if whole < len(rows):
+        c.exec_driver_sql(f"{head} VALUES {one} {tail}", list(rows[whole:]))

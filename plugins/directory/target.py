@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from plugins.directory.digests import refresh_digests, stored_digests
-from plugins.directory.sql import columns, is_postgres, select_in
+from plugins.directory.sql import columns, insert_rows, is_postgres, select_in
 from plugins.directory.tables import block_t, grant_t, group_t, member_t, profile_t
 from sync.contract import (
     CAPABILITY_ACCESS,
@@ -103,8 +103,8 @@ def _write_members(c: Connection, add: bool, pairs: list[tuple[str, str]]) -> No
                 tuple(columns(pairs, 2)),
             )
     elif add:
-        c.exec_driver_sql(
-            "INSERT INTO dir_member (group_key, person) VALUES (?, ?) ON CONFLICT DO NOTHING", pairs
+        insert_rows(
+            c, "INSERT INTO dir_member (group_key, person)", pairs, "ON CONFLICT DO NOTHING"
         )
     else:
         c.exec_driver_sql("DELETE FROM dir_member WHERE group_key = ? AND person = ?", pairs)
@@ -346,17 +346,19 @@ class DirectoryTarget:
                 (self.sync, created_at, _NO_MEMBERS, keys, names),
             )
         elif rows:
-            c.exec_driver_sql(
+            insert_rows(
+                c,
                 "INSERT INTO dir_group (key, name, managed_by, created_at, member_digest, "
-                "member_count) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                "member_count)",
                 rows,
+                "ON CONFLICT DO NOTHING",
             )
         return failures
 
     @staticmethod
     def _stored_time(c: Connection, when: datetime) -> Any:
         """``when`` as SQLAlchemy would hand it to this driver for ``created_at``."""
-        process = group_t.c.created_at.type.bind_processor(c.dialect)
+        process = group_t.c.created_at.type.dialect_impl(c.dialect).bind_processor(c.dialect)
         return process(when) if process else when
 
     def _apply_kind(self, c: Connection, kind: ChangeKind, batch: list[Change]) -> None:
@@ -412,10 +414,11 @@ class DirectoryTarget:
             "DELETE FROM dir_grant WHERE group_key = ? AND principal = ? AND managed_by = ?",
             [(group, person, self.sync) for group, person, _ in rows],
         )
-        c.exec_driver_sql(
-            "INSERT INTO dir_grant (group_key, principal, options, managed_by) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        insert_rows(
+            c,
+            "INSERT INTO dir_grant (group_key, principal, options, managed_by)",
             [(*row, self.sync) for row in rows],
+            "ON CONFLICT DO NOTHING",
         )
 
 
