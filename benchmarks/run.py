@@ -305,8 +305,9 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"results-{args.size}.json"
     path.write_text(json.dumps(report, indent=2))
+    path.with_suffix(".md").write_text(markdown(report))
     print(table(report))
-    print(f"\nJSON: {path}")
+    print(f"\nJSON: {path}\nMarkdown (for docs/performance.md): {path.with_suffix('.md')}")
 
 
 def table(report: dict[str, Any]) -> str:
@@ -322,6 +323,27 @@ def table(report: dict[str, Any]) -> str:
             f"{r['record_rows']:>12}"
         )
     return "\n".join(lines)
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The table as docs/performance.md shows it."""
+    lines = [
+        f"N = {report['size']:,}: {report['sections']:,} sections, {report['memberships']:,} "
+        f"memberships (Python {report['python']}, {report['cpus']} cores, median of "
+        f"{report['repeat']} runs).",
+        "",
+        "| backend | step | status | seconds (median) | runs | x baseline | peak RSS MB "
+        "| rows written | run-record rows |",
+        "|---|---|---|---:|---|---:|---:|---:|---:|",
+    ]
+    for r in report["results"]:
+        runs = ", ".join(f"{s:.2f}" for s in r["runs_seconds"])
+        lines.append(
+            f"| {r['backend']} | {r['step']} | {r['status']} | {r['seconds']:.2f} | {runs} "
+            f"| {r['ratio']:.2f} | {r['peak_rss_mb']:.0f} | {r['rows_written']:,} "
+            f"| {r['record_rows']} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
