@@ -163,12 +163,23 @@ def cli(ctx: click.Context, config_path: str | None, sync_name: str | None, verb
 @cli.command("sync")
 @click.option("--dry-run", is_flag=True, help="print the plan and change nothing")
 @click.option("--allow-deletes", is_flag=True, help="apply removals over the guards' limits, once")
+@click.option(
+    "--compare-all",
+    is_flag=True,
+    help="read and compare every member, not only groups whose digests differ",
+)
 @click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
 @click.option("--wait", is_flag=True, help="if another run is in progress, wait for it to end")
 @click.option("--timeout", default=3600.0, show_default=True, help="seconds --wait waits at most")
 @click.pass_obj
 def sync_command(
-    app: App, dry_run: bool, allow_deletes: bool, as_json: bool, wait: bool, timeout: float
+    app: App,
+    dry_run: bool,
+    allow_deletes: bool,
+    compare_all: bool,
+    as_json: bool,
+    wait: bool,
+    timeout: float,
 ) -> None:
     """Run the sync now."""
     show_progress = sys.stderr.isatty() and not as_json
@@ -180,6 +191,7 @@ def sync_command(
         trigger=Trigger.MANUAL,
         dry_run=dry_run,
         allow_deletes=allow_deletes,
+        compare_all=compare_all,
         stop=stop,
         progress=(lambda m: click.echo(f"... {m}", err=True))
         if show_progress

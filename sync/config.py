@@ -66,6 +66,9 @@ class SyncConfig(_Strict):
     batch_size: int = Field(default=5000, ge=1, le=100_000)
     apply_attempts: int = Field(default=5, ge=1, le=50)
     retry_wait_seconds: float = Field(default=1.0, ge=0)
+    compare_all_hours: float = Field(default=24.0, ge=0)
+    """A run reads and compares every member at least this often, even from a target
+    with member digests; 0 means every run."""
     guards: GuardsConfig = GuardsConfig()
     schedule: ScheduleConfig | None = None
 

@@ -9,12 +9,14 @@ it actually stores, and refreshes it in the same transaction as every member cha
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from hashlib import blake2b
+from itertools import chain, repeat
 from typing import cast
 
 from sync.contract import CAPABILITY_MEMBER_DIGESTS, DigestTarget, Target
-from sync.model import Membership, Roster, TargetState
+from sync.model import Membership, Roster, TargetState, memberships_of
 
 SEPARATOR = "\n"
 
@@ -45,12 +47,15 @@ def member_digests(groups: Iterable[str], memberships: Iterable[Membership]) -> 
     return {key: digest for key, digest in found.items() if digest is not None}
 
 
-def read_target(target: Target, desired: Roster) -> TargetState:
+def read_target(target: Target, desired: Roster, *, use_digests: bool = True) -> TargetState:
     """What ``target`` holds now, as the planner needs it to reach ``desired``: from a
     target with member digests, without the members of groups that already hold
-    exactly the desired ones (see ``DigestTarget``)."""
-    if CAPABILITY_MEMBER_DIGESTS not in target.capabilities or not all(
-        hasattr(target, method) for method in ("member_digests", "read_changed")
+    exactly the desired ones (see ``DigestTarget``). ``use_digests=False`` reads and
+    compares every member (the engine does so every ``compare_all_hours``)."""
+    if (
+        not use_digests
+        or CAPABILITY_MEMBER_DIGESTS not in target.capabilities
+        or not all(hasattr(target, method) for method in ("member_digests", "read_changed"))
     ):
         return target.read()  # (a wrapper may pass on capabilities but not the methods)
     digesting = cast(DigestTarget, target)
@@ -64,3 +69,21 @@ def read_target(target: Target, desired: Roster) -> TargetState:
         if digest_members(members.get(key, ())) == stored[key]
     }
     return digesting.read_changed(matched)
+
+
+def with_matched_members(current: TargetState, desired: Roster) -> TargetState:
+    """``current`` as a whole read would have given it: the members of the groups it
+    matched are the desired ones (their digests are equal), so they are filled in from
+    ``desired``. A held run fingerprints this, the very state its plan was made from."""
+    if not current.members_matched:
+        return current
+    by_group = desired.members_by_group()
+    matched = memberships_of(
+        chain.from_iterable(
+            zip(repeat(key), by_group.get(key, ())) for key in current.members_matched
+        )
+    )
+    roster = dataclasses.replace(current.roster, memberships=current.roster.memberships | matched)
+    return dataclasses.replace(
+        current, roster=roster, members_matched=frozenset(), matched_memberships=0
+    )

@@ -15,7 +15,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
@@ -29,7 +29,7 @@ from sync.contract import (
     SourceRead,
     Target,
 )
-from sync.digest import read_target
+from sync.digest import read_target, with_matched_members
 from sync.errors import ConfigError, FatalError, RetriableError, RostersyncError
 from sync.guard import GuardVerdict, check_guards
 from sync.merge import merge
@@ -46,7 +46,7 @@ from sync.model import (
 from sync.plan import make_plan
 from sync.plugins import PluginSystem
 from sync.redact import redact
-from sync.store import RunDetail, StagedState, Store, new_holder
+from sync.store import RunDetail, StagedState, Store, new_holder, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,8 @@ class RunRequest:
     progress: Callable[[str], None] = field(default=lambda message: None)
     approve: int | None = None
     """A held run whose plan to apply (if the target is unchanged since)."""
+    compare_all: bool = False
+    """Read and compare every member, whatever the target's member digests say."""
 
 
 @dataclass
@@ -84,6 +86,8 @@ class RunOutcome:
     target_fingerprint: str = ""
     source_groups: dict[str, int] = field(default_factory=dict)
     desired_blocks: int | None = None
+    compared_all: bool = False
+    """Whether the plan compared every member (no group taken on its digest)."""
     approved_run: int | None = None
 
     @property
@@ -118,6 +122,19 @@ def fingerprint(state: TargetState) -> str:
     for staff, student in sorted(state.managed_blocks):
         digest.update(f"b\0{staff}\0{student}\n".encode())
     return digest.hexdigest()
+
+
+def _may_use_digests(
+    sync_config: SyncConfig, request: RunRequest, engine_state: dict[str, Any]
+) -> bool:
+    """Whether this run may trust the target's member digests: not when asked to compare
+    everything, nor when the last run that did is ``compare_all_hours`` old (a digest
+    cannot see every edit made behind rostersync's back)."""
+    hours = sync_config.compare_all_hours
+    last = engine_state.get("compared_all_at")
+    if request.compare_all or hours == 0 or not isinstance(last, str):
+        return False
+    return utcnow() - datetime.fromisoformat(last) < timedelta(hours=hours)
 
 
 def _check_references(name: str, roster: Roster) -> tuple[Roster, list[Issue]]:
@@ -325,12 +342,15 @@ class Engine:
                 self._step(run_id, "fetching", request)
                 desired = self._read_sources(sync, sync_config, request, outcome, states)
                 self._step(run_id, "planning", request)
-                current = read_target(target, desired)
+                engine_state = self.store.plugin_state(sync, "engine")
+                use_digests = _may_use_digests(sync_config, request, engine_state)
+                current = read_target(target, desired, use_digests=use_digests)
+                outcome.compared_all = not current.members_matched
                 plan = make_plan(desired, current, capabilities=target.capabilities)
                 outcome.plan = plan
                 outcome.issues.extend(plan.issues)
                 outcome.desired_blocks = len(desired.blocks)
-                blocks_before = self.store.plugin_state(sync, "engine").get("blocks") or 0
+                blocks_before = engine_state.get("blocks") or 0
                 verdict = check_guards(
                     plan,
                     sync_config.guards,
@@ -344,8 +364,8 @@ class Engine:
                     outcome.status = RunStatus.HELD if verdict.held else RunStatus.OK
                     return outcome
                 if verdict.held:
-                    # Approval compares with a whole read, so the fingerprint is of one too.
-                    whole = target.read() if current.members_matched else current
+                    # Of the state the plan was made from; approval compares a whole read.
+                    whole = with_matched_members(current, desired)
                     outcome.target_fingerprint = fingerprint(whole)
                     raise _RunFailed(f"held: {verdict.reason}", RunStatus.HELD)
             self._step(run_id, "applying", request)
@@ -527,6 +547,10 @@ class Engine:
             if outcome.desired_blocks is not None:
                 self.store.save_plugin_state(
                     outcome.sync, "engine", {"blocks": outcome.desired_blocks}
+                )
+            if outcome.compared_all:
+                self.store.save_plugin_state(
+                    outcome.sync, "engine", {"compared_all_at": utcnow().isoformat()}
                 )
         if outcome.status in (RunStatus.OK, RunStatus.PARTIAL, RunStatus.HELD):
             # This run planned from newer input: older held plans are stale now.

@@ -20,9 +20,11 @@ _AGGREGATE = {
 }
 
 
-def refresh_digests(c: Connection, keys: Iterable[str] | None = None) -> None:
+def refresh_digests(
+    c: Connection, keys: Iterable[str] | None = None, *, owner: str | None = None
+) -> None:
     """Recompute the member digest and count of groups ``keys`` (every managed group
-    when None) from their member rows."""
+    when None) from their member rows; with ``owner``, only of the groups it manages."""
     if keys is None:
         managed = c.exec_driver_sql("SELECT key FROM dir_group WHERE managed_by <> ''")
         keys = [key for (key,) in managed]
@@ -41,15 +43,18 @@ def refresh_digests(c: Connection, keys: Iterable[str] | None = None) -> None:
         # A member id holding the separator splits into more parts than rows: no digest.
         digest = digest_members(people) if len(people) == count else None
         updates.append((digest, count, key))
+    owned = "managed_by <> ''" if owner is None else f"managed_by = {mark(c)}"
     if updates and is_postgres(c):
         c.exec_driver_sql(
             "UPDATE dir_group t SET member_digest = v.d, member_count = v.n "
-            "FROM unnest(%b::text[], %b::int[], %b::text[]) AS v(d, n, k) WHERE t.key = v.k",
-            tuple(columns(updates, 3)),
+            "FROM unnest(%b::text[], %b::int[], %b::text[]) AS v(d, n, k) "
+            f"WHERE t.key = v.k AND t.{owned}",
+            (*columns(updates, 3), *([owner] if owner is not None else [])),
         )
     elif updates:
         c.exec_driver_sql(
-            "UPDATE dir_group SET member_digest = ?, member_count = ? WHERE key = ?", updates
+            f"UPDATE dir_group SET member_digest = ?, member_count = ? WHERE key = ? AND {owned}",
+            [(*row, owner) for row in updates] if owner is not None else updates,
         )
 
 

@@ -221,7 +221,7 @@ class DirectoryTarget:
                     if kind in _MEMBER_KINDS:
                         touched |= groups - theirs
             if touched:
-                refresh_digests(c, touched)
+                refresh_digests(c, touched, owner=self.sync)
         return failures
 
     def _apply_person(
@@ -323,6 +323,7 @@ class DirectoryTarget:
     def _create(
         self, c: Connection, batch: list[Change], owned: dict[str, str]
     ) -> list[ChangeFailure]:
+        taken = "a group with this key exists and was not created by this sync"
         failures = []
         rows = []
         created_at = self._stored_time(c, datetime.now(UTC))
@@ -330,13 +331,8 @@ class DirectoryTarget:
             owner = owned.get(change.group)
             if owner is None:
                 rows.append((change.group, change.name, self.sync, created_at, _NO_MEMBERS, 0))
-                owned[change.group] = self.sync
             elif owner != self.sync:
-                failures.append(
-                    ChangeFailure(
-                        change, "a group with this key exists and was not created by this sync"
-                    )
-                )
+                failures.append(ChangeFailure(change, taken))
         if rows and is_postgres(c):
             keys, names = columns([(row[0], row[1]) for row in rows], 2)
             c.exec_driver_sql(
@@ -353,6 +349,15 @@ class DirectoryTarget:
                 rows,
                 "ON CONFLICT DO NOTHING",
             )
+        if rows:  # who owns them now: a group made by hand meanwhile is not ours
+            inserted = {row[0] for row in rows}
+            query = "SELECT key, managed_by FROM dir_group WHERE key IN ({keys})"
+            owned.update(select_in(c, query, inserted))
+            failures += [
+                ChangeFailure(change, taken)
+                for change in batch
+                if change.group in inserted and owned.get(change.group) != self.sync
+            ]
         return failures
 
     @staticmethod

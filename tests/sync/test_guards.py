@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
+from sync.model import TargetState
 from tests.conftest import CliRun, write_csv
 
 HEAD = ("version,1", "username,class")
@@ -186,3 +189,39 @@ def test_lifting_many_blocks_at_once_is_held() -> None:
         Plan(changes=lifts[:5]), GuardsConfig(), desired_empty=False, allow_deletes=False
     )
     assert not few.held
+
+
+def test_approve_replans_when_the_target_changed_just_after_planning(
+    rostersync: CliRun, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The held fingerprint is of the state the plan was made from, even when member
+    digests let the plan skip reading unchanged groups."""
+    from plugins.directory.target import DirectoryTarget
+
+    low_thresholds(workdir)
+    assert rostersync("sync").exit_code == 0
+    write_csv(
+        workdir / "impero" / "students.csv", *HEAD, "Harry_Potter,Potions", "Ron_Weasley,Potions"
+    )
+    original = DirectoryTarget.read_changed
+
+    def edited_right_after(self: DirectoryTarget, matched: AbstractSet[str]) -> TargetState:
+        state = original(self, matched)
+        assert "Potions" in state.members_matched
+        with self.engine.begin() as c:  # an admin's edit lands between planning and holding
+            c.execute(sa.text("INSERT INTO dir_member VALUES ('Potions', 'Neville')"))
+        return state
+
+    monkeypatch.setattr(DirectoryTarget, "read_changed", edited_right_after)
+    assert rostersync("sync").exit_code == 4
+    monkeypatch.setattr(DirectoryTarget, "read_changed", original)
+    result = rostersync("approve", "2")
+    assert "the target changed since run 2 was held" in result.output, result.output
+    assert result.exit_code == 4  # planned afresh, and held again: nothing was applied
+    plan = json.loads(rostersync("runs", "show", "3", "--json").output)
+    assert {
+        "kind": "remove_member",
+        "group": "Potions",
+        "name": "Potions",
+        "person": "Neville",
+    } in plan["changes"]

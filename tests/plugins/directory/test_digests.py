@@ -13,6 +13,7 @@ from sync.model import Group, Membership, Roster
 from sync.plan import make_plan
 from sync.storage import open_database
 from sync.testing import make_context, sample_roster, sync_into
+from tests.conftest import CliRun
 
 
 def target(state_url: str, tmp_path: Path) -> DirectoryTarget:
@@ -110,3 +111,37 @@ def test_a_directory_from_before_digests_gets_them_on_upgrade(
         c.execute(sa.text("INSERT INTO dir_member VALUES ('7A', 'ron'), ('7A', 'harry')"))
     directory = target(state_url, tmp_path)
     assert directory.member_digests() == {"7A": digest_members(["harry", "ron"])}
+
+
+def test_an_edit_that_keeps_the_count_is_put_right_by_comparing_all(
+    rostersync: CliRun, workdir: Path
+) -> None:
+    """Digests cannot see a person renamed in place in SQL; a run that compares every
+    member can, and one does at least every compare_all_hours, or when asked."""
+    assert rostersync("sync").exit_code == 0
+    directory = sa.create_engine(f"sqlite:///{workdir / 'state.db'}")
+
+    def potions() -> list[str]:
+        with directory.connect() as c:
+            rows = c.execute(
+                sa.text("SELECT person FROM dir_member WHERE group_key = 'Potions' ORDER BY 1")
+            )
+            return [person for (person,) in rows]
+
+    with directory.begin() as c:
+        c.execute(sa.text("UPDATE dir_member SET person = 'Mallory' WHERE person = 'Ron_Weasley'"))
+    assert rostersync("sync").exit_code == 0
+    assert "Mallory" in potions()  # within compare_all_hours, the digest is trusted
+    assert rostersync("sync", "--compare-all").exit_code == 0
+    assert potions() == ["Harry_Potter", "Ron_Weasley"]
+
+    with directory.begin() as c:
+        c.execute(sa.text("UPDATE dir_member SET person = 'Mallory' WHERE person = 'Ron_Weasley'"))
+        c.execute(  # as if the last run that compared everything were a day old
+            sa.text(
+                "UPDATE rs_plugin_state SET value = '\"2000-01-01T00:00:00+00:00\"' "
+                "WHERE plugin = 'engine' AND key = 'compared_all_at'"
+            )
+        )
+    assert rostersync("sync").exit_code == 0
+    assert potions() == ["Harry_Potter", "Ron_Weasley"]
