@@ -329,8 +329,8 @@ def markdown(report: dict[str, Any]) -> str:
     """The table as docs/performance.md shows it."""
     lines = [
         f"N = {report['size']:,}: {report['sections']:,} sections, {report['memberships']:,} "
-        f"memberships (Python {report['python']}, {report['cpus']} cores, median of "
-        f"{report['repeat']} runs).",
+        f"memberships (Python {report['python']}, {report['cpus']} cores, "
+        + (f"median of {report['repeat']} runs)." if report["repeat"] > 1 else "one run)."),
         "",
         "| backend | step | status | seconds (median) | runs | x baseline | peak RSS MB "
         "| rows written | run-record rows |",
