@@ -12,9 +12,19 @@ import re
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from itertools import repeat
+from typing import Any, Literal, cast
 
-from sync.model import AccessGrant, Group, Issue, Membership, Person, Role, Roster, Severity
+from sync.model import (
+    AccessGrant,
+    Group,
+    Issue,
+    Person,
+    Role,
+    Roster,
+    Severity,
+    memberships_of,
+)
 
 Identity = Literal["district_username", "email", "email_local_part"]
 JSON = dict[str, Any]
@@ -42,6 +52,8 @@ def _items(value: Any) -> list[Any]:
 
 def _text(value: Any) -> str:
     """A string field as Clever may send it: null, a number, or text with stray spaces."""
+    if type(value) is str:  # nearly always: the quickest test first
+        return value.strip()
     if value is None or isinstance(value, dict | list):
         return ""
     return str(value).strip()
@@ -212,7 +224,7 @@ def build_roster(
         )
 
     groups: list[Group] = []
-    memberships: list[Membership] = []
+    pairs: list[tuple[str, str]] = []
     grants: list[AccessGrant] = []
     unknown: dict[str, str] = {}
     with_students = "student" in wanted
@@ -233,11 +245,14 @@ def build_roster(
             )
             name = sid
         groups.append(Group(sid, name))
-        for uid in section["students"] if with_students else ():
-            if uid in login:
-                memberships.append(Membership(sid, login[uid]))
-            elif uid not in users:
-                unknown.setdefault(uid, sid)
+        students = section["students"] if with_students else ()
+        found = list(map(login.get, students))
+        members = [m for m in found if m is not None] if None in found else found
+        if len(members) < len(found):  # users skipped above, or not returned by Clever
+            for uid in students:
+                if uid not in login and uid not in users:
+                    unknown.setdefault(uid, sid)
+        pairs.extend(zip(repeat(sid), cast(list[str], members)))
         for uid in section["teachers"]:
             if uid in login:
                 grants.append(AccessGrant(sid, login[uid]))
@@ -262,5 +277,5 @@ def build_roster(
                 source=source,
             )
         )
-    out.roster = Roster.build(people.values(), groups, memberships, grants)
+    out.roster = Roster.build(people.values(), groups, memberships_of(pairs), grants)
     return out
