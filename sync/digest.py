@@ -16,7 +16,7 @@ from itertools import chain, repeat
 from typing import cast
 
 from sync.contract import CAPABILITY_MEMBER_DIGESTS, DigestTarget, Target
-from sync.model import Membership, Roster, TargetState, memberships_of
+from sync.model import Membership, Roster, TargetState, group_members, memberships_of
 
 SEPARATOR = "\n"
 
@@ -38,12 +38,8 @@ def member_digests(groups: Iterable[str], memberships: Iterable[Membership]) -> 
     """The digest of each group in ``groups`` (an empty group has one too) from the
     memberships of those groups; groups without a digest (see ``digest_members``) are
     left out."""
-    by_group: dict[str, list[str]] = {key: [] for key in groups}
-    for group, person in memberships:
-        members = by_group.get(group)
-        if members is not None:
-            members.append(person)
-    found = {key: digest_members(people) for key, people in by_group.items()}
+    by_group = group_members(memberships)
+    found = {key: digest_members(by_group.get(key, ())) for key in groups}
     return {key: digest for key, digest in found.items() if digest is not None}
 
 

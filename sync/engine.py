@@ -23,12 +23,7 @@ from pydantic import ValidationError
 
 from sync.apply import ApplyResult, StopSignal, apply_plan
 from sync.config import Config, PluginTable, SyncConfig, describe_validation_error, resolve_secrets
-from sync.contract import (
-    PluginContext,
-    Source,
-    SourceRead,
-    Target,
-)
+from sync.contract import PluginContext, Source, SourceRead, Target
 from sync.digest import read_target, with_matched_members
 from sync.errors import ConfigError, FatalError, RetriableError, RostersyncError
 from sync.guard import GuardVerdict, check_guards

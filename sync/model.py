@@ -65,6 +65,18 @@ class Membership(NamedTuple):
     person: str
 
 
+def group_members(memberships: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """Each group's member ids, in the order met (one pass; a district has millions)."""
+    by_group: dict[str, list[str]] = {}
+    for group, person in memberships:
+        members = by_group.get(group)
+        if members is None:
+            by_group[group] = [person]
+        else:
+            members.append(person)
+    return by_group
+
+
 def memberships_of(pairs: Iterable[tuple[str, str]]) -> frozenset[Membership]:
     """The set of memberships for (group, person) pairs, built without a Python call per
     pair: the tuples are made by ``tuple.__new__`` directly (a district has millions)."""
@@ -188,14 +200,7 @@ class Roster:
         """Each group's member ids, in no particular order. Built on first use and kept
         (a roster never changes): digests and the planner both need it."""
         if self._by_group is None:
-            by_group: dict[str, list[str]] = {}
-            for group, person in self.memberships:
-                members = by_group.get(group)
-                if members is None:
-                    by_group[group] = [person]
-                else:
-                    members.append(person)
-            object.__setattr__(self, "_by_group", by_group)
+            object.__setattr__(self, "_by_group", group_members(self.memberships))
         assert self._by_group is not None
         return self._by_group
 

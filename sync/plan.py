@@ -29,6 +29,7 @@ from sync.model import (
     Roster,
     Severity,
     TargetState,
+    group_members,
     memberships_of,
 )
 
@@ -157,13 +158,7 @@ def _member_changes(
     sorting hundreds of thousands of tuples, and each change is made by
     ``tuple.__new__`` directly, without a Python call per change.
     """
-    by_group: dict[str, list[str]] = {}
-    for group, person in pairs:
-        people = by_group.get(group)
-        if people is None:
-            by_group[group] = [person]
-        else:
-            people.append(person)
+    by_group = group_members(pairs)
     changes: list[Change] = []
     for group in sorted(by_group):
         people = by_group[group]

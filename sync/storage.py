@@ -100,8 +100,11 @@ def is_postgresql(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-def migrate(engine: Engine, script_location: Path, version_table: str) -> None:
-    """Bring the tables under ``script_location`` to the newest revision.
+def migrate(
+    engine: Engine, script_location: Path, version_table: str, revision: str = "head"
+) -> None:
+    """Bring the tables under ``script_location`` to ``revision`` (the newest by default;
+    tests name an older one to build a database as an earlier release left it).
 
     On PostgreSQL a transaction-scoped advisory lock keeps two processes that
     start together from migrating at once.
@@ -116,7 +119,7 @@ def migrate(engine: Engine, script_location: Path, version_table: str) -> None:
                 {"key": f"rostersync-migrate-{version_table}"},
             )
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
 
 
 def run_migrations_online(config: AlembicConfig) -> None:

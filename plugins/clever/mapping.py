@@ -13,7 +13,7 @@ import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import repeat
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from sync.model import (
     AccessGrant,
@@ -246,13 +246,12 @@ def build_roster(
             name = sid
         groups.append(Group(sid, name))
         students = section["students"] if with_students else ()
-        found = list(map(login.get, students))
-        members = [m for m in found if m is not None] if None in found else found
-        if len(members) < len(found):  # users skipped above, or not returned by Clever
+        members = [login[uid] for uid in students if uid in login]
+        if len(members) < len(students):  # users skipped above, or not returned by Clever
             for uid in students:
                 if uid not in login and uid not in users:
                     unknown.setdefault(uid, sid)
-        pairs.extend(zip(repeat(sid), cast(list[str], members)))
+        pairs.extend(zip(repeat(sid), members))
         for uid in section["teachers"]:
             if uid in login:
                 grants.append(AccessGrant(sid, login[uid]))

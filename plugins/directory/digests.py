@@ -58,9 +58,9 @@ def refresh_digests(
         )
 
 
-def stored_digests(c: Connection, sync: str) -> dict[str, tuple[str, int]]:
-    """The digest and member count of every group ``sync`` manages that has a digest and
-    still has as many member rows as the digest was made from.
+def stored_digests(c: Connection, sync: str) -> dict[str, str]:
+    """The digest of every group ``sync`` manages that has one and still has as many
+    member rows as the digest was made from.
 
     The count is checked against the member table itself, so rows added or deleted
     behind rostersync's back (by hand, in SQL) make the group compared member by member.
@@ -72,4 +72,4 @@ def stored_digests(c: Connection, sync: str) -> dict[str, tuple[str, int]]:
         f"WHERE managed_by = {mark(c)} AND member_digest IS NOT NULL",
         (sync,),
     ).fetchall()
-    return {key: (digest, count) for key, digest, count in rows if counts.get(key, 0) == count}
+    return {key: digest for key, digest, count in rows if counts.get(key, 0) == count}

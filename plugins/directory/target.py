@@ -183,7 +183,7 @@ class DirectoryTarget:
 
     def member_digests(self) -> dict[str, str]:
         with self.engine.connect() as c:
-            return {key: digest for key, (digest, _) in stored_digests(c, self.sync).items()}
+            return stored_digests(c, self.sync)
 
     def read_changed(self, matched: AbstractSet[str]) -> TargetState:
         return read_state(self.engine, self.sync, matched)
@@ -351,8 +351,7 @@ class DirectoryTarget:
             )
         if rows:  # who owns them now: a group made by hand meanwhile is not ours
             inserted = {row[0] for row in rows}
-            query = "SELECT key, managed_by FROM dir_group WHERE key IN ({keys})"
-            owned.update(select_in(c, query, inserted))
+            owned.update(self._owned(c, inserted))
             failures += [
                 ChangeFailure(change, taken)
                 for change in batch

@@ -134,19 +134,11 @@ def test_access_show_prints_permissions_with_reasons(rostersync: CliRun, tmp_pat
 def test_a_directory_made_before_profiles_is_migrated_in_place(
     state_url: str, tmp_path: Path
 ) -> None:
-    from alembic import command
-    from alembic.config import Config as AlembicConfig
-
     from plugins.directory.target import MIGRATIONS, VERSION_TABLE
-    from sync.storage import open_database
+    from sync.storage import migrate, open_database
 
     engine = open_database(state_url)
-    config = AlembicConfig()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["version_table"] = VERSION_TABLE
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "dir0001")
+    migrate(engine, MIGRATIONS, VERSION_TABLE, revision="dir0001")
     assert "dir_block" not in sa.inspect(engine).get_table_names()
     with engine.begin() as c:  # a hand-made group, as that version stored it
         c.execute(

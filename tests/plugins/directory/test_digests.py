@@ -11,7 +11,7 @@ from plugins.directory.target import MIGRATIONS, VERSION_TABLE, DirectoryOptions
 from sync.digest import digest_members, member_digests, read_target
 from sync.model import Group, Membership, Roster
 from sync.plan import make_plan
-from sync.storage import open_database
+from sync.storage import migrate, open_database
 from sync.testing import make_context, sample_roster, sync_into
 from tests.conftest import CliRun
 
@@ -91,16 +91,8 @@ def test_a_member_id_holding_the_separator_gives_no_digest(state_url: str, tmp_p
 def test_a_directory_from_before_digests_gets_them_on_upgrade(
     state_url: str, tmp_path: Path
 ) -> None:
-    from alembic import command
-    from alembic.config import Config as AlembicConfig
-
     engine = open_database(state_url)
-    config = AlembicConfig()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["version_table"] = VERSION_TABLE
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "dir0002")
+    migrate(engine, MIGRATIONS, VERSION_TABLE, revision="dir0002")
     with engine.begin() as c:  # a managed group, as that version stored it
         c.execute(
             sa.text(
