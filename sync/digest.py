@@ -12,11 +12,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from hashlib import blake2b
-from itertools import chain, repeat
 from typing import cast
 
 from sync.contract import CAPABILITY_MEMBER_DIGESTS, DigestTarget, Target
-from sync.model import Membership, Roster, TargetState, group_members, memberships_of
+from sync.memberships import members_by_group
+from sync.model import Membership, Memberships, Roster, TargetState
 
 SEPARATOR = "\n"
 
@@ -38,7 +38,7 @@ def member_digests(groups: Iterable[str], memberships: Iterable[Membership]) -> 
     """The digest of each group in ``groups`` (an empty group has one too) from the
     memberships of those groups; groups without a digest (see ``digest_members``) are
     left out."""
-    by_group = group_members(memberships)
+    by_group = members_by_group(memberships)
     found = {key: digest_members(by_group.get(key, ())) for key in groups}
     return {key: digest for key, digest in found.items() if digest is not None}
 
@@ -73,13 +73,10 @@ def with_matched_members(current: TargetState, desired: Roster) -> TargetState:
     ``desired``. A held run fingerprints this, the very state its plan was made from."""
     if not current.members_matched:
         return current
-    by_group = desired.members_by_group()
-    matched = memberships_of(
-        chain.from_iterable(
-            zip(repeat(key), by_group.get(key, ())) for key in current.members_matched
-        )
-    )
-    roster = dataclasses.replace(current.roster, memberships=current.roster.memberships | matched)
+    wanted = desired.members_by_group()
+    members = dict(current.roster.members_by_group())
+    members.update((key, wanted.get(key, ())) for key in current.members_matched)
+    roster = dataclasses.replace(current.roster, memberships=Memberships.of_groups(members))
     return dataclasses.replace(
         current, roster=roster, members_matched=frozenset(), matched_memberships=0
     )

@@ -31,6 +31,7 @@ from sync.merge import merge
 from sync.model import (
     Change,
     Issue,
+    Memberships,
     Plan,
     Roster,
     RunStatus,
@@ -135,7 +136,8 @@ def _may_use_digests(
 def _check_references(name: str, roster: Roster) -> tuple[Roster, list[Issue]]:
     """Drop memberships and grants that name a group the source did not define."""
     groups = roster.groups
-    used = set(map(itemgetter(0), roster.memberships)) | set(map(itemgetter(0), roster.grants))
+    by_group = roster.members_by_group()
+    used = by_group.keys() | set(map(itemgetter(0), roster.grants))
     if used.issubset(groups):
         return roster, []
     bad_members = [m for m in roster.memberships if m.group not in groups]
@@ -155,7 +157,9 @@ def _check_references(name: str, roster: Roster) -> tuple[Roster, list[Issue]]:
     ]
     fixed = dataclasses.replace(
         roster,
-        memberships=frozenset(m for m in roster.memberships if m.group in groups),
+        memberships=Memberships.of_groups(
+            {key: people for key, people in by_group.items() if key in groups}
+        ),
         grants=frozenset(g for g in roster.grants if g.group in groups),
     )
     return fixed, issues

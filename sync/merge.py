@@ -19,7 +19,7 @@ from sync.model import (
     Block,
     Group,
     Issue,
-    Membership,
+    Memberships,
     Person,
     Roster,
     Severity,
@@ -38,7 +38,7 @@ def merge(reads: Sequence[tuple[str, Roster]]) -> tuple[Roster, list[Issue]]:
     groups_from: dict[str, str] = {}
     grants: dict[tuple[str, str], AccessGrant] = {}
     grants_from: dict[tuple[str, str], str] = {}
-    memberships: set[Membership] = set()
+    members: dict[str, list[str]] = {}
     profiles: dict[str, StaffProfile] = {}
     profiles_from: dict[str, str] = {}
     blocks: dict[tuple[str, str], Block] = {}
@@ -77,7 +77,8 @@ def merge(reads: Sequence[tuple[str, Roster]]) -> tuple[Roster, list[Issue]]:
                         value=group.key,
                     )
                 )
-        memberships.update(roster.memberships)
+        for group_key, ids in roster.members_by_group().items():
+            members.setdefault(group_key, []).extend(ids)
         for grant in roster.grants:
             key = (grant.group, grant.principal)
             kept_grant = grants.get(key)
@@ -122,7 +123,7 @@ def merge(reads: Sequence[tuple[str, Roster]]) -> tuple[Roster, list[Issue]]:
     merged = Roster.build(
         people.values(),
         groups.values(),
-        memberships,
+        Memberships.of_groups(members),
         grants.values(),
         profiles.values(),
         blocks.values(),

@@ -7,13 +7,18 @@ source -> Roster -> Plan -> target -> run record, and are never mutated on the w
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from enum import StrEnum
-from itertools import repeat
 from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, NamedTuple
+
+from sync.memberships import Membership as Membership
+from sync.memberships import Memberships as Memberships
+from sync.memberships import group_members as group_members
+from sync.memberships import members_by_group
+from sync.memberships import memberships_of as memberships_of
 
 
 class Role(StrEnum):
@@ -52,36 +57,6 @@ class Group:
 
     key: str
     name: str
-
-
-class Membership(NamedTuple):
-    """A person (a student, usually) is a member of a group.
-
-    A NamedTuple rather than a dataclass: districts have millions of these, and the
-    planner's set arithmetic needs tuple's C-level hashing and equality.
-    """
-
-    group: str
-    person: str
-
-
-def group_members(memberships: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
-    """Each group's member ids, in the order met (one pass; a district has millions)."""
-    by_group: dict[str, list[str]] = {}
-    for group, person in memberships:
-        members = by_group.get(group)
-        if members is None:
-            by_group[group] = [person]
-        else:
-            members.append(person)
-    return by_group
-
-
-def memberships_of(pairs: Iterable[tuple[str, str]]) -> frozenset[Membership]:
-    """The set of memberships for (group, person) pairs, built without a Python call per
-    pair: the tuples are made by ``tuple.__new__`` directly (a district has millions)."""
-    made: Iterator[Membership] = map(tuple.__new__, repeat(Membership), pairs)
-    return frozenset(made)
 
 
 class AccessGrant(NamedTuple):
@@ -156,16 +131,19 @@ class Roster:
     ``rejected_people`` names people whose records the source saw but rejected, so that
     the merge can say when another source (e.g. a manual entry) supplies them instead.
     Blocks compare by (staff, student) only; the reason is carried along.
+
+    ``memberships`` is any set of ``Membership``; ``build`` makes it a ``Memberships``,
+    which keeps them by group, as the planner and digests read them.
     """
 
     people: Mapping[str, Person] = field(default_factory=lambda: _EMPTY, hash=False)
     groups: Mapping[str, Group] = field(default_factory=lambda: _EMPTY, hash=False)
-    memberships: frozenset[Membership] = frozenset()
+    memberships: Set[Membership] = frozenset()
     grants: frozenset[AccessGrant] = frozenset()
     profiles: Mapping[str, StaffProfile] = field(default_factory=lambda: _EMPTY, hash=False)
     blocks: frozenset[Block] = frozenset()
     rejected_people: frozenset[str] = frozenset()
-    _by_group: dict[str, list[str]] | None = field(
+    _by_group: Mapping[str, Sequence[str]] | None = field(
         default=None, init=False, repr=False, compare=False, hash=False
     )
 
@@ -183,7 +161,9 @@ class Roster:
         return cls(
             people=MappingProxyType({p.id: p for p in people}),
             groups=MappingProxyType({g.key: g for g in groups}),
-            memberships=frozenset(memberships),
+            memberships=(
+                memberships if isinstance(memberships, Memberships) else Memberships(memberships)
+            ),
             grants=frozenset(grants),
             profiles=MappingProxyType({p.person: p for p in profiles}),
             blocks=frozenset(blocks),
@@ -197,10 +177,10 @@ class Roster:
         return sorted(self.members_by_group().get(group, ()))
 
     def members_by_group(self) -> Mapping[str, Sequence[str]]:
-        """Each group's member ids, in no particular order. Built on first use and kept
-        (a roster never changes): digests and the planner both need it."""
+        """Each group's member ids, in no particular order: kept by a ``Memberships``,
+        else built on first use and kept (a roster never changes)."""
         if self._by_group is None:
-            object.__setattr__(self, "_by_group", group_members(self.memberships))
+            object.__setattr__(self, "_by_group", members_by_group(self.memberships))
         assert self._by_group is not None
         return self._by_group
 

@@ -14,7 +14,7 @@ reported, naming staff, child and group.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Set
-from itertools import chain, repeat
+from itertools import repeat
 
 from sync.contract import CAPABILITY_ACCESS, CAPABILITY_HIDE_MEMBERS, CAPABILITY_PROFILES
 from sync.model import (
@@ -24,13 +24,10 @@ from sync.model import (
     Change,
     ChangeKind,
     Issue,
-    Membership,
     Plan,
     Roster,
     Severity,
     TargetState,
-    group_members,
-    memberships_of,
 )
 
 _ORDER = {kind: i for i, kind in enumerate(APPLY_ORDER)}
@@ -83,21 +80,10 @@ def make_plan(
     # Groups whose members the target did not read (their digest matched) hold exactly
     # the desired members: both sides leave them out.
     skipped = untouchable | current.members_matched if current.members_matched else untouchable
-    wanted_members = _members_outside(desired, skipped) if skipped else desired.memberships
-    held_members = (
-        now.memberships
-        if current.managed.issuperset(now.groups)
-        else {m for m in now.memberships if m.group in current.managed}
-    )
-    add, remove = ChangeKind.ADD_MEMBER, ChangeKind.REMOVE_MEMBER
-    same = wanted_members == held_members
+    additions, removals, held_count = _member_diff(desired, current, skipped)
     member_changes = {
-        add: []
-        if same
-        else _member_changes(
-            add, wanted_members - held_members if held_members else wanted_members, names
-        ),
-        remove: [] if same else _member_changes(remove, held_members - wanted_members, names),
+        ChangeKind.ADD_MEMBER: _member_changes(ChangeKind.ADD_MEMBER, additions, names),
+        ChangeKind.REMOVE_MEMBER: _member_changes(ChangeKind.REMOVE_MEMBER, removals, names),
     }
 
     grants = desired.grants
@@ -134,31 +120,58 @@ def make_plan(
     ordered = _in_apply_order(changes, member_changes)
     managed_counts = {
         "groups": len(current.managed),
-        "memberships": len(held_members) + current.matched_memberships,
+        "memberships": held_count + current.matched_memberships,
         "grants": len(current.managed_grants),
         "blocks": len(current.managed_blocks),
     }
     return Plan(changes=tuple(ordered), issues=tuple(issues), managed_counts=managed_counts)
 
 
-def _members_outside(desired: Roster, skipped: Set[str]) -> frozenset[Membership]:
-    """The desired memberships of groups not in ``skipped``, from the roster's index by
-    group (read_target built it for the digests), so matched groups cost nothing."""
-    by_group = desired.members_by_group()
-    kept = by_group.keys() - skipped
-    return memberships_of(chain.from_iterable(zip(repeat(key), by_group[key]) for key in kept))
+def _member_diff(
+    desired: Roster, current: TargetState, skipped: Set[str]
+) -> tuple[dict[str, list[str]], dict[str, list[str]], int]:
+    """Each group's members to add and to remove, and how many members the managed
+    groups hold now. Compared group by group, from both rosters' index by group: a
+    group whose members are equal costs two small sets, and no membership tuples."""
+    wanted = desired.members_by_group()
+    held = current.roster.members_by_group()
+    managed = current.managed
+    additions: dict[str, list[str]] = {}
+    removals: dict[str, list[str]] = {}
+    held_count = 0
+    for key, people in held.items():
+        if key not in managed or key in skipped:
+            continue  # (a matched group's members are counted by the target apart)
+        held_count += len(people)
+        want = wanted.get(key, ())
+        if not want:
+            removals[key] = list(people)
+            continue
+        gone = set(people).difference(want)
+        if gone:
+            removals[key] = [person for person in people if person in gone]
+    for key, people in wanted.items():
+        if key in skipped:
+            continue
+        have = held.get(key, ()) if key in managed else ()
+        if not have:
+            additions[key] = list(people)
+            continue
+        new = set(people).difference(have)
+        if new:
+            additions[key] = [person for person in people if person in new]
+    return additions, removals, held_count
 
 
 def _member_changes(
-    kind: ChangeKind, pairs: Iterable[Membership], names: Mapping[str, str]
+    kind: ChangeKind, by_group: dict[str, list[str]], names: Mapping[str, str]
 ) -> list[Change]:
     """Member changes sorted by group, then person: the bulk of a first sync's plan.
 
-    Bucketing by group and sorting each small bucket is several times faster than
-    sorting hundreds of thousands of tuples, and each change is made by
-    ``tuple.__new__`` directly, without a Python call per change.
+    Sorting each group's small list is several times faster than sorting hundreds of
+    thousands of tuples, and each change is made by ``tuple.__new__`` directly,
+    without a Python call per change.
     """
-    by_group = group_members(pairs)
     changes: list[Change] = []
     for group in sorted(by_group):
         people = by_group[group]

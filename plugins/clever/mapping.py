@@ -12,18 +12,17 @@ import re
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from itertools import repeat
 from typing import Any, Literal
 
 from sync.model import (
     AccessGrant,
     Group,
     Issue,
+    Memberships,
     Person,
     Role,
     Roster,
     Severity,
-    memberships_of,
 )
 
 Identity = Literal["district_username", "email", "email_local_part"]
@@ -224,7 +223,7 @@ def build_roster(
         )
 
     groups: list[Group] = []
-    pairs: list[tuple[str, str]] = []
+    members_of: dict[str, list[str]] = {}
     grants: list[AccessGrant] = []
     unknown: dict[str, str] = {}
     with_students = "student" in wanted
@@ -251,7 +250,8 @@ def build_roster(
             for uid in students:
                 if uid not in login and uid not in users:
                     unknown.setdefault(uid, sid)
-        pairs.extend(zip(repeat(sid), members))
+        if members:
+            members_of[sid] = members
         for uid in section["teachers"]:
             if uid in login:
                 grants.append(AccessGrant(sid, login[uid]))
@@ -276,5 +276,5 @@ def build_roster(
                 source=source,
             )
         )
-    out.roster = Roster.build(people.values(), groups, memberships_of(pairs), grants)
+    out.roster = Roster.build(people.values(), groups, Memberships.of_groups(members_of), grants)
     return out

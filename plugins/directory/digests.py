@@ -7,42 +7,39 @@ digest never describes members the table does not hold.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy.engine import Connection
 
-from plugins.directory.sql import columns, is_postgres, mark, select_in
-from sync.digest import SEPARATOR, digest_members
-
-_AGGREGATE = {
-    "sqlite": "group_concat(person, char(10))",
-    "postgresql": "string_agg(person, chr(10))",
-}
+from plugins.directory.members import read_members
+from plugins.directory.sql import columns, is_postgres, mark
+from sync.digest import digest_members
 
 
 def refresh_digests(
-    c: Connection, keys: Iterable[str] | None = None, *, owner: str | None = None
+    c: Connection,
+    keys: Iterable[str] | None = None,
+    *,
+    owner: str | None = None,
+    known: Mapping[str, list[str]] | None = None,
 ) -> None:
     """Recompute the member digest and count of groups ``keys`` (every managed group
-    when None) from their member rows; with ``owner``, only of the groups it manages."""
+    when None) from their member rows; with ``owner``, only of the groups it manages.
+
+    ``known`` gives the member rows of some of those groups, as this transaction
+    wrote them into groups that had none: those are not read back.
+    """
     if keys is None:
         managed = c.exec_driver_sql("SELECT key FROM dir_group WHERE managed_by <> ''")
         keys = [key for (key,) in managed]
     wanted = set(keys)
-    rows = select_in(
-        c,
-        f"SELECT group_key, count(*), {_AGGREGATE[c.dialect.name]} FROM dir_member "
-        "WHERE group_key IN ({keys}) GROUP BY group_key",
-        wanted,
-    )
-    found = {key: (count, text) for key, count, text in rows}
+    known = known or {}
+    members = read_members(c, wanted - known.keys()) if wanted - known.keys() else {}
+    members.update((key, people) for key, people in known.items() if key in wanted)
     updates: list[tuple[str | None, int, str]] = []
     for key in sorted(wanted):
-        count, text = found.get(key, (0, ""))
-        people = text.split(SEPARATOR) if count else []
-        # A member id holding the separator splits into more parts than rows: no digest.
-        digest = digest_members(people) if len(people) == count else None
-        updates.append((digest, count, key))
+        people = members.get(key, [])
+        updates.append((digest_members(people), len(people), key))
     owned = "managed_by <> ''" if owner is None else f"managed_by = {mark(c)}"
     if updates and is_postgres(c):
         c.exec_driver_sql(

@@ -48,23 +48,26 @@ def is_postgres(c: Connection) -> bool:
     return c.dialect.name == "postgresql"
 
 
-def insert_rows(c: Connection, head: str, rows: Sequence[tuple[Any, ...]], tail: str = "") -> None:
-    """``head VALUES (..), (..), .. tail`` for ``rows``, many rows per statement.
+def insert_rows(c: Connection, head: str, rows: Sequence[tuple[Any, ...]], tail: str = "") -> int:
+    """``head VALUES (..), (..), .. tail`` for ``rows``, many rows per statement; returns
+    how many rows were inserted.
 
     SQLite inserts about twice as fast this way as with one statement per row. Each
     statement stays under SQLite's oldest limit of 999 parameters.
     """
     if not rows:
-        return
+        return 0
     width = len(rows[0])
     one = "(" + ", ".join(["?"] * width) + ")"
     per = max(1, 999 // width)
     whole = len(rows) // per * per
+    inserted = 0
     if whole:
         statement = f"{head} VALUES {', '.join([one] * per)} {tail}"
-        c.exec_driver_sql(
+        inserted += c.exec_driver_sql(
             statement,
             [tuple(chain.from_iterable(rows[i : i + per])) for i in range(0, whole, per)],
-        )
+        ).rowcount
     if whole < len(rows):
-        c.exec_driver_sql(f"{head} VALUES {one} {tail}", list(rows[whole:]))
+        inserted += c.exec_driver_sql(f"{head} VALUES {one} {tail}", list(rows[whole:])).rowcount
+    return inserted

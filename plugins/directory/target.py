@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from plugins.directory.digests import refresh_digests, stored_digests
+from plugins.directory.members import count_members, read_members, write_members
 from plugins.directory.sql import columns, insert_rows, is_postgres, select_in
 from plugins.directory.tables import block_t, grant_t, group_t, member_t, profile_t
 from sync.contract import (
@@ -41,10 +42,11 @@ from sync.model import (
     ChangeFailure,
     ChangeKind,
     Group,
+    Memberships,
     Roster,
     StaffProfile,
     TargetState,
-    memberships_of,
+    group_members,
 )
 from sync.storage import migrate, open_database
 
@@ -72,44 +74,6 @@ def _options_set(text: str) -> frozenset[str]:
     return frozenset(part for part in text.split(",") if part)
 
 
-def _plain_rows(c: Connection, sql: str) -> list[tuple[Any, ...]]:
-    """Rows as plain tuples straight from the driver: the member table has millions in a
-    large district, and skipping SQLAlchemy's row objects halves the read."""
-    cursor = c.connection.cursor()
-    try:
-        cursor.execute(sql)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
-
-
-def _write_members(c: Connection, add: bool, pairs: list[tuple[str, str]]) -> None:
-    """Insert (ignoring ones already there) or delete (group, person) rows in bulk.
-
-    Plain SQL straight to the driver: compiling a statement and processing parameters
-    per row cost more than the writes. PostgreSQL takes the batch as two arrays.
-    """
-    if is_postgres(c):
-        if add:
-            c.exec_driver_sql(
-                "INSERT INTO dir_member (group_key, person) "
-                "SELECT * FROM unnest(%b::text[], %b::text[]) ON CONFLICT DO NOTHING",
-                tuple(columns(pairs, 2)),
-            )
-        else:
-            c.exec_driver_sql(
-                "DELETE FROM dir_member m USING unnest(%b::text[], %b::text[]) AS d(g, p) "
-                "WHERE m.group_key = d.g AND m.person = d.p",
-                tuple(columns(pairs, 2)),
-            )
-    elif add:
-        insert_rows(
-            c, "INSERT INTO dir_member (group_key, person)", pairs, "ON CONFLICT DO NOTHING"
-        )
-    else:
-        c.exec_driver_sql("DELETE FROM dir_member WHERE group_key = ? AND person = ?", pairs)
-
-
 def read_state(engine: Engine, sync: str, matched: AbstractSet[str] = frozenset()) -> TargetState:
     """Everything in the directory, marking what ``sync`` manages; without the members
     of the managed groups in ``matched`` (see ``DigestTarget``)."""
@@ -118,14 +82,9 @@ def read_state(engine: Engine, sync: str, matched: AbstractSet[str] = frozenset(
             sa.select(group_t.c.key, group_t.c.name, group_t.c.managed_by, group_t.c.member_count)
         ).all()
         skipped = {row[0]: row[3] for row in group_rows if row[0] in matched and row[2] == sync}
-        if skipped:
-            member_rows = select_in(
-                c,
-                "SELECT group_key, person FROM dir_member WHERE group_key IN ({keys})",
-                [row[0] for row in group_rows if row[0] not in skipped],
-            )
-        else:
-            member_rows = _plain_rows(c, "SELECT group_key, person FROM dir_member")
+        members = read_members(
+            c, [row[0] for row in group_rows if row[0] not in skipped] if skipped else None
+        )
         grant_rows = c.execute(
             sa.select(
                 grant_t.c.group_key, grant_t.c.principal, grant_t.c.options, grant_t.c.managed_by
@@ -146,7 +105,7 @@ def read_state(engine: Engine, sync: str, matched: AbstractSet[str] = frozenset(
     groups = [Group(row[0], row[1]) for row in group_rows]
     roster = Roster.build(
         groups=groups,
-        memberships=memberships_of(member_rows),
+        memberships=Memberships.of_groups(members),
         grants=(AccessGrant(g, p, _options_set(o)) for g, p, o, _ in grant_rows),
         profiles=(StaffProfile(p, g, _options_set(o), r) for p, g, o, r, _ in profile_rows),
         blocks=(Block(s, c, r) for s, c, r, _ in block_rows),
@@ -199,6 +158,7 @@ class DirectoryTarget:
             for kind, run in groupby(changes, key=_KIND):
                 by_kind.setdefault(kind, []).extend(run)
             touched: set[str] = set()
+            filled: dict[str, list[str]] = {}
             for kind, batch in by_kind.items():
                 if kind is ChangeKind.CREATE_GROUP:
                     failures += self._create(c, batch, owned)
@@ -216,13 +176,28 @@ class DirectoryTarget:
                         for ch in batch
                         if ch.group in theirs
                     ]
-                if mine:
+                if mine and kind is ChangeKind.ADD_MEMBER:
+                    filled = self._add_members(c, mine)
+                elif mine:
                     self._apply_kind(c, kind, mine)
-                    if kind in _MEMBER_KINDS:
-                        touched |= groups - theirs
+                if mine and kind in _MEMBER_KINDS:
+                    touched |= groups - theirs
             if touched:
-                refresh_digests(c, touched, owner=self.sync)
+                removed = set(map(_GROUP, by_kind.get(ChangeKind.REMOVE_MEMBER, ())))
+                known = {key: people for key, people in filled.items() if key not in removed}
+                refresh_digests(c, touched, owner=self.sync, known=known)
         return failures
+
+    def _add_members(self, c: Connection, batch: list[Change]) -> dict[str, list[str]]:
+        """Insert the members of ``batch``. Returns the member ids of each group that had
+        no member rows before and now has exactly these (every row went in): their
+        digests need not be read back, which on a first sync is every group."""
+        pairs = list(map(_GROUP_PERSON, batch))
+        added = group_members(pairs)
+        before = count_members(c, added.keys())
+        if write_members(c, True, pairs) != len(pairs):
+            return {}
+        return {key: people for key, people in added.items() if key not in before}
 
     def _apply_person(
         self, c: Connection, kind: ChangeKind, batch: list[Change]
@@ -372,8 +347,8 @@ class DirectoryTarget:
                 sa.update(group_t).where(group_t.c.key == b("k")).values(name=b("n")),
                 [{"k": ch.group, "n": ch.name} for ch in batch],
             )
-        elif kind in (ChangeKind.ADD_MEMBER, ChangeKind.REMOVE_MEMBER):
-            _write_members(c, kind is ChangeKind.ADD_MEMBER, list(map(_GROUP_PERSON, batch)))
+        elif kind is ChangeKind.REMOVE_MEMBER:
+            write_members(c, False, list(map(_GROUP_PERSON, batch)))
         elif kind in (ChangeKind.GRANT_ACCESS, ChangeKind.UPDATE_ACCESS):
             self._upsert_grants(c, batch)
         elif kind is ChangeKind.REVOKE_ACCESS:

@@ -18,11 +18,12 @@ from sync.model import (
     AccessGrant,
     Group,
     Issue,
+    Memberships,
     Person,
     Role,
     Roster,
     Severity,
-    memberships_of,
+    group_members,
 )
 
 BASIC_CONSOLE_ONLY = "basic_console_only"
@@ -63,7 +64,9 @@ class ImperoCsvSource:
     def read(self) -> SourceRead:
         name = self.context.name
         students = self._read(self.options.students_file)
-        memberships = memberships_of(zip(students.classes, students.usernames, strict=True))
+        memberships = Memberships.of_groups(
+            group_members(zip(students.classes, students.usernames, strict=True))
+        )
         if len(memberships) != len(students):
             without_duplicates(students, source=name, display=self.options.students_file)
         teachers = self._read(self.options.teachers_file)

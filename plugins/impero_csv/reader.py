@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,18 +47,52 @@ class FileRead:
         return zip(self.lines, self.usernames, self.classes, strict=True)
 
 
-# A data row as nearly every district file has it: two non-empty fields, no quotes, no
-# whitespace around either. When every line after the header is one, the whole body is
-# read by one regular expression instead of row by row.
-_PLAIN_FIELD = r'[^\s,"][^,"\r\n]*+(?<=\S)'
-_PLAIN_ROW = re.compile(rf"^({_PLAIN_FIELD}),({_PLAIN_FIELD})\r?$", re.MULTILINE)
+# Every character ``str.strip`` removes, but the space and the newline. A file body
+# holding none of them and no quote, whose every line is two non-empty fields with no
+# space at either end, is read by splitting it (see ``_plain_columns``).
+OTHER_WHITESPACE = "\t\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680" + "".join(
+    map(chr, [*range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000])
+)
+_ASCII_WHITESPACE = "".join(c for c in OTHER_WHITESPACE if c.isascii())
 
 
-def _plain_rows(body: str) -> list[tuple[str, str]] | None:
-    """Every (username, class) of ``body`` if every line is a plain row, else None."""
-    found = _PLAIN_ROW.findall(body)
-    lines = body.count("\n") + (1 if body and not body.endswith("\n") else 0)
-    return found if len(found) == lines else None
+_NOT_SEPARATOR = bytes(b for b in range(256) if b not in b",\n")
+
+
+def _plain_columns(body: str) -> tuple[list[str], list[str]] | None:
+    """The usernames and classes of ``body`` if every line is a plain row: two non-empty
+    fields, no quote, no whitespace around either. None for any other body.
+
+    Nearly every district file is all plain rows; reading one by splitting it takes a
+    fraction of the time of the csv module or a regular expression.
+    """
+    if "\r" in body:
+        body = body.replace("\r\n", "\n")
+    others = _ASCII_WHITESPACE if body.isascii() else OTHER_WHITESPACE
+    if '"' in body or any(c in body for c in others):
+        return None
+    if " " in body and (
+        body[0] == " "
+        or body[-1] == " "
+        or " ," in body
+        or ", " in body
+        or " \n" in body
+        or "\n " in body
+    ):
+        return None
+    if not body:
+        return [], []
+    if not body.endswith("\n"):
+        body += "\n"
+    # One comma, then one newline, on every line.
+    separators = body.encode("utf-8", "surrogatepass").translate(None, _NOT_SEPARATOR)
+    if separators != b",\n" * body.count("\n"):
+        return None
+    fields = body.replace("\n", ",").split(",")
+    fields.pop()  # (after the last newline)
+    if "" in fields:
+        return None
+    return fields[0::2], fields[1::2]
 
 
 def _shown(row: Row) -> str:
@@ -116,8 +149,8 @@ def _check_preamble(first: Row | None, second: Row | None, *, display: str) -> N
 def read_pairs(path: Path, *, source: str, display: str, identity: str) -> FileRead:
     """Every good (username, class) row of one file, and an issue for every bad one.
 
-    A file whose data lines are all plain rows (see ``_PLAIN_ROW``) is read in one
-    pass; any other file goes row by row through the ``csv`` module. Both give the
+    A file whose data lines are all plain rows (see ``_plain_columns``) is read by
+    splitting it; any other file goes row by row through the ``csv`` module. Both give the
     same rows. Duplicates are left in; see ``without_duplicates``.
     """
     decoded = decode(path, source=source, display=display)
@@ -133,15 +166,11 @@ def read_pairs(path: Path, *, source: str, display: str, identity: str) -> FileR
                 preamble.append(Row(start, row))
         _check_preamble(*preamble, *[None] * (2 - len(preamble)), display=display)
         first = reader.line_num + 1
-        plain = _plain_rows(decoded.text[text.tell() :]) if identity == "username" else None
+        plain = _plain_columns(decoded.text[text.tell() :]) if identity == "username" else None
         if plain is not None:
-            if plain:
-                # Interned: a name repeats on many rows, and the target's copy is the same.
-                usernames, classes = zip(*plain, strict=True)
-                out.usernames = list(map(intern, usernames))
-                out.classes = list(map(intern, classes))
-            out.lines = range(first, first + len(plain))
-            out.records = len(plain)
+            out.usernames, out.classes = plain
+            out.lines = range(first, first + len(out.classes))
+            out.records = len(out.classes)
             return out
         _read_rows(reader, out, source=source, display=display, identity=identity)
     except csv.Error as exc:

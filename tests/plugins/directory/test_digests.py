@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from plugins.directory.target import MIGRATIONS, VERSION_TABLE, DirectoryOptions, DirectoryTarget
@@ -86,6 +87,49 @@ def test_a_member_id_holding_the_separator_gives_no_digest(state_url: str, tmp_p
     assert "7A" not in state.members_matched
     assert sync_into(directory, swapped) == []
     assert Membership("7A", "a") in directory.read().roster.memberships
+    assert Membership("7A", "a\nb") in directory.read().roster.memberships  # read exactly
+
+
+def stored_equal_rows(directory: DirectoryTarget, desired: Roster) -> bool:
+    """Whether every stored digest is the digest of the member rows as they are."""
+    rows = directory.read().roster.memberships
+    return directory.member_digests() == member_digests(desired.groups, rows)
+
+
+def test_a_first_sync_writes_the_digests_of_what_it_inserted(
+    state_url: str, tmp_path: Path
+) -> None:
+    """Groups that had no member rows get digests of the rows inserted, unread."""
+    directory = target(state_url, tmp_path)
+    desired = sample_roster()
+    assert sync_into(directory, desired) == []
+    assert directory.member_digests() == member_digests(desired.groups, desired.memberships)
+    assert stored_equal_rows(directory, desired)
+
+
+@pytest.mark.parametrize(
+    ("rows", "planned"),
+    [
+        ("('Potions', 'Mallory')", ["remove Mallory from 'Potions'"]),
+        ("('Flying', 'Harry_Potter')", []),  # a row the sync inserts too
+        ("('Potions', 'Mallory'), ('Flying', 'Harry_Potter')", ["remove Mallory from 'Potions'"]),
+    ],
+)
+def test_member_rows_already_there_are_read_back_into_the_digest(
+    state_url: str, tmp_path: Path, rows: str, planned: list[str]
+) -> None:
+    """Rows made by hand before the sync created the group: the digests describe the
+    rows as they are, and the next plan puts them right."""
+    directory = target(state_url, tmp_path)
+    with directory.engine.begin() as c:
+        c.execute(sa.text(f"INSERT INTO dir_member VALUES {rows}"))
+    desired = sample_roster()
+    assert sync_into(directory, desired) == []
+    assert stored_equal_rows(directory, desired)
+    state = read_target(directory, desired)
+    assert "Flying" in state.members_matched
+    plan = make_plan(desired, state, capabilities=directory.capabilities)
+    assert [c.describe() for c in plan.changes] == planned
 
 
 def test_a_directory_from_before_digests_gets_them_on_upgrade(

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from plugins.impero_csv import ImperoCsvOptions, ImperoCsvSource
-from plugins.impero_csv.reader import _plain_rows
+from plugins.impero_csv.reader import OTHER_WHITESPACE, _plain_columns
 from sync.errors import SourceError
 from sync.model import Membership
 from sync.testing import make_context
@@ -141,12 +141,26 @@ _line = st.one_of(
 def test_the_one_pass_read_agrees_with_the_csv_module(
     lines: list[str], newline: str, final_newline: bool
 ) -> None:
-    """Whenever the one-pass reader takes a file body, the csv module reads every line of
+    """Whenever the split reader takes a file body, the csv module reads every line of
     it as exactly two non-empty fields with nothing to strip, and the same pairs."""
     body = newline.join(lines) + (newline if final_newline and lines else "")
-    found = _plain_rows(body)
+    found = _plain_columns(body)
     if found is None:
         return
     rows = list(csv.reader(io.StringIO(body, newline=""), strict=True))
-    assert [tuple(row) for row in rows] == found
+    assert [tuple(row) for row in rows] == list(zip(*found, strict=True))
     assert all(len(row) == 2 and all(f and f == f.strip() for f in row) for row in rows)
+
+
+def test_the_split_reader_knows_every_whitespace_character() -> None:
+    """It refuses a body holding any character ``str.strip`` removes but the space and
+    the newline, so its list must be Python's own."""
+    every = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+    assert every.replace(" ", "").replace("\n", "") == OTHER_WHITESPACE
+
+
+def test_the_split_reader_takes_a_plain_body_and_refuses_others() -> None:
+    assert _plain_columns("s1,Maths 7A\r\ns2,Art\r\n") == (["s1", "s2"], ["Maths 7A", "Art"])
+    assert _plain_columns("") == ([], [])
+    for body in ("s1,Art\n\ns2,Art\n", "s1 ,Art\n", "s1,Art,\n", "s1\n", '"s1",Art\n'):
+        assert _plain_columns(body) is None, body
