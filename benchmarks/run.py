@@ -31,7 +31,8 @@ import sys
 import tempfile
 import time
 import uuid
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
         written["record" if " rs_" in head else "data"] += cursor.rowcount
 
     sa.event.listen(sa.engine.Engine, "after_cursor_execute", count_writes)
+    count_copies(written)
     # Imports are not the sync's work: they are timed apart, as "startup".
     imported = time.perf_counter()
     from sync.config import load_config
@@ -101,6 +103,21 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     result["rows_written"] = written["data"]
     result["record_rows"] = written["record"]
     return result
+
+
+def count_copies(written: dict[str, int]) -> None:
+    """Count rows PostgreSQL takes by COPY too: it goes to the driver, past SQLAlchemy."""
+    import psycopg
+
+    plain_copy = psycopg.Cursor.copy
+
+    @contextmanager
+    def copy(cursor: Any, statement: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        with plain_copy(cursor, statement, *args, **kwargs) as ongoing:
+            yield ongoing
+        written["record" if " rs_" in str(statement) else "data"] += max(cursor.rowcount, 0)
+
+    psycopg.Cursor.copy = copy  # type: ignore[assignment,method-assign]
 
 
 def baseline(folder: Path, db: Path) -> int:

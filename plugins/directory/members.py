@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from psycopg.errors import UniqueViolation
 from sqlalchemy.engine import Connection
 
 from plugins.directory.sql import columns, insert_rows, is_postgres, select_in
@@ -65,7 +66,9 @@ def write_members(c: Connection, add: bool, pairs: list[tuple[str, str]]) -> int
     per row cost more than the writes. PostgreSQL takes the batch as two arrays.
     """
     if is_postgres(c):
-        if add:
+        if add and _copied(c, pairs):
+            return len(pairs)
+        if add:  # some rows were there already: skip those
             statement = (
                 "INSERT INTO dir_member (group_key, person) "
                 "SELECT * FROM unnest(%b::text[], %b::text[]) ON CONFLICT DO NOTHING"
@@ -83,3 +86,17 @@ def write_members(c: Connection, add: bool, pairs: list[tuple[str, str]]) -> int
     return c.exec_driver_sql(
         "DELETE FROM dir_member WHERE group_key = ? AND person = ?", pairs
     ).rowcount
+
+
+def _copied(c: Connection, pairs: list[tuple[str, str]]) -> bool:
+    """Whether PostgreSQL took every row by COPY, which is several times faster than an
+    INSERT that skips rows already there; False, with nothing written, if one was."""
+    try:
+        with c.begin_nested():
+            cursor = c.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            with cursor.copy("COPY dir_member (group_key, person) FROM STDIN") as copy:
+                for pair in pairs:
+                    copy.write_row(pair)
+    except UniqueViolation:
+        return False
+    return True

@@ -23,6 +23,7 @@ import math
 import random
 import threading
 import time
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -331,11 +332,12 @@ class CleverServer:
                 "X-RateLimit-Reset": str(math.ceil(self.window_start + self.window_seconds)),
                 "X-RateLimit-Bucket": "district-token",
             }
-        payload = (
-            b""
-            if body == ""
-            else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
-        )
+            # Serialized under the lock: the data cannot change while it is written out.
+            payload = (
+                b""
+                if body == ""
+                else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
+            )
         request.send_response(status)
         for key, value in {**base, **headers}.items():
             request.send_header(key, value)
@@ -387,8 +389,8 @@ class CleverServer:
         after = query.get("starting_after")
         before = query.get("ending_before")
         if after:
-            ordered = [i for i in ordered if i["id"] > after]
-            chunk = ordered[:limit]
+            start = bisect_right(ordered, after, key=lambda item: item["id"])
+            chunk = ordered[start : start + limit]
         elif before:
             if before != "last":
                 ordered = [i for i in ordered if i["id"] < before]
@@ -402,7 +404,7 @@ class CleverServer:
             links.append({"rel": "next", "uri": f"{path}?{nxt}"})
             prv = urlencode({**base, "ending_before": chunk[0]["id"]})
             links.append({"rel": "prev", "uri": f"{path}?{prv}"})
-        data = [{"data": copy.deepcopy(i), "uri": f"{PREFIX}/{kind}/{i['id']}"} for i in chunk]
+        data = [{"data": i, "uri": f"{PREFIX}/{kind}/{i['id']}"} for i in chunk]
         return 200, {"data": data, "links": links}, json_type
 
     def _events(self, path: str, query: dict[str, str]) -> tuple[int, JSON | str, dict[str, str]]:
