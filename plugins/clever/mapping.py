@@ -12,6 +12,7 @@ import re
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from sync.model import (
@@ -91,14 +92,27 @@ def compact_section(section: Mapping[str, Any]) -> JSON:
     for teacher in [primary, *(_text(t) for t in listed)]:
         if teacher and teacher not in teachers:
             teachers.append(teacher)
-    students = _items(section.get("students"))
-    fields = {k: _text(section.get(k)) for k in TEMPLATE_FIELDS - {"id", "school_id", "school"}}
+    fields = {k: _text(section.get(k)) for k in _SECTION_FIELDS}
     return {
         **fields,
         "school": _text(section.get("school")),
-        "students": sorted({_text(s) for s in students} - {""}),
+        "students": _ids(_items(section.get("students"))),
         "teachers": teachers,
     }
+
+
+_SECTION_FIELDS = TEMPLATE_FIELDS - {"id", "school_id", "school"}
+
+
+def _ids(values: list[Any]) -> list[str]:
+    """Distinct non-empty ids, sorted: stripped in one pass when all are strings, as
+    Clever sends them."""
+    try:
+        found = set(map(str.strip, values))
+    except TypeError:  # a null or a number among them
+        found = {_text(value) for value in values}
+    found.discard("")
+    return sorted(found)
 
 
 def compact_school(school: Mapping[str, Any]) -> JSON:
@@ -119,11 +133,17 @@ def template_fields(template: str) -> set[str]:
 
 def group_name(template: str, section_id: str, section: Mapping[str, Any], school: str) -> str:
     """The template filled in; empty brackets and doubled spaces are tidied away."""
-    values = {k: _text(section.get(k)) for k in TEMPLATE_FIELDS}
+    values = {k: _text(section.get(k)) for k in _fields_of(template)}
     values.update(id=section_id, school=school, school_id=_text(section.get("school")))
     name = template.format_map(values)
     name = _SPACES.sub(" ", _EMPTY_BRACKETS.sub("", name)).strip(" -:,")
     return name
+
+
+@lru_cache(maxsize=16)
+def _fields_of(template: str) -> frozenset[str]:
+    """The section fields ``template`` names (parsed once per template)."""
+    return frozenset(template_fields(template) & TEMPLATE_FIELDS)
 
 
 @dataclass
@@ -137,8 +157,9 @@ class Mapped:
 def _identity(user: JSON, role: str, identity: Identity) -> tuple[str, str]:
     """The login for a user and, when it cannot be used, why (empty when fine)."""
     if identity == "district_username":
-        names = [user["roles"][role]["username"]] + [r["username"] for r in user["roles"].values()]
-        found = next((n for n in names if n), "")
+        found = user["roles"][role]["username"] or next(
+            (r["username"] for r in user["roles"].values() if r["username"]), ""
+        )
         return found, "" if found else "has no district username (credentials.district_username)"
     email = user["email"]
     if not email:
@@ -172,11 +193,14 @@ def build_roster(
             Issue(severity, message, source=source, file=f"users/{uid}", field=field, value=value)
         )
 
+    out.records += len(users)
     for uid in sorted(users):
         user = users[uid]
-        out.records += 1
-        role = next((r for r in wanted if r in user["roles"]), None)
-        if role is None:
+        held = user["roles"]
+        for role in wanted:
+            if role in held:
+                break
+        else:
             continue
         person_id, problem = _identity(user, role, identity)
         if problem:
@@ -245,7 +269,7 @@ def build_roster(
             name = sid
         groups.append(Group(sid, name))
         students = section["students"] if with_students else ()
-        members = [login[uid] for uid in students if uid in login]
+        members = list(filter(None, map(login.get, students)))
         if len(members) < len(students):  # users skipped above, or not returned by Clever
             for uid in students:
                 if uid not in login and uid not in users:
