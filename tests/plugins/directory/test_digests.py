@@ -90,6 +90,19 @@ def test_a_member_id_holding_the_separator_gives_no_digest(state_url: str, tmp_p
     assert Membership("7A", "a\nb") in directory.read().roster.memberships  # read exactly
 
 
+def test_ids_with_characters_copy_escapes_are_stored_as_they_are(
+    state_url: str, tmp_path: Path
+) -> None:
+    directory = target(state_url, tmp_path)
+    odd = ["tab\there", "back\\slash", "carriage\rreturn", "new\nline", r"\.", "plain"]
+    roster = Roster.build(
+        groups=[Group("7A", "7A"), Group("7B", "7B")],
+        memberships=[Membership("7A", odd[0]), *(Membership("7B", p) for p in odd)],
+    )
+    assert sync_into(directory, roster) == []
+    assert directory.read().roster.memberships == roster.memberships
+
+
 def stored_equal_rows(directory: DirectoryTarget, desired: Roster) -> bool:
     """Whether every stored digest is the digest of the member rows as they are."""
     rows = directory.read().roster.memberships
