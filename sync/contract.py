@@ -33,7 +33,8 @@ class StateBag(Protocol):
     """Small JSON values a plugin keeps between runs (cursors, snapshots).
 
     ``put`` is staged: it is written only when the run ends without failure, so a
-    failed or dry run never moves a cursor.
+    failed or dry run never moves a cursor. ``get`` gives this run its own copy of a
+    value: changing it changes nothing stored until it is ``put``.
     """
 
     def get(self, key: str) -> Any: ...

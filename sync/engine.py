@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from operator import itemgetter
 from typing import Any
 
@@ -209,7 +210,7 @@ class Engine:
         _, sync_config = self.config.sync(sync)
         table = self.config.targets[sync_config.target]
         kind = self.plugins.target_type(table.plugin)
-        state = StagedState(self.store.plugin_state(sync, f"target:{table.name}"))
+        state = StagedState(partial(self.store.plugin_state, sync, f"target:{table.name}"))
         return kind.factory(
             self.plugin_options(table, kind.options),
             self.context(sync, table, state, request or RunRequest()),
@@ -222,7 +223,7 @@ class Engine:
         for name in sync_config.sources:
             table = self.config.sources[name]
             kind = self.plugins.source_type(table.plugin)
-            state = StagedState(self.store.plugin_state(sync, f"source:{name}"))
+            state = StagedState(partial(self.store.plugin_state, sync, f"source:{name}"))
             options = self.plugin_options(table, kind.options)
             built.append(
                 (name, kind.factory(options, self.context(sync, table, state, request)), state)

@@ -12,7 +12,7 @@ import os
 import socket
 import uuid
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -531,15 +531,23 @@ class Store:
 
 
 class StagedState:
-    """A plugin's ``StateBag``: reads from the store, holds writes until the run succeeds."""
+    """A plugin's ``StateBag``: reads from the store on first use, holds writes until the
+    run succeeds.
 
-    def __init__(self, values: dict[str, Any]) -> None:
-        self._values = values
+    Read lazily: a snapshot can be megabytes of JSON, and a run that only checks a
+    plugin's options never needs it. Each run decodes its own copy.
+    """
+
+    def __init__(self, load: Callable[[], dict[str, Any]]) -> None:
+        self._load = load
+        self._values: dict[str, Any] | None = None
         self.staged: dict[str, Any] = {}
 
     def get(self, key: str) -> Any:
         if key in self.staged:
             return self.staged[key]
+        if self._values is None:
+            self._values = self._load()
         return self._values.get(key)
 
     def put(self, key: str, value: Any) -> None:

@@ -11,6 +11,7 @@ the fixtures they name; every built-in source and target passes them::
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +50,7 @@ class MemoryState:
         self.values: dict[str, Any] = dict(values or {})
 
     def get(self, key: str) -> Any:
-        return self.values.get(key)
+        return copy.deepcopy(self.values.get(key))  # the caller's own copy, as in a run
 
     def put(self, key: str, value: Any) -> None:
         self.values[key] = value

@@ -8,7 +8,6 @@ members, its teachers (primary and co-teachers) get access.
 
 from __future__ import annotations
 
-import copy
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -158,7 +157,10 @@ class CleverSource:
             if self._session is None:
                 client.close()
         state = self.context.state
-        state.put(KEY_SNAPSHOT, pull.snapshot if self.options.incremental else None)
+        if not self.options.incremental:
+            state.put(KEY_SNAPSHOT, None)
+        elif pull.full or pull.events:  # (else the stored one is still right)
+            state.put(KEY_SNAPSHOT, pull.snapshot)
         state.put(KEY_SCOPE, self.scope)
         state.put(KEY_CURSOR, {"id": pull.cursor, "checked_at": now} if pull.cursor else None)
         if pull.full:
@@ -281,7 +283,7 @@ class CleverSource:
     def _incremental(self, client: CleverClient) -> Pull | None:
         """The stored snapshot with every new event applied; None if the cursor is refused."""
         state = self.context.state
-        snapshot = copy.deepcopy(state.get(KEY_SNAPSHOT))
+        snapshot = state.get(KEY_SNAPSHOT)  # this run's own copy (see StateBag)
         cursor = str(state.get(KEY_CURSOR)["id"])
         params: dict[str, str | int] = {"starting_after": cursor, "limit": self.options.page_size}
         applied = 0

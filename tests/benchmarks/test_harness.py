@@ -58,7 +58,7 @@ def test_the_harness_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
     assert rows[("baseline", "csv+executemany")]["rows_written"] == district.memberships + len(
         district.sections
     )
-    for backend in ("sqlite", "postgres", "clever"):
+    for backend in ("sqlite", "postgres", "clever", "clever-events"):
         full = rows[(backend, "full")]
         # Every change writes a row, and every group's member digest is written once more
         # after its members (one batch at this size).

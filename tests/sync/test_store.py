@@ -9,7 +9,7 @@ import pytest
 
 from sync.errors import RunInProgressError
 from sync.model import Change, ChangeKind, Issue, RunStatus, Severity, Trigger
-from sync.store import Store, new_holder, this_machine
+from sync.store import StagedState, Store, new_holder, this_machine
 
 LEASE = timedelta(minutes=2)
 
@@ -116,3 +116,18 @@ def test_change_records_round_trip_and_old_records_still_read() -> None:
     # Recorded before version 2: one array per change.
     old = [["add_member", "7A", "7A", "ron", [], "", ""]]
     assert unpack_changes(zlib.compress(json.dumps(old).encode())) == [changes[2]]
+
+
+def test_staged_state_reads_the_store_once_and_only_when_asked() -> None:
+    """A snapshot can be megabytes: a run that never asks for it never decodes it."""
+    loads: list[int] = []
+
+    def load() -> dict[str, object]:
+        loads.append(1)
+        return {"cursor": "abc"}
+
+    state = StagedState(load)
+    state.put("other", 1)
+    assert state.get("other") == 1 and loads == []
+    assert state.get("cursor") == "abc" and state.get("cursor") == "abc"
+    assert loads == [1]

@@ -118,12 +118,30 @@ def test_incremental_after_events_equals_a_full_sync(server: CleverServer, tmp_p
     assert state.get("cursor")["id"] == server.events[-1]["id"]
 
 
+class RecordingState(MemoryState):
+    """A ``MemoryState`` that remembers which keys were put."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.put_keys: list[str] = []
+
+    def put(self, key: str, value: object) -> None:
+        self.put_keys.append(key)
+        super().put(key, value)
+
+
 def test_no_new_events_reads_nothing_but_events(server: CleverServer, tmp_path: Path) -> None:
-    source = make_source(server, tmp_path)
+    state = RecordingState()
+    source = make_source(server, tmp_path, state)
     first = source.read().roster
     reads = full_reads(server)
+    assert "snapshot" in state.put_keys
+    state.put_keys.clear()
+    server.emit_other("courses.updated", {"id": "course1"})  # an event it does not use
     assert source.read().roster == first
     assert full_reads(server) == reads
+    assert "snapshot" not in state.put_keys  # unchanged, so not written again
+    assert state.get("cursor")["id"] == server.events[-1]["id"]
 
 
 def test_events_not_enabled_means_a_full_sync_every_time(tmp_path: Path) -> None:
