@@ -130,17 +130,23 @@ def make_plan(
 def _member_diff(
     desired: Roster, current: TargetState, skipped: Set[str]
 ) -> tuple[dict[str, list[str]], dict[str, list[str]], int]:
-    """Each group's members to add and to remove, and how many members the managed
-    groups hold now. Compared group by group, from both rosters' index by group: a
-    group whose members are equal costs two small sets, and no membership tuples."""
+    """Each group's members to add and to remove, and how many members the sync's groups
+    hold now. Compared group by group, from both rosters' index by group: a group whose
+    members are equal costs two small sets, and no membership tuples.
+
+    The sync's groups are those it manages and those it is about to create: member rows
+    left under a key that has no group yet become the new group's members, so those not
+    wanted are removed in the same run.
+    """
     wanted = desired.members_by_group()
     held = current.roster.members_by_group()
     managed = current.managed
+    creating = desired.groups.keys() - current.roster.groups.keys()
     additions: dict[str, list[str]] = {}
     removals: dict[str, list[str]] = {}
     held_count = 0
     for key, people in held.items():
-        if key not in managed or key in skipped:
+        if key in skipped or (key not in managed and key not in creating):
             continue  # (a matched group's members are counted by the target apart)
         held_count += len(people)
         want = wanted.get(key, ())
@@ -153,7 +159,7 @@ def _member_diff(
     for key, people in wanted.items():
         if key in skipped:
             continue
-        have = held.get(key, ()) if key in managed else ()
+        have = held.get(key, ()) if key in managed or key in creating else ()
         if not have:
             additions[key] = list(people)
             continue

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -207,36 +206,25 @@ class CleverClient:
 
     # -- lists -----------------------------------------------------------------
     def pages(self, path: str, params: dict[str, str | int] | None = None) -> Iterator[Page]:
-        """Every page of a list, following ``next`` links until a page comes back empty.
-
-        The next page is fetched while the caller works on this one, so Clever's time
-        to answer and the caller's time to read a page overlap. One request is in
-        flight at a time, in order, as without it.
-        """
-        uri = f"{API_PREFIX}{path}"
+        """Every page of a list, following ``next`` links until a page comes back empty."""
+        uri: str | None = f"{API_PREFIX}{path}"
+        query = params
         seen: set[str] = set()
-        ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clever-next-page")
-        try:
-            coming = ahead.submit(self.get, uri, params)
-            while True:
-                body = coming.result()
-                records = [_inner(item, uri) for item in _list(body, "data", uri)]
-                next_uri = None
-                for link in _list(body, "links", uri):
-                    if isinstance(link, dict) and link.get("rel") == "next" and link.get("uri"):
-                        next_uri = str(link["uri"])
-                repeated = next_uri in seen
-                if records and next_uri is not None and not repeated:
-                    seen.add(next_uri)
-                    coming = ahead.submit(self.get, next_uri, None)
-                yield Page(uri, records, next_uri if records else None)
-                if not records or next_uri is None:
-                    return
-                if repeated:
-                    raise SourceError(f"GET {path}: Clever repeated the next link {next_uri}")
-                uri = next_uri
-        finally:  # a caller that stops early does not wait for a page it will not read
-            ahead.shutdown(wait=False, cancel_futures=True)
+        while uri is not None:
+            body = self.get(uri, query)
+            records = [_inner(item, uri) for item in _list(body, "data", uri)]
+            next_uri = None
+            for link in _list(body, "links", uri):
+                if isinstance(link, dict) and link.get("rel") == "next" and link.get("uri"):
+                    next_uri = str(link["uri"])
+            yield Page(uri, records, next_uri if records else None)
+            if not records:
+                return
+            if next_uri is not None and next_uri in seen:
+                raise SourceError(f"GET {path}: Clever repeated the next link {next_uri}")
+            if next_uri is not None:
+                seen.add(next_uri)
+            uri, query = next_uri, None
 
 
 def _list(body: JSON, key: str, uri: str) -> list[Any]:

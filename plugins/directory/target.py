@@ -162,6 +162,9 @@ class DirectoryTarget:
             for kind, batch in by_kind.items():
                 if kind is ChangeKind.CREATE_GROUP:
                     failures += self._create(c, batch, owned)
+                    # Rows left under a new group's key are its members from now on.
+                    created = {ch.group for ch in batch if owned.get(ch.group) == self.sync}
+                    touched |= count_members(c, created).keys()
                     continue
                 if kind in _PERSON_KINDS:
                     failures += self._apply_person(c, kind, batch)

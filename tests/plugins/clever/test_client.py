@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import requests
 import responses
@@ -52,24 +50,6 @@ def test_a_page_without_a_next_link_is_the_last() -> None:
     responses.get(USERS, json=page("a"))
     assert [p.records for p in client(Sleeps()).pages("/users")] == [[{"id": "a"}]]
     assert len(responses.calls) == 1
-
-
-@responses.activate
-def test_the_next_page_is_asked_for_while_the_caller_reads_this_one() -> None:
-    responses.get(USERS, json=page("a", next_after="a"))
-    responses.get(f"{USERS}?limit=2&starting_after=a", json=page("b", next_after="b"))
-    responses.get(f"{USERS}?limit=2&starting_after=b", json=page())
-    pages = client(Sleeps()).pages("/users", {"limit": 2})
-    assert next(pages).records == [{"id": "a"}]
-    deadline = time.monotonic() + 10
-    while len(responses.calls) < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert [call.request.url for call in responses.calls] == [
-        f"{USERS}?limit=2",
-        f"{USERS}?limit=2&starting_after=a",
-    ]
-    pages.close()  # a caller that stops early: nothing more is asked for
-    assert len(responses.calls) == 2
 
 
 @responses.activate(registry=OrderedRegistry)
