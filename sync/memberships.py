@@ -36,13 +36,6 @@ def group_members(memberships: Iterable[tuple[str, str]]) -> dict[str, list[str]
     return by_group
 
 
-def memberships_of(pairs: Iterable[tuple[str, str]]) -> frozenset[Membership]:
-    """The set of memberships for (group, person) pairs, built without a Python call per
-    pair: the tuples are made by ``tuple.__new__`` directly (a district has millions)."""
-    made: Iterator[Membership] = map(tuple.__new__, repeat(Membership), pairs)
-    return frozenset(made)
-
-
 class Memberships(Set[Membership]):
     """An immutable set of memberships, kept as each group's member ids.
 

@@ -18,7 +18,6 @@ from sync.memberships import Membership as Membership
 from sync.memberships import Memberships as Memberships
 from sync.memberships import group_members as group_members
 from sync.memberships import members_by_group
-from sync.memberships import memberships_of as memberships_of
 
 
 class Role(StrEnum):

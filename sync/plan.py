@@ -13,7 +13,7 @@ reported, naming staff, child and group.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Set
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from itertools import repeat
 
 from sync.contract import CAPABILITY_ACCESS, CAPABILITY_HIDE_MEMBERS, CAPABILITY_PROFILES
@@ -149,24 +149,24 @@ def _member_diff(
         if key in skipped or (key not in managed and key not in creating):
             continue  # (a matched group's members are counted by the target apart)
         held_count += len(people)
-        want = wanted.get(key, ())
-        if not want:
-            removals[key] = list(people)
-            continue
-        gone = set(people).difference(want)
+        gone = _outside(people, wanted.get(key, ()))
         if gone:
-            removals[key] = [person for person in people if person in gone]
+            removals[key] = gone
     for key, people in wanted.items():
         if key in skipped:
             continue
-        have = held.get(key, ()) if key in managed or key in creating else ()
-        if not have:
-            additions[key] = list(people)
-            continue
-        new = set(people).difference(have)
+        new = _outside(people, held.get(key, ()) if key in managed or key in creating else ())
         if new:
-            additions[key] = [person for person in people if person in new]
+            additions[key] = new
     return additions, removals, held_count
+
+
+def _outside(people: Sequence[str], others: Sequence[str]) -> list[str]:
+    """The ids in ``people`` that are not in ``others``, in order."""
+    if not others:
+        return list(people)
+    outside = set(people).difference(others)
+    return [person for person in people if person in outside] if outside else []
 
 
 def _member_changes(

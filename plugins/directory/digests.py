@@ -34,7 +34,8 @@ def refresh_digests(
         keys = [key for (key,) in managed]
     wanted = set(keys)
     known = known or {}
-    members = read_members(c, wanted - known.keys()) if wanted - known.keys() else {}
+    unread = wanted - known.keys()
+    members = read_members(c, unread) if unread else {}
     members.update((key, people) for key, people in known.items() if key in wanted)
     updates: list[tuple[str | None, int, str]] = []
     for key in sorted(wanted):

@@ -23,7 +23,6 @@ from sync.model import (
     Role,
     Roster,
     Severity,
-    group_members,
 )
 
 BASIC_CONSOLE_ONLY = "basic_console_only"
@@ -64,9 +63,7 @@ class ImperoCsvSource:
     def read(self) -> SourceRead:
         name = self.context.name
         students = self._read(self.options.students_file)
-        memberships = Memberships.of_groups(
-            group_members(zip(students.classes, students.usernames, strict=True))
-        )
+        memberships = Memberships(zip(students.classes, students.usernames, strict=True))
         if len(memberships) != len(students):
             without_duplicates(students, source=name, display=self.options.students_file)
         teachers = self._read(self.options.teachers_file)
