@@ -125,3 +125,60 @@ def rows(text: str, *, display: str, delimiter: str = ",") -> Iterator[Row]:
             raise SourceError(f"{display} line {reader.line_num}: malformed CSV: {exc}") from None
         yield Row(start, fields)
         start = reader.line_num + 1
+
+
+# -- strict line records (OneRoster, SDS): one record per line, structure checked ------------
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)")
+_FIELD = r'(?:"(?:[^"\n]|"")*"|[^",\n]*)'
+_QUOTED_LINE = re.compile(rf"{_FIELD}(?:,{_FIELD})*\r?")
+
+
+def strict_text(data: bytes, *, display: str) -> str:
+    """UTF-8 text (with or without a BOM) of a file whose encoding is fixed by its format;
+    raises ``SourceError`` naming the file and line when it is anything else."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SourceError(f"{display} line 1: the file is UTF-16; save it as UTF-8")
+    if data.startswith(UTF8_BOM):
+        data = data[len(UTF8_BOM) :]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = _line_of(data, exc.start)
+        bad = data[exc.start : exc.start + 1].hex()
+        raise SourceError(f"{display} line {line}: not valid UTF-8 (byte 0x{bad})") from None
+
+
+def line_records(text: str, *, display: str) -> list[list[str]]:
+    """The records of a CSV text in which every line is one record: ``records[i]`` is
+    line ``i + 1`` (a blank line is ``[]``).
+
+    Raises ``SourceError`` naming the file and line for a structural fault, so that a
+    damaged file is never half-read: a control character, a stray quote, a quoted field
+    that runs onto the next line (a line break inside a field), or a last line without
+    its line ending (a file cut short).
+    """
+    fault = _CONTROL.search(text)
+    if fault is not None:
+        line = text.count("\n", 0, fault.start()) + 1
+        raise SourceError(
+            f"{display} line {line}: malformed CSV: control character "
+            f"{fault.group()!r} (only text, commas and line endings may appear)"
+        )
+    if text and not text.endswith("\n"):
+        raise SourceError(
+            f"{display} line {text.count(chr(10)) + 1}: the last line has no line ending; "
+            "the file looks cut short (was it still being written?)"
+        )
+    lines = text.split("\n")
+    lines.pop()  # (after the last line ending)
+    if '"' in text:
+        for number, line in enumerate(lines, start=1):
+            if '"' in line and _QUOTED_LINE.fullmatch(line) is None:
+                raise SourceError(
+                    f"{display} line {number}: malformed CSV: a stray quote, or a quoted "
+                    "field that runs onto the next line (fields may not hold line breaks)"
+                )
+    try:
+        return list(csv.reader(lines, strict=True))
+    except csv.Error as exc:  # (not expected after the checks above)
+        raise SourceError(f"{display}: malformed CSV: {exc}") from None

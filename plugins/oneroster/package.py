@@ -1,0 +1,259 @@
+"""The OneRoster CSV package reader: a .zip as the spec ships it, or a folder of its files.
+
+File names in any case, columns in any order and case, unknown columns and empty trailing
+header cells ignored, UTF-8 with or without a BOM, CRLF. ``manifest.csv`` gives the version
+and each file's mode (``bulk``, ``delta``, ``absent``); without one (1.0 has none) the
+version is told from the columns and every file is bulk. A structural fault anywhere is a
+``SourceError`` naming file and line: the package is not applied at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from plugins.csvfile import line_records, strict_text
+from plugins.oneroster.rows import Row, Tables
+from plugins.oneroster.spec import (
+    KEPT,
+    REQUIRED,
+    TABLES,
+    VERSIONS,
+    Mode,
+    Version,
+    column_lookup,
+)
+from sync.api import Issue, Severity, SourceError
+
+MANIFEST = "manifest.csv"
+MODES: tuple[Mode, ...] = ("bulk", "delta", "absent")
+
+
+@dataclass
+class Package:
+    """One package as read: its version, each table's mode and rows, and what was wrong."""
+
+    version: Version
+    modes: dict[str, Mode]
+    tables: dict[str, list[Row]]
+    digest: str
+    issues: list[Issue] = field(default_factory=list)
+    records: int = 0
+    rejected: int = 0
+
+    @property
+    def is_delta(self) -> bool:
+        return "delta" in self.modes.values()
+
+
+def _files_in(path: Path) -> dict[str, tuple[str, bytes]]:
+    """Each file's name folded to lower case -> (its name as written, its bytes)."""
+    found: dict[str, tuple[str, bytes]] = {}
+
+    def add(name: str, data: bytes) -> None:
+        key = name.casefold()
+        if key in found:
+            raise SourceError(
+                f"{path.name}: holds both {found[key][0]} and {name}; which is meant is unclear"
+            )
+        found[key] = (name, data)
+
+    if path.is_dir():
+        for child in sorted(path.iterdir()):
+            if child.is_file() and child.suffix.casefold() == ".csv":
+                add(child.name, child.read_bytes())
+        return found
+    if not path.exists():
+        raise SourceError(f"{path}: no such file or folder")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                member = PurePosixPath(info.filename)
+                if info.is_dir() or "__MACOSX" in member.parts or member.name.startswith("."):
+                    continue
+                if member.suffix.casefold() == ".csv":
+                    add(member.name, archive.read(info))
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise SourceError(f"{path.name}: not a readable .zip package ({exc})") from None
+    return found
+
+
+def _manifest(name: str, data: bytes) -> dict[str, str]:
+    """propertyName -> value, both stripped (property names case-folded)."""
+    records = line_records(strict_text(data, display=name), display=name)
+    values: dict[str, str] = {}
+    for number, record in enumerate(records[1:], start=2):
+        if not "".join(record).strip():
+            continue
+        if len(record) < 2:
+            raise SourceError(f"{name} line {number}: expected propertyName,value")
+        values[record[0].strip().casefold()] = record[1].strip()
+    return values
+
+
+def _version_from_columns(headers: Mapping[str, set[str]]) -> Version:
+    users = headers.get("users", set())
+    if "roles" in headers or (users and "role" not in users):
+        return "1.2"
+    if users and not {"enableduser", "userids"} & users and "userid" in users:
+        return "1.0"
+    return "1.1"
+
+
+def _header(record: list[str]) -> list[str]:
+    cells = [cell.strip() for cell in record]
+    while cells and not cells[-1]:
+        cells.pop()
+    return cells
+
+
+def read_package(path: Path, *, source: str) -> Package:
+    """Every table of the package at ``path``; raises ``SourceError`` for a structural fault."""
+    files = _files_in(path)
+    digest = hashlib.sha256()
+    for key in sorted(files):
+        digest.update(key.encode() + b"\0" + files[key][1] + b"\0")
+    manifest = _manifest(*files[MANIFEST]) if MANIFEST in files else None
+    issues: list[Issue] = []
+    modes: dict[str, Mode] = {}
+    texts: dict[str, tuple[str, list[list[str]]]] = {}
+    for table in TABLES:
+        entry = files.get(f"{table.casefold()}.csv")
+        mode = _mode(manifest, table, entry is not None, path.name)
+        if mode == "absent":
+            if entry is not None:
+                issues.append(
+                    Issue(
+                        Severity.WARNING,
+                        f"manifest.csv says file.{table} is absent; the file is ignored",
+                        source=source,
+                        file=entry[0],
+                    )
+                )
+            continue
+        assert entry is not None
+        modes[table] = mode
+        name, data = entry
+        texts[table] = (name, line_records(strict_text(data, display=name), display=name))
+    if not texts:
+        expected = ", ".join(f"{t}.csv" for t in TABLES)
+        raise SourceError(f"{path.name}: no OneRoster files found (expected some of {expected})")
+    headers = {table: _raw_header(records) for table, (_, records) in texts.items()}
+    version = _version(manifest, headers, path.name)
+    package = Package(version, modes, {}, digest.hexdigest(), issues)
+    for table, (name, records) in texts.items():
+        package.tables[table] = _rows(table, name, records, package, source=source)
+    return package
+
+
+def _raw_header(records: list[list[str]]) -> set[str]:
+    """The header's cells, case-folded."""
+    return {cell.casefold() for cell in _header(records[0])} if records else set()
+
+
+def _mode(manifest: dict[str, str] | None, table: str, present: bool, package: str) -> Mode:
+    if manifest is None:
+        return "bulk" if present else "absent"
+    value = manifest.get(f"file.{table.casefold()}", "absent" if not present else "bulk")
+    mode = value.casefold()
+    if mode not in MODES:
+        raise SourceError(
+            f"manifest.csv: file.{table} is {value!r}; expected bulk, delta or absent"
+        )
+    if mode != "absent" and not present:
+        raise SourceError(
+            f"{package}: manifest.csv lists {table}.csv as {mode}, but the package has no "
+            f"{table}.csv"
+        )
+    return mode  # type: ignore[return-value]
+
+
+def _version(
+    manifest: dict[str, str] | None, headers: Mapping[str, set[str]], package: str
+) -> Version:
+    if manifest is None or "oneroster.version" not in manifest:
+        return _version_from_columns(headers)
+    value = manifest["oneroster.version"]
+    for version in VERSIONS:
+        if value == version or value.casefold() in (f"v{version}", version.replace(".", "p")):
+            return version
+    raise SourceError(
+        f"manifest.csv: oneroster.version {value!r} is not supported "
+        f"(supported: {', '.join(VERSIONS)})"
+    )
+
+
+def _rows(
+    table: str, name: str, records: list[list[str]], package: Package, *, source: str
+) -> list[Row]:
+    """The rows of one file, keeping only the columns the mapping uses."""
+    if not records:
+        return []
+    header = _header(records[0])
+    lookup = column_lookup(table)
+    columns: dict[str, int] = {}
+    for index, cell in enumerate(header):
+        known = lookup.get(cell.casefold())
+        if known is None:
+            continue
+        if known in columns:
+            raise SourceError(
+                f"{name} line 1: the column {known!r} appears twice "
+                f"(columns {columns[known] + 1} and {index + 1})"
+            )
+        columns[known] = index
+    data = [(number, r) for number, r in enumerate(records[1:], start=2) if r and any(r)]
+    missing = [c for c in REQUIRED[table] if c not in columns]
+    if missing:
+        for column in missing:
+            package.issues.append(
+                Issue(
+                    Severity.ERROR,
+                    f"the required column {column!r} is missing; the file's {len(data)} rows "
+                    "are left out",
+                    source=source,
+                    file=name,
+                    line=1,
+                    field=column,
+                    value=",".join(header),
+                )
+            )
+        package.records += len(data)
+        package.rejected += len(data)
+        return []
+    names = [c for c in KEPT[table] if c in columns]
+    indexes = [columns[c] for c in names]
+    width = len(header)
+    out: list[Row] = []
+    for number, record in data:
+        package.records += 1
+        if len(record) != width:
+            problem = _width_problem(record, width)
+            if problem:
+                package.rejected += 1
+                package.issues.append(
+                    Issue(
+                        Severity.ERROR,
+                        f"{problem}; row left out",
+                        source=source,
+                        file=name,
+                        line=number,
+                    )
+                )
+                continue
+            record = record + [""] * (width - len(record))
+        values = {column: record[index].strip() for column, index in zip(names, indexes)}
+        out.append(Row(table, name, number, values))
+    return out
+
+
+def _width_problem(record: list[str], width: int) -> str:
+    """Why a row of the wrong length cannot be read, or '' when only blank cells differ."""
+    if len(record) > width:
+        if any(cell.strip() for cell in record[width:]):
+            return f"{len(record)} fields, but the header has {width} columns"
+        return ""
+    return f"{len(record)} fields, but the header has {width} columns (a cut or shifted row?)"
