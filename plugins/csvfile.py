@@ -172,8 +172,8 @@ def line_records(text: str, *, display: str) -> list[list[str]]:
     lines = text.split("\n")
     lines.pop()  # (after the last line ending)
     if '"' in text:
-        for number, line in enumerate(lines, start=1):
-            if '"' in line and _QUOTED_LINE.fullmatch(line) is None:
+        for number, physical in enumerate(lines, start=1):
+            if '"' in physical and _QUOTED_LINE.fullmatch(physical) is None:
                 raise SourceError(
                     f"{display} line {number}: malformed CSV: a stray quote, or a quoted "
                     "field that runs onto the next line (fields may not hold line breaks)"

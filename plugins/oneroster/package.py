@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from plugins.csvfile import line_records, strict_text
-from plugins.oneroster.rows import Row, Tables
+from plugins.oneroster.rows import Row
 from plugins.oneroster.spec import (
     KEPT,
     REQUIRED,
@@ -168,7 +168,7 @@ def _mode(manifest: dict[str, str] | None, table: str, present: bool, package: s
             f"{package}: manifest.csv lists {table}.csv as {mode}, but the package has no "
             f"{table}.csv"
         )
-    return mode  # type: ignore[return-value]
+    return mode
 
 
 def _version(
@@ -224,8 +224,7 @@ def _rows(
         package.records += len(data)
         package.rejected += len(data)
         return []
-    names = [c for c in KEPT[table] if c in columns]
-    indexes = [columns[c] for c in names]
+    pairs = [(c, columns[c]) for c in KEPT[table] if c in columns]
     width = len(header)
     out: list[Row] = []
     for number, record in data:
@@ -245,7 +244,7 @@ def _rows(
                 )
                 continue
             record = record + [""] * (width - len(record))
-        values = {column: record[index].strip() for column, index in zip(names, indexes)}
+        values = {column: record[index].strip() for column, index in pairs}
         out.append(Row(table, name, number, values))
     return out
 
