@@ -27,6 +27,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugins.scim",
     "plugins.webhook",
     "plugins.oneroster",
+    "plugins.sds",
 )
 
 #: The entry-point group third-party packages declare their plugin module in.

@@ -37,13 +37,38 @@ def _status(row: Row) -> str:
     return row.get("status").casefold()
 
 
-def current_tables(tables: Tables) -> dict[str, list[Row]]:
-    """A bulk read as the whole truth: rows marked ``tobedeleted`` left out."""
-    return {
-        table: [row for row in rows if _status(row) != DELETED]
-        for table, rows in tables.items()
-        if table not in NOT_KEPT
-    }
+def _duplicate(row: Row, first: int, source: str, where: str = "") -> Issue:
+    return Issue(
+        Severity.ERROR,
+        f"sourcedId already used on line {first}{where}; this row is left out",
+        source=source,
+        file=row.file,
+        line=row.line,
+        field="sourcedId",
+        value=row.get("sourcedId"),
+    )
+
+
+def current_tables(tables: Tables, *, source: str) -> Applied:
+    """A bulk read as the whole truth: rows marked ``tobedeleted`` left out, and of rows
+    sharing a sourcedId only the first (the others reported)."""
+    out = Applied({})
+    for table, rows in tables.items():
+        if table in NOT_KEPT:
+            continue
+        first: dict[str, int] = {}
+        kept = out.tables[table] = []
+        for row in rows:
+            if _status(row) == DELETED:
+                continue
+            sid = row.get("sourcedId")
+            if sid in first:
+                out.issues.append(_duplicate(row, first[sid], source))
+                continue
+            first[sid] = row.line
+            kept.append(row)
+        out.added += len(kept)
+    return out
 
 
 def apply_delta(
@@ -61,26 +86,19 @@ def apply_delta(
             out.tables[table] = list(old)
             continue
         if mode == "bulk":
-            out.tables[table] = current_tables({table: delta[table]})[table]
+            replaced = current_tables({table: delta[table]}, source=source)
+            out.tables[table] = replaced.tables[table]
+            out.issues.extend(replaced.issues)
             continue
         by_id = {row.get("sourcedId"): row for row in old}
         seen: dict[str, int] = {}
         for row in delta[table]:
             sid = row.get("sourcedId")
             if not sid:
-                continue  # (reported by the mapping's checks of the delta file)
+                continue  # (no row to change; the mapping reports blank sourcedIds)
             if sid in seen:
-                out.issues.append(
-                    Issue(
-                        Severity.WARNING,
-                        f"sourcedId also on line {seen[sid]} of this delta; the later row wins",
-                        source=source,
-                        file=row.file,
-                        line=row.line,
-                        field="sourcedId",
-                        value=sid,
-                    )
-                )
+                out.issues.append(_duplicate(row, seen[sid], source, " of this delta"))
+                continue
             seen[sid] = row.line
             if _status(row) == DELETED:
                 if by_id.pop(sid, None) is not None:

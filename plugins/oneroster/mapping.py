@@ -325,7 +325,7 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
             if class_id not in classes:
                 log.add(
                     "unknown class",
-                    "names a class that classes.csv does not have; row left out",
+                    "names a class that is not among the classes read; row left out",
                     row,
                     column="classSourcedId",
                     value=class_id,
@@ -336,7 +336,7 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
             if user_id not in users:
                 log.add(
                     "unknown user",
-                    "names a user that users.csv does not have; row left out",
+                    "names a user who is not among the users read; row left out",
                     row,
                     column="userSourcedId",
                     value=user_id,

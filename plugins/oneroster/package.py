@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Protocol
 
 from plugins.csvfile import line_records, strict_text
 from plugins.oneroster.rows import Row
@@ -49,7 +50,7 @@ class Package:
         return "delta" in self.modes.values()
 
 
-def _files_in(path: Path) -> dict[str, tuple[str, bytes]]:
+def files_in(path: Path) -> dict[str, tuple[str, bytes]]:
     """Each file's name folded to lower case -> (its name as written, its bytes)."""
     found: dict[str, tuple[str, bytes]] = {}
 
@@ -112,7 +113,7 @@ def _header(record: list[str]) -> list[str]:
 
 def read_package(path: Path, *, source: str) -> Package:
     """Every table of the package at ``path``; raises ``SourceError`` for a structural fault."""
-    files = _files_in(path)
+    files = files_in(path)
     digest = hashlib.sha256()
     for key in sorted(files):
         digest.update(key.encode() + b"\0" + files[key][1] + b"\0")
@@ -186,14 +187,48 @@ def _version(
     )
 
 
+class Tally(Protocol):
+    """Where a reader counts the records it saw and rejected, and keeps its issues."""
+
+    issues: list[Issue]
+    records: int
+    rejected: int
+
+
 def _rows(
     table: str, name: str, records: list[list[str]], package: Package, *, source: str
 ) -> list[Row]:
-    """The rows of one file, keeping only the columns the mapping uses."""
+    """The rows of one OneRoster file, keeping only the columns the mapping uses."""
+    return read_rows(
+        name,
+        records,
+        table=table,
+        lookup=column_lookup(table),
+        kept=KEPT[table],
+        required=REQUIRED[table],
+        tally=package,
+        source=source,
+    )
+
+
+def read_rows(
+    name: str,
+    records: list[list[str]],
+    *,
+    table: str,
+    lookup: Mapping[str, str],
+    kept: Sequence[str],
+    required: Sequence[str],
+    tally: Tally,
+    source: str,
+) -> list[Row]:
+    """The data rows of one file (``records`` from ``line_records``) as ``Row``s of ``table``:
+    header cells found in ``lookup`` (case-folded text -> column), only ``kept`` columns.
+    A file lacking a ``required`` column gives an issue and no rows; a row of the wrong
+    width is reported and left out."""
     if not records:
         return []
     header = _header(records[0])
-    lookup = column_lookup(table)
     columns: dict[str, int] = {}
     for index, cell in enumerate(header):
         known = lookup.get(cell.casefold())
@@ -206,10 +241,10 @@ def _rows(
             )
         columns[known] = index
     data = [(number, r) for number, r in enumerate(records[1:], start=2) if r and any(r)]
-    missing = [c for c in REQUIRED[table] if c not in columns]
+    missing = [c for c in required if c not in columns]
     if missing:
         for column in missing:
-            package.issues.append(
+            tally.issues.append(
                 Issue(
                     Severity.ERROR,
                     f"the required column {column!r} is missing; the file's {len(data)} rows "
@@ -221,19 +256,19 @@ def _rows(
                     value=",".join(header),
                 )
             )
-        package.records += len(data)
-        package.rejected += len(data)
+        tally.records += len(data)
+        tally.rejected += len(data)
         return []
-    pairs = [(c, columns[c]) for c in KEPT[table] if c in columns]
+    pairs = [(c, columns[c]) for c in kept if c in columns]
     width = len(header)
     out: list[Row] = []
     for number, record in data:
-        package.records += 1
+        tally.records += 1
         if len(record) != width:
             problem = _width_problem(record, width)
             if problem:
-                package.rejected += 1
-                package.issues.append(
+                tally.rejected += 1
+                tally.issues.append(
                     Issue(
                         Severity.ERROR,
                         f"{problem}; row left out",

@@ -63,9 +63,9 @@ class OneRosterSource:
         stored = state.get(KEY_SNAPSHOT)
         if stored and state.get(KEY_DIGEST) == package.digest:
             return decode(stored), []  # (this very package was applied by the last run)
-        issues: list[Issue] = []
         if not package.is_delta:
-            tables = current_tables(package.tables)
+            bulk = current_tables(package.tables, source=self.context.name)
+            tables, issues = bulk.tables, bulk.issues
         elif not stored:
             deltas = ", ".join(sorted(t for t, m in package.modes.items() if m == "delta"))
             raise SourceError(
