@@ -1,0 +1,159 @@
+"""The sds source end to end through the command line, on the fixture folders."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from plugins.sds import SdsOptions, SdsSource
+from sync.testing import SourceContract, make_context
+from tests.conftest import CliRun
+
+FOLDERS = Path(__file__).parent / "folders"
+
+CONFIG = """\
+[state]
+url = "sqlite:///{folder}/state.db"
+
+[sync]
+sources = ["trust"]
+target = "console"
+retry_wait_seconds = 0
+
+[sync.guards]
+max_rejected_percent = 50
+
+[targets.console]
+plugin = "directory"
+
+[sources.trust]
+plugin = "sds"
+path = "{path}"
+{extra}
+"""
+
+ANN, BEN, FIN = (
+    "ann.lee@riverside.example",
+    "ben.ode@riverside.example",
+    "fin.gale@riverside.example",
+)
+GRANT, HOLT = "j.grant@riverside.example", "h.holt@riverside.example"
+
+
+def configure(folder: Path, path: Path, extra: str = "") -> Path:
+    config = folder / "config.toml"
+    config.write_text(CONFIG.format(folder=folder, path=path, extra=extra))
+    return config
+
+
+def run_json(rostersync: CliRun, config: Path, *args: str) -> Any:
+    return json.loads(rostersync(*args, "--json", config=config).stdout)
+
+
+def groups(rostersync: CliRun, config: Path) -> dict[str, Any]:
+    data = run_json(rostersync, config, "show")
+    return {g["key"]: (g["name"], g["members"], g["access"]) for g in data["groups"]}
+
+
+@pytest.mark.parametrize(
+    ("folder", "expected"),
+    [
+        (
+            "v1-us",
+            {
+                "sec1": ("Biology 1", [ANN, BEN], [GRANT]),
+                "sec2": ("Biology 2", [BEN], [HOLT, GRANT]),
+                "sec3": ("Art", [FIN], []),
+            },
+        ),
+        (
+            "v1-uk",
+            {
+                "7A-En": ("7A English", ["alee@riverside.example"], ["jgrant@riverside.example"]),
+                "7A-Ma": (
+                    "7A Maths",
+                    ["alee@riverside.example", "bode@riverside.example"],
+                    ["jgrant@riverside.example"],
+                ),
+            },
+        ),
+        (
+            "v2.1",
+            {
+                "c1": ("Biology 1", [ANN, BEN], [GRANT]),
+                "c2": ("Biology 2", [ANN, BEN], [HOLT]),  # a lecturer teaches it
+            },
+        ),
+    ],
+)
+def test_each_format_makes_exactly_the_groups_it_says_and_a_rerun_changes_nothing(
+    rostersync: CliRun, tmp_path: Path, folder: str, expected: dict[str, Any]
+) -> None:
+    config = configure(tmp_path, FOLDERS / folder)
+    data = run_json(rostersync, config, "sync")
+    assert data["status"] == "ok", data
+    assert groups(rostersync, config) == expected
+    assert run_json(rostersync, config, "sync")["changes"] == []
+    database = (tmp_path / "state.db").read_bytes()
+    dump = "\n".join(sqlite3.connect(tmp_path / "state.db").iterdump())
+    for secret in ("CANARY", "Secr3t"):
+        assert secret.encode() not in database and secret not in dump
+        assert secret not in json.dumps(data)
+
+
+def test_v1_issues_name_file_line_and_value(rostersync: CliRun, tmp_path: Path) -> None:
+    data = run_json(rostersync, configure(tmp_path, FOLDERS / "v1-us"), "sync")
+    found = {(i["file"], i["line"], i["value"]) for i in data["issues"]}
+    assert found == {("StudentEnrollment.csv", 7, "sec9"), ("Student.csv", 5, "student:4")}
+
+
+def test_moving_one_student_changes_exactly_that(rostersync: CliRun, tmp_path: Path) -> None:
+    folder = tmp_path / "sds"
+    shutil.copytree(FOLDERS / "v2.1", folder)
+    classes = folder / "classes.csv"
+    classes.write_text(classes.read_text() + "c3,s1,Chemistry,y26,CHEM-1,\n")
+    config = configure(tmp_path, folder)
+    assert run_json(rostersync, config, "sync")["status"] == "ok"
+    enrollments = folder / "enrollments.csv"
+    enrollments.write_text(enrollments.read_text().replace("c1,u2,student", "c3,u2,student"))
+    data = run_json(rostersync, config, "sync")
+    kinds = sorted((c["kind"], c["group"], c["person"]) for c in data["changes"])
+    assert kinds == [("add_member", "c3", BEN), ("remove_member", "c1", BEN)]
+
+
+def test_a_folder_that_is_neither_format_says_which_files_it_expected(
+    rostersync: CliRun, tmp_path: Path
+) -> None:
+    folder = tmp_path / "mystery"
+    folder.mkdir()
+    (folder / "pupils.csv").write_text("name\nAnn\n")
+    data = run_json(rostersync, configure(tmp_path, folder), "sync")
+    assert data["status"] == "failed"
+    assert "Section.csv" in data["error"] and "users.csv" in data["error"]
+    assert "pupils.csv" in data["error"]
+
+
+def test_sds_dates_are_month_first(tmp_path: Path) -> None:
+    """The v1 terms run 08/01/2026-12/20/2026: only month-first makes that a term."""
+    options = SdsOptions(path=str(FOLDERS / "v1-us"), sessions="current")
+    from plugins.oneroster import mapping
+
+    settings = options.settings()
+    read = SdsSource(options, make_context(tmp_path)).read()
+    assert settings.date_order == "month_first"
+    if settings.today <= mapping.date(2026, 12, 20) and settings.today >= mapping.date(2026, 8, 1):
+        assert set(read.roster.groups) == {"sec1", "sec2", "sec3"}
+    else:
+        assert set(read.roster.groups) == set()
+
+
+@pytest.mark.parametrize("folder", ["v1-us", "v1-uk", "v2.1"])
+class TestSdsContract(SourceContract):
+    @pytest.fixture
+    def source(self, tmp_path: Path, folder: str) -> SdsSource:
+        return SdsSource(SdsOptions(path=str(FOLDERS / folder)), make_context(tmp_path))
