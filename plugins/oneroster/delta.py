@@ -3,8 +3,8 @@
 ``current_tables`` turns a bulk read into the whole truth (``tobedeleted`` rows left out);
 ``apply_delta`` changes the previous tables by ``sourcedId`` (``active`` adds or updates,
 ``tobedeleted`` removes). ``encode``/``decode`` keep the result between runs compactly:
-only the columns the mapping uses, as zlib-compressed JSON in one string, so that a
-50,000-student district is a few megabytes in the state store, not tens.
+only the columns the mapping uses, column by column, as zlib-compressed JSON in one
+string, so that a 50,000-student district is a few megabytes in the state store.
 """
 
 from __future__ import annotations
@@ -12,29 +12,27 @@ from __future__ import annotations
 import base64
 import json
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from plugins.oneroster.rows import Row, Tables
+from plugins.oneroster.rows import Columns, Row, Tables, column, lines
 from plugins.oneroster.spec import DELETED, FAMILY_ROLES, KEPT, NOT_KEPT, Mode
 from sync.api import Issue, Severity
 
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2
 #: A row carried over from an earlier package names its file like this in issues.
 EARLIER = "{file} (earlier package)"
+#: Columns the snapshot leaves out: the mapping never reads them from kept tables.
+NOT_STORED = frozenset({"status"})
 
 
 @dataclass
 class Applied:
-    tables: dict[str, list[Row]]
+    tables: dict[str, Sequence[Row]]
     issues: list[Issue] = field(default_factory=list)
     added: int = 0
     updated: int = 0
     removed: int = 0
-
-
-def _status(row: Row) -> str:
-    return row.get("status").casefold()
 
 
 def _duplicate(row: Row, first: int, source: str, where: str = "") -> Issue:
@@ -49,6 +47,18 @@ def _duplicate(row: Row, first: int, source: str, where: str = "") -> Issue:
     )
 
 
+def _take(table: str, rows: Sequence[Row], keep: Sequence[int]) -> Columns:
+    """The rows at positions ``keep`` of a table, as columns."""
+    names = rows.names if isinstance(rows, Columns) else KEPT.get(table, ())
+    file = rows.file if isinstance(rows, Columns) else (rows[0].file if rows else table)
+    all_lines = lines(rows)
+    taken = {}
+    for name in names:
+        values = column(rows, name)
+        taken[name] = [values[i] for i in keep]
+    return Columns(table, file, [all_lines[i] for i in keep], taken)
+
+
 def current_tables(tables: Tables, *, source: str) -> Applied:
     """A bulk read as the whole truth: rows marked ``tobedeleted`` left out, and of rows
     sharing a sourcedId only the first (the others reported)."""
@@ -56,18 +66,25 @@ def current_tables(tables: Tables, *, source: str) -> Applied:
     for table, rows in tables.items():
         if table in NOT_KEPT:
             continue
+        sids = column(rows, "sourcedId")
+        statuses = column(rows, "status")
+        deleted = any(s.casefold() == DELETED for s in set(statuses))
+        if not deleted and len(set(sids)) == len(sids):
+            out.tables[table] = rows  # (nearly always: nothing to leave out)
+            out.added += len(rows)
+            continue
         first: dict[str, int] = {}
-        kept = out.tables[table] = []
-        for row in rows:
-            if _status(row) == DELETED:
+        keep = []
+        for index, (sid, status) in enumerate(zip(sids, statuses, strict=True)):
+            if status.casefold() == DELETED:
                 continue
-            sid = row.get("sourcedId")
             if sid in first:
-                out.issues.append(_duplicate(row, first[sid], source))
+                out.issues.append(_duplicate(rows[index], rows[first[sid]].line, source))
                 continue
-            first[sid] = row.line
-            kept.append(row)
-        out.added += len(kept)
+            first[sid] = index
+            keep.append(index)
+        out.tables[table] = _take(table, rows, keep)
+        out.added += len(keep)
     return out
 
 
@@ -83,14 +100,14 @@ def apply_delta(
         mode = modes.get(table, "absent")
         old = previous.get(table, ())
         if mode == "absent" or table not in delta:
-            out.tables[table] = list(old)
+            out.tables[table] = old
             continue
         if mode == "bulk":
             replaced = current_tables({table: delta[table]}, source=source)
             out.tables[table] = replaced.tables[table]
             out.issues.extend(replaced.issues)
             continue
-        by_id = {row.get("sourcedId"): row for row in old}
+        by_id: dict[str, Row] = {row.get("sourcedId"): row for row in old}
         seen: dict[str, int] = {}
         for row in delta[table]:
             sid = row.get("sourcedId")
@@ -100,7 +117,7 @@ def apply_delta(
                 out.issues.append(_duplicate(row, seen[sid], source, " of this delta"))
                 continue
             seen[sid] = row.line
-            if _status(row) == DELETED:
+            if row.get("status").casefold() == DELETED:
                 if by_id.pop(sid, None) is not None:
                     out.removed += 1
             else:
@@ -115,56 +132,52 @@ def apply_delta(
 
 def _family(tables: Tables) -> set[str]:
     """Users whose only roles are parent, guardian or relative: never kept."""
+    users = tables.get("users", ())
     family = {
-        row.get("sourcedId")
-        for row in tables.get("users", ())
-        if row.get("role").casefold() in FAMILY_ROLES
+        sid
+        for sid, role in zip(column(users, "sourcedId"), column(users, "role"), strict=True)
+        if role.casefold() in FAMILY_ROLES
     }
+    roles = tables.get("roles", ())
     other: set[str] = set()
-    for row in tables.get("roles", ()):
-        uid = row.get("userSourcedId")
-        (family if row.get("role").casefold() in FAMILY_ROLES else other).add(uid)
+    for uid, role in zip(column(roles, "userSourcedId"), column(roles, "role"), strict=True):
+        (family if role.casefold() in FAMILY_ROLES else other).add(uid)
     return family - other
 
 
 def encode(tables: Tables) -> str:
-    """The tables as one compact string for the plugin state."""
+    """The tables as one compact string for the plugin state (no family members)."""
     family = _family(tables)
     data: dict[str, object] = {"format": SNAPSHOT_FORMAT}
     for table, rows in tables.items():
         if table in NOT_KEPT:
             continue
-        columns = list(KEPT[table])
-        kept = [
-            r
-            for r in rows
-            if not (
-                (table == "users" and r.get("sourcedId") in family)
-                or (table == "roles" and r.get("userSourcedId") in family)
-            )
-        ]
+        if family and table in ("users", "roles"):
+            ids = column(rows, "sourcedId" if table == "users" else "userSourcedId")
+            rows = _take(table, rows, [i for i, sid in enumerate(ids) if sid not in family])
         data[table] = {
-            "file": f"{table}.csv",
-            "columns": columns,
-            "rows": [[r.line, *(r.values.get(c, "") for c in columns)] for r in kept],
+            "file": rows.file if isinstance(rows, Columns) else f"{table}.csv",
+            "lines": list(lines(rows)),
+            "columns": {
+                name: list(column(rows, name)) for name in KEPT[table] if name not in NOT_STORED
+            },
         }
     raw = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
-    return base64.b64encode(zlib.compress(raw, 6)).decode("ascii")
+    return base64.b64encode(zlib.compress(raw, 1)).decode("ascii")
 
 
-def decode(text: str) -> dict[str, list[Row]]:
+def decode(text: str) -> dict[str, Sequence[Row]]:
     """The tables ``encode`` kept; rows name their file as from an earlier package."""
     data = json.loads(zlib.decompress(base64.b64decode(text)))
     if data.get("format") != SNAPSHOT_FORMAT:
         raise ValueError(f"unknown snapshot format {data.get('format')!r}")
-    tables: dict[str, list[Row]] = {}
-    for table, stored in data.items():
-        if table == "format":
-            continue
-        file = EARLIER.format(file=stored["file"])
-        columns = stored["columns"]
-        tables[table] = [
-            Row(table, file, values[0], dict(zip(columns, values[1:], strict=True)))
-            for values in stored["rows"]
-        ]
-    return tables
+    return {
+        table: Columns(
+            table,
+            stored["file"] if stored["file"].endswith(")") else EARLIER.format(file=stored["file"]),
+            stored["lines"],
+            stored["columns"],
+        )
+        for table, stored in data.items()
+        if table != "format"
+    }

@@ -9,7 +9,7 @@ the same group. One group per class (key: its ``sourcedId``), named by a templat
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -17,7 +17,7 @@ from typing import Literal
 
 from plugins.dates import DateOrder, InvalidDate, read_date
 from plugins.names import template_fields, tidy
-from plugins.oneroster.rows import Row, Tables
+from plugins.oneroster.rows import Row, Tables, column
 from plugins.oneroster.spec import (
     ACTIVE_STATUSES,
     FAMILY_ROLES,
@@ -127,53 +127,98 @@ class _Issues:
                 )
 
 
-def _index(table: str, rows: Sequence[Row], log: _Issues, out: Mapped) -> dict[str, Row]:
+class _Index:
+    """A table's usable rows by sourcedId (their positions), read column by column."""
+
+    def __init__(self, rows: Sequence[Row]) -> None:
+        self.rows = rows
+        self.pos: dict[str, int] = {}
+        #: Every row is usable, in order: columns can be read whole, without ``pos``.
+        self.complete = False
+        self._columns: dict[str, Sequence[str]] = {}
+
+    def col(self, name: str) -> Sequence[str]:
+        found = self._columns.get(name)
+        if found is None:
+            found = self._columns[name] = column(self.rows, name)
+        return found
+
+    def __contains__(self, sid: object) -> bool:
+        return sid in self.pos
+
+    def __getitem__(self, sid: str) -> Row:
+        return self.rows[self.pos[sid]]
+
+    def get(self, sid: str) -> Row | None:
+        index = self.pos.get(sid)
+        return None if index is None else self.rows[index]
+
+    def value(self, sid: str, name: str) -> str:
+        index = self.pos.get(sid)
+        return "" if index is None else self.col(name)[index]
+
+    def items(self) -> list[tuple[str, Row]]:
+        return [(sid, self.rows[i]) for sid, i in self.pos.items()]
+
+
+def _index(table: str, rows: Sequence[Row], log: _Issues, out: Mapped) -> _Index:
     """The active rows of a table by sourcedId; rows lacking a required value, and repeats
     of a sourcedId, are reported and left out (the first row keeps the id)."""
-    kept: dict[str, Row] = {}
+    index = _Index(rows)
+    out.records += len(rows)
     required = REQUIRED.get(table, ("sourcedId",))
-    for row in rows:
-        out.records += 1
-        values = row.values
-        if values.get("status", "").casefold() not in ACTIVE_STATUSES:
+    sids = index.col("sourcedId")
+    statuses = index.col("status")
+    if (
+        all(s.casefold() in ACTIVE_STATUSES for s in set(statuses))
+        and not any("" in set(index.col(c)) for c in required)
+        and len(set(sids)) == len(sids)
+    ):
+        index.pos = dict(zip(sids, range(len(sids)), strict=True))  # (nearly always)
+        index.complete = True
+        return index
+    needed = [index.col(c) for c in required]
+    for i, (sid, status) in enumerate(zip(sids, statuses, strict=True)):
+        if status.casefold() not in ACTIVE_STATUSES:
             continue  # tobedeleted (or 1.0's inactive): not part of the roster
-        blank = next((c for c in required if not values.get(c)), None)
+        blank = next((c for c, values in zip(required, needed, strict=True) if not values[i]), None)
         if blank is not None:
+            row = rows[i]
             log.add(
                 "blank", f"the required field {blank!r} is blank; row left out", row, column=blank
             )
             out.rejected += 1
             continue
-        sid = values["sourcedId"]
-        first = kept.get(sid)
+        first = index.pos.get(sid)
         if first is not None:
             log.add(
                 "duplicate",
-                f"sourcedId already used on line {first.line}; this row is left out",
-                row,
+                f"sourcedId already used on line {rows[first].line}; this row is left out",
+                rows[i],
                 column="sourcedId",
                 value=sid,
             )
             out.rejected += 1
             continue
-        kept[sid] = row
-    return kept
+        index.pos[sid] = i
+    return index
 
 
-def _with_children(chosen: set[str], rows: Mapping[str, Row]) -> set[str]:
+def _with_children(chosen: set[str], rows: _Index) -> set[str]:
     """``chosen`` and everything whose ``parentSourcedId`` chain leads into it."""
     result = set(chosen)
+    parents = rows.col("parentSourcedId")
     changed = True
     while changed:
         changed = False
-        for sid, row in rows.items():
-            if sid not in result and row.get("parentSourcedId") in result:
+        for sid, i in rows.pos.items():
+            if sid not in result and parents[i] in result:
                 result.add(sid)
                 changed = True
     return result
 
 
-def _schools(settings: Settings, orgs: Mapping[str, Row], log: _Issues) -> set[str] | None:
+def _schools(settings: Settings, orgs: _Index, log: _Issues) -> set[str] | None:
     """The org sourcedIds kept (None: every org), from ``schools`` ids or names."""
     if not settings.schools:
         return None
@@ -212,7 +257,7 @@ def _date(row: Row, column: str, settings: Settings, log: _Issues) -> date | Non
         return None
 
 
-def _sessions(settings: Settings, sessions: Mapping[str, Row], log: _Issues) -> set[str] | None:
+def _sessions(settings: Settings, sessions: _Index, log: _Issues) -> set[str] | None:
     """The session sourcedIds whose classes are kept (None: every class)."""
     if settings.sessions == "all":
         return None
@@ -228,19 +273,22 @@ def _sessions(settings: Settings, sessions: Mapping[str, Row], log: _Issues) -> 
     return _with_children(set(settings.sessions), sessions)
 
 
-def _identity(row: Row, identity: str) -> tuple[str, str]:
-    """The login of a user, or '' and the column it should have come from."""
-    if identity == "username":
-        return row.get("username"), "username"
+def _identity_column(identity: str) -> str:
     if identity == "sourced_id":
-        return row.get("sourcedId"), "sourcedId"
+        return "sourcedId"
+    if identity.startswith(USER_ID_PREFIX):
+        return "userIds"
+    return "username" if identity == "username" else "email"
+
+
+def _identity(value: str, identity: str) -> str:
+    """The login of a user from their ``_identity_column`` value ('' when it has none)."""
+    if identity in ("username", "sourced_id", "email"):
+        return value
     if identity.startswith(USER_ID_PREFIX):
         kind = identity[len(USER_ID_PREFIX) :].strip().casefold()
-        return user_ids(row.get("userIds")).get(kind, ""), "userIds"
-    email = row.get("email")
-    if identity == "email":
-        return email, "email"
-    return email.split("@", 1)[0].strip() if email else "", "email"
+        return user_ids(value).get(kind, "")
+    return value.split("@", 1)[0].strip() if value else ""
 
 
 @lru_cache(maxsize=16)
@@ -248,24 +296,23 @@ def _fields_of(template: str) -> frozenset[str]:
     return frozenset(template_fields(template) & TEMPLATE_FIELDS)
 
 
-def _user_roles(users: Mapping[str, Row], roles: Mapping[str, Row]) -> dict[str, str]:
+def _user_roles(users: _Index, roles: _Index) -> dict[str, str]:
     """Each user's role: ``users.role`` (1.0, 1.1), else their primary role in ``roles`` (1.2)."""
-    found = {sid: row.get("role").casefold() for sid, row in users.items() if row.get("role")}
-    ordered = sorted(roles.values(), key=lambda r: r.get("roleType").casefold() != "primary")
-    for row in ordered:
-        found.setdefault(row.get("userSourcedId"), row.get("role").casefold())
+    role = users.col("role")
+    found = {sid: role[i].casefold() for sid, i in users.pos.items() if role[i]}
+    user, kind, given = roles.col("userSourcedId"), roles.col("roleType"), roles.col("role")
+    for i in sorted(roles.pos.values(), key=lambda i: kind[i].casefold() != "primary"):
+        found.setdefault(user[i], given[i].casefold())
     return found
 
 
-def _user_orgs(users: Mapping[str, Row], roles: Mapping[str, Row]) -> dict[str, set[str]]:
-    orgs = {
-        sid: {*split_list(row.get("orgSourcedIds")), *split_list(row.get("primaryOrgSourcedId"))}
-        for sid, row in users.items()
-    }
-    for row in roles.values():
-        org = row.get("orgSourcedId")
-        if org and row.get("userSourcedId") in orgs:
-            orgs[row.get("userSourcedId")].add(org)
+def _user_orgs(users: _Index, roles: _Index) -> dict[str, set[str]]:
+    listed, primary = users.col("orgSourcedIds"), users.col("primaryOrgSourcedId")
+    orgs = {sid: {*split_list(listed[i]), *split_list(primary[i])} for sid, i in users.pos.items()}
+    user, org = roles.col("userSourcedId"), roles.col("orgSourcedId")
+    for i in roles.pos.values():
+        if org[i] and user[i] in orgs:
+            orgs[user[i]].add(org[i])
     return orgs
 
 
@@ -273,32 +320,34 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
     """The roster ``tables`` describe, with an issue for every row left out and why."""
     out = Mapped(Roster())
     log = _Issues(source, out.issues)
+    empty = _Index(())
     index = {name: _index(name, rows, log, out) for name, rows in tables.items()}
-    orgs, sessions = index.get("orgs", {}), index.get("academicSessions", {})
-    courses, classes = index.get("courses", {}), index.get("classes", {})
-    users, roles = index.get("users", {}), index.get("roles", {})
+    orgs, sessions = index.get("orgs", empty), index.get("academicSessions", empty)
+    courses, classes = index.get("courses", empty), index.get("classes", empty)
+    users, roles = index.get("users", empty), index.get("roles", empty)
+    enrollments = index.get("enrollments", empty)
     schools = _schools(settings, orgs, log)
     terms = _sessions(settings, sessions, log)
 
     # Classes kept and their names.
     fields = _fields_of(settings.group_name)
     groups: dict[str, Group] = {}
-    for sid, row in classes.items():
-        if schools is not None and row.get("schoolSourcedId") not in schools:
+    school_of, terms_of = classes.col("schoolSourcedId"), classes.col("termSourcedIds")
+    wanted = {name: classes.col(name) for name in fields}
+    for sid, i in classes.pos.items():
+        if schools is not None and school_of[i] not in schools:
             continue
-        class_terms = split_list(row.get("termSourcedIds"))
+        class_terms = split_list(terms_of[i]) if terms is not None or "term" in fields else []
         if terms is not None and not terms.intersection(class_terms):
             continue
-        values = {name: row.get(name) for name in fields}
+        values = {name: wanted[name][i] for name in fields}
         if "course" in fields:
-            course = courses.get(row.get("courseSourcedId"))
-            values["course"] = course.get("title") if course else ""
+            values["course"] = courses.value(classes.col("courseSourcedId")[i], "title")
         if "school" in fields:
-            org = orgs.get(row.get("schoolSourcedId"))
-            values["school"] = org.get("name") if org else ""
+            values["school"] = orgs.value(school_of[i], "name")
         if "term" in fields:
             values["term"] = ", ".join(
-                sessions[t].get("title") for t in class_terms if t in sessions
+                sessions.value(t, "title") for t in class_terms if t in sessions
             )
         name = tidy(settings.group_name.format_map(values)) or sid
         groups[sid] = Group(sid, name)
@@ -306,27 +355,38 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
     # Users who may appear: enabled, not family, of a kept school.
     role_of = _user_roles(users, roles)
     orgs_of = _user_orgs(users, roles) if schools is not None else {}
+    enabled = users.col("enabledUser")
     allowed: set[str] = set()
-    for sid, row in users.items():
-        if is_false(row.get("enabledUser")) or role_of.get(sid, "") in FAMILY_ROLES:
+    for sid, i in users.pos.items():
+        if (enabled[i] and is_false(enabled[i])) or role_of.get(sid, "") in FAMILY_ROLES:
             continue
         if schools is not None and not schools.intersection(orgs_of.get(sid, ())):
             continue
         allowed.add(sid)
 
-    # Enrolments: members and grants by user sourcedId.
-    members: list[tuple[str, str]] = []
+    # Enrolments: members and grants by user sourcedId. Nearly every row is a student of a
+    # kept class: those are taken in one pass, the others looked at one by one.
     grants: dict[tuple[str, str], bool] = {}
     access = settings.access_roles
-    for row in index.get("enrollments", {}).values():
-        cells = row.values
-        class_id, user_id = cells["classSourcedId"], cells["userSourcedId"]
+    class_ids, user_ids_ = enrollments.col("classSourcedId"), enrollments.col("userSourcedId")
+    roles_in, primaries = enrollments.col("role"), enrollments.col("primary")
+    if enrollments.complete:
+        positions: Sequence[int] = range(len(class_ids))
+        triples: Iterable[tuple[str, str, str]] = zip(class_ids, user_ids_, roles_in, strict=True)
+    else:
+        positions = list(enrollments.pos.values())
+        triples = ((class_ids[i], user_ids_[i], roles_in[i]) for i in positions)
+    plain = [r == "student" and c in groups and u in allowed for c, u, r in triples]
+    member_classes = [class_ids[i] for i, yes in zip(positions, plain, strict=True) if yes]
+    member_users = [user_ids_[i] for i, yes in zip(positions, plain, strict=True) if yes]
+    for i in [i for i, yes in zip(positions, plain, strict=True) if not yes]:
+        class_id, user_id = class_ids[i], user_ids_[i]
         if class_id not in groups:
             if class_id not in classes:
                 log.add(
                     "unknown class",
                     "names a class that is not among the classes read; row left out",
-                    row,
+                    enrollments.rows[i],
                     column="classSourcedId",
                     value=class_id,
                 )
@@ -337,32 +397,35 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
                 log.add(
                     "unknown user",
                     "names a user who is not among the users read; row left out",
-                    row,
+                    enrollments.rows[i],
                     column="userSourcedId",
                     value=user_id,
                 )
                 out.rejected += 1
             continue
-        role = cells["role"].casefold()
+        role = roles_in[i].casefold()
         if role == "student":
-            members.append((class_id, user_id))
+            member_classes.append(class_id)
+            member_users.append(user_id)
         elif role in access:
             key = (class_id, user_id)
-            grants[key] = grants.get(key, False) or is_true(cells.get("primary", ""))
+            grants[key] = grants.get(key, False) or is_true(primaries[i])
 
     # People: the users enrolled, by the chosen identity.
-    needed = {u for _, u in members} | {u for _, u in grants}
+    needed = set(member_users) | {u for _, u in grants}
     login: dict[str, str] = {}
     owners: dict[str, list[str]] = {}
+    identity = settings.identity
+    column_name = _identity_column(identity)
+    identities = users.col(column_name)
     for uid in sorted(needed):
-        row = users[uid]
-        person_id, column = _identity(row, settings.identity)
+        person_id = _identity(identities[users.pos[uid]], identity)
         if not person_id:
             log.add(
                 "identity",
-                f"user {uid} has no {column} for identity = {settings.identity!r}; skipped",
-                row,
-                column=column,
+                f"user {uid} has no {column_name} for identity = {identity!r}; skipped",
+                users[uid],
+                column=column_name,
                 value=uid,
             )
             out.rejected += 1
@@ -370,35 +433,43 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
         owners.setdefault(person_id, []).append(uid)
     people: list[Person] = []
     granted = {u for _, u in grants}
+    given, family, email = users.col("givenName"), users.col("familyName"), users.col("email")
     for person_id, uids in owners.items():
         if len(uids) > 1:
             for uid in uids:
                 others = ", ".join(u for u in uids if u != uid)
                 log.add(
                     "same identity",
-                    f"user {uid} has the same {settings.identity} as {others}; all of them "
+                    f"user {uid} has the same {identity} as {others}; all of them "
                     "are skipped until the SIS tells them apart",
                     users[uid],
-                    column=_identity(users[uid], settings.identity)[1],
+                    column=column_name,
                     value=person_id,
                 )
                 out.rejected += 1
             continue
         uid = uids[0]
-        row = users[uid]
+        i = users.pos[uid]
         login[uid] = person_id
         people.append(
             Person(
                 person_id,
                 _role(role_of.get(uid, ""), uid in granted),
-                given_name=row.get("givenName"),
-                family_name=row.get("familyName"),
-                email=row.get("email"),
+                given_name=given[i],
+                family_name=family[i],
+                email=email[i],
                 attributes={"sourced_id": uid},
             )
         )
     log.close()
-    memberships = Memberships((c, login[u]) for c, u in members if u in login)
+    if len(login) == len(needed):  # (every user enrolled has a login: nearly always)
+        memberships = Memberships(
+            zip(member_classes, map(login.__getitem__, member_users), strict=True)
+        )
+    else:
+        memberships = Memberships(
+            (c, login[u]) for c, u in zip(member_classes, member_users, strict=True) if u in login
+        )
     access_grants = [
         AccessGrant(c, login[u], frozenset({PRIMARY}) if primary else frozenset())
         for (c, u), primary in grants.items()

@@ -9,6 +9,7 @@ version is told from the columns and every file is bulk. A structural fault anyw
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -16,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
-from plugins.csvfile import line_records, strict_text
-from plugins.oneroster.rows import Row
+from plugins.csvfile import check_lines, is_padded, line_records, plain_columns, strict_text
+from plugins.oneroster.rows import Columns
 from plugins.oneroster.spec import (
     KEPT,
     REQUIRED,
@@ -39,7 +40,7 @@ class Package:
 
     version: Version
     modes: dict[str, Mode]
-    tables: dict[str, list[Row]]
+    tables: dict[str, Columns]
     digest: str
     issues: list[Issue] = field(default_factory=list)
     records: int = 0
@@ -120,7 +121,7 @@ def read_package(path: Path, *, source: str) -> Package:
     manifest = _manifest(*files[MANIFEST]) if MANIFEST in files else None
     issues: list[Issue] = []
     modes: dict[str, Mode] = {}
-    texts: dict[str, tuple[str, list[list[str]]]] = {}
+    texts: dict[str, tuple[str, str]] = {}
     for table in TABLES:
         entry = files.get(f"{table.casefold()}.csv")
         mode = _mode(manifest, table, entry is not None, path.name)
@@ -138,21 +139,31 @@ def read_package(path: Path, *, source: str) -> Package:
         assert entry is not None
         modes[table] = mode
         name, data = entry
-        texts[table] = (name, line_records(strict_text(data, display=name), display=name))
+        texts[table] = (name, strict_text(data, display=name))
     if not texts:
         expected = ", ".join(f"{t}.csv" for t in TABLES)
         raise SourceError(f"{path.name}: no OneRoster files found (expected some of {expected})")
-    headers = {table: _raw_header(records) for table, (_, records) in texts.items()}
+    headers = {table: _raw_header(text) for table, (_, text) in texts.items()}
     version = _version(manifest, headers, path.name)
     package = Package(version, modes, {}, digest.hexdigest(), issues)
-    for table, (name, records) in texts.items():
-        package.tables[table] = _rows(table, name, records, package, source=source)
+    for table, (name, text) in texts.items():
+        package.tables[table] = read_rows(
+            name,
+            text,
+            table=table,
+            lookup=column_lookup(table),
+            kept=KEPT[table],
+            required=REQUIRED[table],
+            tally=package,
+            source=source,
+        )
     return package
 
 
-def _raw_header(records: list[list[str]]) -> set[str]:
+def _raw_header(text: str) -> set[str]:
     """The header's cells, case-folded."""
-    return {cell.casefold() for cell in _header(records[0])} if records else set()
+    head = text.partition("\n")[0].rstrip("\r")
+    return {cell.casefold() for cell in _header(next(csv.reader([head])))} if head else set()
 
 
 def _mode(manifest: dict[str, str] | None, table: str, present: bool, package: str) -> Mode:
@@ -195,25 +206,9 @@ class Tally(Protocol):
     rejected: int
 
 
-def _rows(
-    table: str, name: str, records: list[list[str]], package: Package, *, source: str
-) -> list[Row]:
-    """The rows of one OneRoster file, keeping only the columns the mapping uses."""
-    return read_rows(
-        name,
-        records,
-        table=table,
-        lookup=column_lookup(table),
-        kept=KEPT[table],
-        required=REQUIRED[table],
-        tally=package,
-        source=source,
-    )
-
-
 def read_rows(
     name: str,
-    records: list[list[str]],
+    text: str,
     *,
     table: str,
     lookup: Mapping[str, str],
@@ -221,14 +216,17 @@ def read_rows(
     required: Sequence[str],
     tally: Tally,
     source: str,
-) -> list[Row]:
-    """The data rows of one file (``records`` from ``line_records``) as ``Row``s of ``table``:
-    header cells found in ``lookup`` (case-folded text -> column), only ``kept`` columns.
-    A file lacking a ``required`` column gives an issue and no rows; a row of the wrong
-    width is reported and left out."""
-    if not records:
-        return []
-    header = _header(records[0])
+) -> Columns:
+    """The data rows of one file as ``table``'s columns: header cells found in ``lookup``
+    (case-folded text -> column), only the ``kept`` columns. A structural fault raises
+    ``SourceError``; a file lacking a ``required`` column gives an issue and no rows; a
+    row of the wrong width is reported and left out."""
+    check_lines(text, display=name)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+    head, _, body = text.partition("\n")
+    raw = next(csv.reader([head])) if head else []
+    header = _header(raw)
     columns: dict[str, int] = {}
     for index, cell in enumerate(header):
         known = lookup.get(cell.casefold())
@@ -240,14 +238,15 @@ def read_rows(
                 f"(columns {columns[known] + 1} and {index + 1})"
             )
         columns[known] = index
-    data = [(number, r) for number, r in enumerate(records[1:], start=2) if r and any(r)]
+    names = [c for c in kept if c in columns]
     missing = [c for c in required if c not in columns]
     if missing:
+        data = sum(1 for line in body.split("\n") if line.strip(", \t"))
         for column in missing:
             tally.issues.append(
                 Issue(
                     Severity.ERROR,
-                    f"the required column {column!r} is missing; the file's {len(data)} rows "
+                    f"the required column {column!r} is missing; the file's {data} rows "
                     "are left out",
                     source=source,
                     file=name,
@@ -256,17 +255,42 @@ def read_rows(
                     value=",".join(header),
                 )
             )
-        tally.records += len(data)
-        tally.rejected += len(data)
-        return []
-    pairs = [(c, columns[c]) for c in kept if c in columns]
-    width = len(header)
-    out: list[Row] = []
-    for number, record in data:
-        tally.records += 1
+        tally.records += data
+        tally.rejected += data
+        return Columns(table, name, [], {c: [] for c in names})
+    plain = plain_columns(body, len(raw)) if '"' not in body else None
+    if plain is not None:
+        lines: Sequence[int] = range(2, 2 + len(plain[0]) if plain else 2)
+        found = {c: plain[columns[c]] for c in names}
+    else:
+        lines, found = _checked_rows(name, body, len(header), columns, names, tally, source)
+    if is_padded(body):
+        found = {c: [cell.strip() for cell in values] for c, values in found.items()}
+    tally.records += len(lines)
+    return Columns(table, name, lines, found)
+
+
+def _checked_rows(
+    name: str,
+    body: str,
+    width: int,
+    columns: Mapping[str, int],
+    names: Sequence[str],
+    tally: Tally,
+    source: str,
+) -> tuple[list[int], dict[str, list[str]]]:
+    """Row by row, for a file that is not all plain rows: blank lines skipped, rows of
+    the wrong width reported and left out."""
+    lines: list[int] = []
+    found: dict[str, list[str]] = {c: [] for c in names}
+    pairs = [(found[c], columns[c]) for c in names]
+    for number, record in enumerate(line_records(body, display=name), start=2):
         if len(record) != width:
+            if not any(cell.strip() for cell in record):
+                continue  # a blank line
             problem = _width_problem(record, width)
             if problem:
+                tally.records += 1
                 tally.rejected += 1
                 tally.issues.append(
                     Issue(
@@ -279,9 +303,12 @@ def read_rows(
                 )
                 continue
             record = record + [""] * (width - len(record))
-        values = {column: record[index].strip() for column, index in pairs}
-        out.append(Row(table, name, number, values))
-    return out
+        elif not any(cell.strip() for cell in record):
+            continue
+        lines.append(number)
+        for values, index in pairs:
+            values.append(record[index])
+    return lines, found
 
 
 def _width_problem(record: list[str], width: int) -> str:

@@ -16,7 +16,7 @@ from plugins.oneroster.delta import apply_delta, current_tables, decode, encode
 from plugins.oneroster.mapping import build_roster
 from plugins.oneroster.options import MappingOptions
 from plugins.oneroster.package import Package, read_package
-from plugins.oneroster.rows import Row
+from plugins.oneroster.rows import Tables
 from sync.api import Issue, PluginContext, SourceError, SourceRead
 
 log = logging.getLogger(__name__)
@@ -57,34 +57,36 @@ class OneRosterSource:
             rejected=mapped.rejected + package.rejected,
         )
 
-    def _apply(self, package: Package) -> tuple[dict[str, list[Row]], list[Issue]]:
+    def _apply(self, package: Package) -> tuple[Tables, list[Issue]]:
         """The tables after this package, staged in the plugin state for the next one."""
         state = self.context.state
-        stored = state.get(KEY_SNAPSHOT)
-        if stored and state.get(KEY_DIGEST) == package.digest:
-            return decode(stored), []  # (this very package was applied by the last run)
+        again = state.get(KEY_DIGEST) == package.digest  # (the last run applied this one)
         if not package.is_delta:
             bulk = current_tables(package.tables, source=self.context.name)
-            tables, issues = bulk.tables, bulk.issues
-        elif not stored:
+            if not again:
+                state.put(KEY_SNAPSHOT, encode(bulk.tables))
+                state.put(KEY_DIGEST, package.digest)
+            return bulk.tables, bulk.issues
+        stored = state.get(KEY_SNAPSHOT)
+        if not stored:
             deltas = ", ".join(sorted(t for t, m in package.modes.items() if m == "delta"))
             raise SourceError(
                 f"{self.path.name}: a delta package (manifest.csv: {deltas} delta) but no "
                 "bulk package was read before, so there is nothing to apply it to; give the "
                 "source a bulk package first"
             )
-        else:
-            applied = apply_delta(
-                decode(stored), package.tables, package.modes, source=self.context.name
-            )
-            tables, issues = applied.tables, applied.issues
-            log.info(
-                "%s: delta applied: %d added, %d updated, %d removed",
-                self.context.name,
-                applied.added,
-                applied.updated,
-                applied.removed,
-            )
-        state.put(KEY_SNAPSHOT, encode(tables))
+        if again:
+            return decode(stored), []
+        applied = apply_delta(
+            decode(stored), package.tables, package.modes, source=self.context.name
+        )
+        log.info(
+            "%s: delta applied: %d added, %d updated, %d removed",
+            self.context.name,
+            applied.added,
+            applied.updated,
+            applied.removed,
+        )
+        state.put(KEY_SNAPSHOT, encode(applied.tables))
         state.put(KEY_DIGEST, package.digest)
-        return tables, issues
+        return applied.tables, applied.issues

@@ -110,6 +110,8 @@ def is_false(value: str) -> bool:
 
 def split_list(value: str) -> list[str]:
     """A OneRoster list field (``a,b`` in one cell) as its items, blanks dropped."""
+    if "," not in value:
+        return [value.strip()] if value.strip() else []
     return [item.strip() for item in value.split(",") if item.strip()]
 
 

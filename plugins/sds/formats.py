@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from plugins.csvfile import line_records, strict_text
+from plugins.csvfile import strict_text
 from plugins.oneroster.package import files_in, read_rows
 from plugins.oneroster.rows import Row
 from plugins.oneroster.spec import is_true
@@ -152,16 +152,15 @@ def read_sds(path: Path, *, source: str) -> Read:
 
     def table(
         filename: str, columns: Mapping[str, Sequence[str]], required: Sequence[str]
-    ) -> list[Row]:
+    ) -> Sequence[Row]:
         entry = files.get(filename.casefold())
         if entry is None:
             return []
         name, data = entry
         lookup = {text.casefold(): column for column, texts in columns.items() for text in texts}
-        records = line_records(strict_text(data, display=name), display=name)
         return read_rows(
             name,
-            records,
+            strict_text(data, display=name),
             table=filename,
             lookup=lookup,
             kept=tuple(columns),
@@ -186,7 +185,7 @@ def _row(table: str, like: Row, values: dict[str, str]) -> Row:
     return Row(table, like.file, like.line, values)
 
 
-def _from_v1(read: Mapping[str, list[Row]]) -> dict[str, list[Row]]:
+def _from_v1(read: Mapping[str, Sequence[Row]]) -> dict[str, list[Row]]:
     """SDS v1 rows as OneRoster tables. Students and teachers have separate id spaces in
     SDS v1, so their sourcedIds are prefixed (``student:ID``, ``teacher:ID``)."""
     orgs = [
@@ -279,7 +278,7 @@ def _role(value: str) -> str:
     return "teacher" if role in TEACHING_ROLES else role
 
 
-def _from_v2(read: Mapping[str, list[Row]]) -> dict[str, list[Row]]:
+def _from_v2(read: Mapping[str, Sequence[Row]]) -> dict[str, list[Row]]:
     """SDS v2 / v2.1 rows as OneRoster tables (close already: mostly renamed columns)."""
     roles = [
         _row(
