@@ -9,7 +9,7 @@ the same group. One group per class (key: its ``sourcedId``), named by a templat
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, KeysView, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -132,10 +132,18 @@ class _Index:
 
     def __init__(self, rows: Sequence[Row]) -> None:
         self.rows = rows
-        self.pos: dict[str, int] = {}
+        self._pos: dict[str, int] | None = {}
         #: Every row is usable, in order: columns can be read whole, without ``pos``.
         self.complete = False
         self._columns: dict[str, Sequence[str]] = {}
+
+    @property
+    def pos(self) -> dict[str, int]:
+        """Each usable row's position by sourcedId (made on first use for a complete table:
+        the biggest, enrolments, is read whole and never needs it)."""
+        if self._pos is None:
+            self._pos = dict(zip(self.col("sourcedId"), range(len(self.rows)), strict=True))
+        return self._pos
 
     def col(self, name: str) -> Sequence[str]:
         found = self._columns.get(name)
@@ -174,7 +182,7 @@ def _index(table: str, rows: Sequence[Row], log: _Issues, out: Mapped) -> _Index
         and not any("" in set(index.col(c)) for c in required)
         and len(set(sids)) == len(sids)
     ):
-        index.pos = dict(zip(sids, range(len(sids)), strict=True))  # (nearly always)
+        index._pos = None  # (nearly always: every row usable; see ``pos``)
         index.complete = True
         return index
     needed = [index.col(c) for c in required]
@@ -356,13 +364,21 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
     role_of = _user_roles(users, roles)
     orgs_of = _user_orgs(users, roles) if schools is not None else {}
     enabled = users.col("enabledUser")
-    allowed: set[str] = set()
-    for sid, i in users.pos.items():
-        if (enabled[i] and is_false(enabled[i])) or role_of.get(sid, "") in FAMILY_ROLES:
-            continue
-        if schools is not None and not schools.intersection(orgs_of.get(sid, ())):
-            continue
-        allowed.add(sid)
+    allowed: set[str] | KeysView[str]
+    if (
+        schools is None
+        and not any(is_false(value) for value in set(enabled))
+        and not FAMILY_ROLES.intersection(role_of.values())
+    ):
+        allowed = users.pos.keys()  # (nearly always: every user may appear)
+    else:
+        allowed = set()
+        for sid, i in users.pos.items():
+            if is_false(enabled[i]) or role_of.get(sid, "") in FAMILY_ROLES:
+                continue
+            if schools is not None and not schools.intersection(orgs_of.get(sid, ())):
+                continue
+            allowed.add(sid)
 
     # Enrolments: members and grants by user sourcedId. Nearly every row is a student of a
     # kept class: those are taken in one pass, the others looked at one by one.
@@ -418,19 +434,27 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
     identity = settings.identity
     column_name = _identity_column(identity)
     identities = users.col(column_name)
-    for uid in sorted(needed):
-        person_id = _identity(identities[users.pos[uid]], identity)
-        if not person_id:
-            log.add(
-                "identity",
-                f"user {uid} has no {column_name} for identity = {identity!r}; skipped",
-                users[uid],
-                column=column_name,
-                value=uid,
-            )
-            out.rejected += 1
-            continue
-        owners.setdefault(person_id, []).append(uid)
+    ordered = sorted(needed)
+    pos = users.pos
+    if identity in ("username", "sourced_id", "email"):
+        found = [identities[pos[uid]] for uid in ordered]
+    else:
+        found = [_identity(identities[pos[uid]], identity) for uid in ordered]
+    if "" not in found and len(set(found)) == len(found):
+        owners = {person_id: [uid] for person_id, uid in zip(found, ordered, strict=True)}
+    else:
+        for uid, person_id in zip(ordered, found, strict=True):
+            if not person_id:
+                log.add(
+                    "identity",
+                    f"user {uid} has no {column_name} for identity = {identity!r}; skipped",
+                    users[uid],
+                    column=column_name,
+                    value=uid,
+                )
+                out.rejected += 1
+                continue
+            owners.setdefault(person_id, []).append(uid)
     people: list[Person] = []
     granted = {u for _, u in grants}
     given, family, email = users.col("givenName"), users.col("familyName"), users.col("email")
