@@ -397,28 +397,26 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
     member_users = [user_ids_[i] for i, yes in zip(positions, plain, strict=True) if yes]
     for i in [i for i, yes in zip(positions, plain, strict=True) if not yes]:
         class_id, user_id = class_ids[i], user_ids_[i]
-        if class_id not in groups:
-            if class_id not in classes:
-                log.add(
-                    "unknown class",
-                    "names a class that is not among the classes read; row left out",
-                    enrollments.rows[i],
-                    column="classSourcedId",
-                    value=class_id,
-                )
-                out.rejected += 1
-            continue
-        if user_id not in allowed:
-            if user_id not in users:
-                log.add(
-                    "unknown user",
-                    "names a user who is not among the users read; row left out",
-                    enrollments.rows[i],
-                    column="userSourcedId",
-                    value=user_id,
-                )
-                out.rejected += 1
-            continue
+        unknown = [
+            (what, name, value)
+            for what, name, value, kept, known in (
+                ("class", "classSourcedId", class_id, groups, classes),
+                ("user", "userSourcedId", user_id, allowed, users),
+            )
+            if value not in kept and value not in known
+        ]
+        for what, name, value in unknown:
+            log.add(
+                f"unknown {what}",
+                f"names a {what} that is not among the {what}s read; row left out",
+                enrollments.rows[i],
+                column=name,
+                value=value,
+            )
+        if unknown:
+            out.rejected += 1
+        if class_id not in groups or user_id not in allowed:
+            continue  # (a class or user left out by the options, or unknown)
         role = roles_in[i].casefold()
         if role == "student":
             member_classes.append(class_id)

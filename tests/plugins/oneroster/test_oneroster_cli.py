@@ -13,29 +13,11 @@ from typing import Any
 import pytest
 
 from tests.conftest import CliRun
+from tests.plugins.oneroster.cli import configure as _configure
+from tests.plugins.oneroster.cli import run_json, shown_groups
 
 PACKAGES = Path(__file__).parent / "packages"
 
-CONFIG = """\
-[state]
-url = "sqlite:///{folder}/state.db"
-
-[sync]
-sources = ["district"]
-target = "console"
-retry_wait_seconds = 0
-
-[sync.guards]
-max_rejected_percent = 50
-
-[targets.console]
-plugin = "directory"
-
-[sources.district]
-plugin = "oneroster"
-path = "{path}"
-{extra}
-"""
 
 MANIFEST_DELTA = """\
 propertyName,value
@@ -50,23 +32,16 @@ file.enrollments,delta
 """
 
 
-def configure(folder: Path, path: Path | str, extra: str = "") -> Path:
-    config = folder / "config.toml"
-    config.write_text(CONFIG.format(folder=folder, path=path, extra=extra))
-    return config
-
-
-def run_json(rostersync: CliRun, config: Path, *args: str) -> Any:
-    result = rostersync(*args, "--json", config=config)
-    return json.loads(result.stdout)
-
-
 def groups(rostersync: CliRun, config: Path) -> dict[str, Any]:
-    data = run_json(rostersync, config, "show")
+    data = {"groups": shown_groups(rostersync, config)}
     return {
         g["key"]: (g["name"], g["members"], g["access"], g.get("access_options", {}))
         for g in data["groups"]
     }
+
+
+def configure(folder: Path, path: Path | str, extra: str = "") -> Path:
+    return _configure(folder, "oneroster", path, extra)
 
 
 V1P1_GROUPS = {

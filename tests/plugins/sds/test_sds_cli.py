@@ -13,29 +13,11 @@ import pytest
 from plugins.sds import SdsOptions, SdsSource
 from sync.testing import SourceContract, make_context
 from tests.conftest import CliRun
+from tests.plugins.oneroster.cli import configure as _configure
+from tests.plugins.oneroster.cli import run_json, shown_groups
 
 FOLDERS = Path(__file__).parent / "folders"
 
-CONFIG = """\
-[state]
-url = "sqlite:///{folder}/state.db"
-
-[sync]
-sources = ["trust"]
-target = "console"
-retry_wait_seconds = 0
-
-[sync.guards]
-max_rejected_percent = 50
-
-[targets.console]
-plugin = "directory"
-
-[sources.trust]
-plugin = "sds"
-path = "{path}"
-{extra}
-"""
 
 ANN, BEN, FIN = (
     "ann.lee@riverside.example",
@@ -45,18 +27,12 @@ ANN, BEN, FIN = (
 GRANT, HOLT = "j.grant@riverside.example", "h.holt@riverside.example"
 
 
-def configure(folder: Path, path: Path, extra: str = "") -> Path:
-    config = folder / "config.toml"
-    config.write_text(CONFIG.format(folder=folder, path=path, extra=extra))
-    return config
-
-
-def run_json(rostersync: CliRun, config: Path, *args: str) -> Any:
-    return json.loads(rostersync(*args, "--json", config=config).stdout)
+def configure(folder: Path, path: Path | str, extra: str = "") -> Path:
+    return _configure(folder, "sds", path, extra)
 
 
 def groups(rostersync: CliRun, config: Path) -> dict[str, Any]:
-    data = run_json(rostersync, config, "show")
+    data = {"groups": shown_groups(rostersync, config)}
     return {g["key"]: (g["name"], g["members"], g["access"]) for g in data["groups"]}
 
 
