@@ -10,9 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from sys import intern
 from typing import NamedTuple
 
 from sync.errors import SourceError
@@ -196,29 +197,44 @@ def line_records(text: str, *, display: str) -> list[list[str]]:
 _NOT_SEPARATOR = bytes(b for b in range(256) if b not in b",\n")
 
 
-def plain_columns(body: str, width: int) -> list[list[str]] | None:
-    """The columns of ``body`` (checked lines, ``\n`` endings, no quote) when every line has
-    exactly ``width`` cells; None otherwise. One split of the whole text: a fraction of the
-    time of making a list per line."""
-    if not body:
-        return [[] for _ in range(width)]
-    rows = body.count("\n")
-    separators = body.encode("utf-8", "surrogatepass").translate(None, _NOT_SEPARATOR)
-    if separators != (b"," * (width - 1) + b"\n") * rows:
-        return None
-    cells = body.replace("\n", ",").split(",")
-    cells.pop()  # (the empty text after the last line ending)
-    return [cells[i::width] for i in range(width)]
+def plain_columns(
+    text: str, width: int, keep: Sequence[int], *, start: int = 0, chunk: int = 1 << 22
+) -> list[list[str]] | None:
+    """Columns ``keep`` of the lines of ``text`` from offset ``start`` (checked by
+    ``check_lines``, no quote) when every line has exactly ``width`` cells; None otherwise.
+
+    A few megabytes of lines at a time are split whole (a fraction of the time of a list
+    per line), and each value is interned: most columns repeat a few values, and the
+    other cells are dropped chunk by chunk, so a big file never has all its cells alive.
+    """
+    found: list[list[str]] = [[] for _ in keep]
+    pattern = b"," * (width - 1) + b"\n"
+    while start < len(text):
+        end = text.find("\n", min(start + chunk, len(text) - 1)) + 1
+        part = text[start:end]
+        if "\r" in part:
+            part = part.replace("\r\n", "\n")
+        rows = part.count("\n")
+        separators = part.encode("utf-8", "surrogatepass").translate(None, _NOT_SEPARATOR)
+        if separators != pattern * rows:
+            return None
+        cells = part.replace("\n", ",").split(",")
+        cells.pop()  # (the empty text after the last line ending)
+        for values, index in zip(found, keep, strict=True):
+            values.extend(map(intern, cells[index::width]))
+        start = end
+    return found
 
 
 def is_padded(text: str) -> bool:
-    """Whether some cell of ``text`` (``\n`` endings) may start or end with a space or tab;
-    most files have none and need no cell stripped."""
+    """Whether some cell of ``text`` may start or end with a space or tab; most files have
+    none and need no cell stripped."""
     return (
         "\t" in text
         or " ," in text
         or ", " in text
         or " \n" in text
+        or " \r" in text
         or "\n " in text
         or text[:1] == " "
     )

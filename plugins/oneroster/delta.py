@@ -146,24 +146,38 @@ def _family(tables: Tables) -> set[str]:
 
 
 def encode(tables: Tables) -> str:
-    """The tables as one compact string for the plugin state (no family members)."""
+    """The tables as one compact string for the plugin state (no family members).
+
+    Written column by column through one compressor, so that no more than one column's
+    JSON is in memory at a time.
+    """
     family = _family(tables)
-    data: dict[str, object] = {"format": SNAPSHOT_FORMAT}
+    packer = zlib.compressobj(1)
+    out = [packer.compress(b'{"format":%d' % SNAPSHOT_FORMAT)]
     for table, rows in tables.items():
         if table in NOT_KEPT:
             continue
         if family and table in ("users", "roles"):
             ids = column(rows, "sourcedId" if table == "users" else "userSourcedId")
             rows = _take(table, rows, [i for i, sid in enumerate(ids) if sid not in family])
-        data[table] = {
-            "file": rows.file if isinstance(rows, Columns) else f"{table}.csv",
-            "lines": list(lines(rows)),
-            "columns": {
-                name: list(column(rows, name)) for name in KEPT[table] if name not in NOT_STORED
-            },
-        }
-    raw = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
-    return base64.b64encode(zlib.compress(raw, 1)).decode("ascii")
+        file = rows.file if isinstance(rows, Columns) else f"{table}.csv"
+        numbers = lines(rows)
+        stored_lines: object = (
+            {"range": [numbers.start, numbers.stop]}
+            if isinstance(numbers, range)
+            else list(numbers)
+        )
+        head = f',{json.dumps(table)}:{{"file":{json.dumps(file)},"lines":'
+        out.append(packer.compress((head + json.dumps(stored_lines) + ',"columns":{').encode()))
+        names = [name for name in KEPT[table] if name not in NOT_STORED]
+        for number, name in enumerate(names):
+            text = ("," if number else "") + json.dumps(name) + ":"
+            text += json.dumps(list(column(rows, name)), ensure_ascii=False, separators=(",", ":"))
+            out.append(packer.compress(text.encode()))
+        out.append(packer.compress(b"}}"))
+    out.append(packer.compress(b"}"))
+    out.append(packer.flush())
+    return base64.b64encode(b"".join(out)).decode("ascii")
 
 
 def decode(text: str) -> dict[str, Sequence[Row]]:
@@ -171,13 +185,16 @@ def decode(text: str) -> dict[str, Sequence[Row]]:
     data = json.loads(zlib.decompress(base64.b64decode(text)))
     if data.get("format") != SNAPSHOT_FORMAT:
         raise ValueError(f"unknown snapshot format {data.get('format')!r}")
-    return {
-        table: Columns(
+    tables: dict[str, Sequence[Row]] = {}
+    for table, stored in data.items():
+        if table == "format":
+            continue
+        numbers = stored["lines"]
+        file = stored["file"]
+        tables[table] = Columns(
             table,
-            stored["file"] if stored["file"].endswith(")") else EARLIER.format(file=stored["file"]),
-            stored["lines"],
+            file if file.endswith(")") else EARLIER.format(file=file),
+            range(*numbers["range"]) if isinstance(numbers, dict) else numbers,
             stored["columns"],
         )
-        for table, stored in data.items()
-        if table != "format"
-    }
+    return tables

@@ -12,9 +12,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path, PurePosixPath
+from sys import intern
 from typing import Protocol
 
 from plugins.csvfile import check_lines, is_padded, line_records, plain_columns, strict_text
@@ -51,22 +53,26 @@ class Package:
         return "delta" in self.modes.values()
 
 
-def files_in(path: Path) -> dict[str, tuple[str, bytes]]:
-    """Each file's name folded to lower case -> (its name as written, its bytes)."""
-    found: dict[str, tuple[str, bytes]] = {}
+Loader = Callable[[], bytes]
 
-    def add(name: str, data: bytes) -> None:
+
+def files_in(path: Path) -> dict[str, tuple[str, Loader]]:
+    """Each CSV file's name folded to lower case -> (its name as written, a function that
+    reads its bytes): a package's files are read one at a time, never all at once."""
+    found: dict[str, tuple[str, Loader]] = {}
+
+    def add(name: str, load: Loader) -> None:
         key = name.casefold()
         if key in found:
             raise SourceError(
                 f"{path.name}: holds both {found[key][0]} and {name}; which is meant is unclear"
             )
-        found[key] = (name, data)
+        found[key] = (name, load)
 
     if path.is_dir():
         for child in sorted(path.iterdir()):
             if child.is_file() and child.suffix.casefold() == ".csv":
-                add(child.name, child.read_bytes())
+                add(child.name, partial(_read_file, child))
         return found
     if not path.exists():
         raise SourceError(f"{path}: no such file or folder")
@@ -77,10 +83,25 @@ def files_in(path: Path) -> dict[str, tuple[str, bytes]]:
                 if info.is_dir() or "__MACOSX" in member.parts or member.name.startswith("."):
                     continue
                 if member.suffix.casefold() == ".csv":
-                    add(member.name, archive.read(info))
+                    add(member.name, partial(_read_member, path, info.filename))
     except (zipfile.BadZipFile, OSError) as exc:
         raise SourceError(f"{path.name}: not a readable .zip package ({exc})") from None
     return found
+
+
+def _read_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"{path.name}: cannot read: {exc.strerror}") from None
+
+
+def _read_member(path: Path, member: str) -> bytes:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.read(member)
+    except (zipfile.BadZipFile, OSError, KeyError) as exc:
+        raise SourceError(f"{path.name}: cannot read {member}: {exc}") from None
 
 
 def _manifest(name: str, data: bytes) -> dict[str, str]:
@@ -116,18 +137,22 @@ def read_package(path: Path, *, source: str) -> Package:
     """Every table of the package at ``path``; raises ``SourceError`` for a structural fault."""
     files = files_in(path)
     digest = hashlib.sha256()
-    for key in sorted(files):
-        digest.update(key.encode() + b"\0" + files[key][1] + b"\0")
-    manifest = _manifest(*files[MANIFEST]) if MANIFEST in files else None
-    issues: list[Issue] = []
-    modes: dict[str, Mode] = {}
-    texts: dict[str, tuple[str, str]] = {}
+    manifest = None
+    if MANIFEST in files:
+        name, load = files[MANIFEST]
+        data = load()
+        digest.update(data)
+        manifest = _manifest(name, data)
+    declared = manifest is not None and "oneroster.version" in manifest
+    package = Package(_version(manifest, {}, path.name) if declared else "1.1", {}, {}, "")
+    headers: dict[str, set[str]] = {}
     for table in TABLES:
-        entry = files.get(f"{table.casefold()}.csv")
+        key = f"{table.casefold()}.csv"
+        entry = files.get(key)
         mode = _mode(manifest, table, entry is not None, path.name)
         if mode == "absent":
             if entry is not None:
-                issues.append(
+                package.issues.append(
                     Issue(
                         Severity.WARNING,
                         f"manifest.csv says file.{table} is absent; the file is ignored",
@@ -136,17 +161,14 @@ def read_package(path: Path, *, source: str) -> Package:
                     )
                 )
             continue
-        assert entry is not None
-        modes[table] = mode
-        name, data = entry
-        texts[table] = (name, strict_text(data, display=name))
-    if not texts:
-        expected = ", ".join(f"{t}.csv" for t in TABLES)
-        raise SourceError(f"{path.name}: no OneRoster files found (expected some of {expected})")
-    headers = {table: _raw_header(text) for table, (_, text) in texts.items()}
-    version = _version(manifest, headers, path.name)
-    package = Package(version, modes, {}, digest.hexdigest(), issues)
-    for table, (name, text) in texts.items():
+        name, load = files[key]
+        package.modes[table] = mode
+        data = load()  # (one file's bytes and text in memory at a time)
+        digest.update(b"\0%s\0%d\0" % (key.encode(), len(data)))
+        digest.update(data)
+        text = strict_text(data, display=name)
+        del data
+        headers[table] = _raw_header(text)
         package.tables[table] = read_rows(
             name,
             text,
@@ -157,6 +179,12 @@ def read_package(path: Path, *, source: str) -> Package:
             tally=package,
             source=source,
         )
+    if not package.tables:
+        expected = ", ".join(f"{t}.csv" for t in TABLES)
+        raise SourceError(f"{path.name}: no OneRoster files found (expected some of {expected})")
+    if not declared:
+        package.version = _version_from_columns(headers)
+    package.digest = digest.hexdigest()
     return package
 
 
@@ -222,9 +250,8 @@ def read_rows(
     ``SourceError``; a file lacking a ``required`` column gives an issue and no rows; a
     row of the wrong width is reported and left out."""
     check_lines(text, display=name)
-    if "\r" in text:
-        text = text.replace("\r\n", "\n")
-    head, _, body = text.partition("\n")
+    start = text.find("\n") + 1  # (the body is read from here, never copied whole)
+    head = text[:start].rstrip("\r\n")
     raw = next(csv.reader([head])) if head else []
     header = _header(raw)
     columns: dict[str, int] = {}
@@ -241,7 +268,7 @@ def read_rows(
     names = [c for c in kept if c in columns]
     missing = [c for c in required if c not in columns]
     if missing:
-        data = sum(1 for line in body.split("\n") if line.strip(", \t"))
+        data = sum(1 for line in text[start:].split("\n") if line.strip(", \t\r"))
         for column in missing:
             tally.issues.append(
                 Issue(
@@ -258,13 +285,15 @@ def read_rows(
         tally.records += data
         tally.rejected += data
         return Columns(table, name, [], {c: [] for c in names})
-    plain = plain_columns(body, len(raw)) if '"' not in body else None
+    keep = [columns[c] for c in names]
+    plain = plain_columns(text, len(raw), keep, start=start) if '"' not in text else None
     if plain is not None:
-        lines: Sequence[int] = range(2, 2 + len(plain[0]) if plain else 2)
-        found = {c: plain[columns[c]] for c in names}
+        lines: Sequence[int] = range(2, 2 + (len(plain[0]) if plain else 0))
+        found = dict(zip(names, plain, strict=True))
     else:
+        body = text[start:].replace("\r\n", "\n")
         lines, found = _checked_rows(name, body, len(header), columns, names, tally, source)
-    if is_padded(body):
+    if is_padded(text):
         found = {c: [cell.strip() for cell in values] for c, values in found.items()}
     tally.records += len(lines)
     return Columns(table, name, lines, found)
@@ -307,7 +336,7 @@ def _checked_rows(
             continue
         lines.append(number)
         for values, index in pairs:
-            values.append(record[index])
+            values.append(intern(record[index]))
     return lines, found
 
 

@@ -156,11 +156,11 @@ def read_sds(path: Path, *, source: str) -> Read:
         entry = files.get(filename.casefold())
         if entry is None:
             return []
-        name, data = entry
+        name, load = entry
         lookup = {text.casefold(): column for column, texts in columns.items() for text in texts}
         return read_rows(
             name,
-            strict_text(data, display=name),
+            strict_text(load(), display=name),
             table=filename,
             lookup=lookup,
             kept=tuple(columns),
