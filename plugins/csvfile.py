@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
 from sys import intern
@@ -198,14 +198,21 @@ _NOT_SEPARATOR = bytes(b for b in range(256) if b not in b",\n")
 
 
 def plain_columns(
-    text: str, width: int, keep: Sequence[int], *, start: int = 0, chunk: int = 1 << 22
+    text: str,
+    width: int,
+    keep: Sequence[int],
+    *,
+    start: int = 0,
+    chunk: int = 1 << 22,
+    distinct: Set[int] = frozenset(),
 ) -> list[list[str]] | None:
     """Columns ``keep`` of the lines of ``text`` from offset ``start`` (checked by
     ``check_lines``, no quote) when every line has exactly ``width`` cells; None otherwise.
 
     A few megabytes of lines at a time are split whole (a fraction of the time of a list
-    per line), and each value is interned: most columns repeat a few values, and the
-    other cells are dropped chunk by chunk, so a big file never has all its cells alive.
+    per line), and the values of columns not in ``distinct`` are interned (most columns
+    repeat a few values); the other cells are dropped chunk by chunk, so a big file never
+    has all its cells alive.
     """
     found: list[list[str]] = [[] for _ in keep]
     pattern = b"," * (width - 1) + b"\n"
@@ -221,7 +228,8 @@ def plain_columns(
         cells = part.replace("\n", ",").split(",")
         cells.pop()  # (the empty text after the last line ending)
         for values, index in zip(found, keep, strict=True):
-            values.extend(map(intern, cells[index::width]))
+            taken = cells[index::width]
+            values.extend(taken if index in distinct else map(intern, taken))
         start = end
     return found
 

@@ -22,6 +22,7 @@ from typing import Protocol
 from plugins.csvfile import check_lines, is_padded, line_records, plain_columns, strict_text
 from plugins.oneroster.rows import Columns
 from plugins.oneroster.spec import (
+    DISTINCT,
     KEPT,
     REQUIRED,
     TABLES,
@@ -286,7 +287,12 @@ def read_rows(
         tally.rejected += data
         return Columns(table, name, [], {c: [] for c in names})
     keep = [columns[c] for c in names]
-    plain = plain_columns(text, len(raw), keep, start=start) if '"' not in text else None
+    distinct = {columns[c] for c in names if c in DISTINCT}
+    plain = (
+        plain_columns(text, len(raw), keep, start=start, distinct=distinct)
+        if '"' not in text
+        else None
+    )
     if plain is not None:
         lines: Sequence[int] = range(2, 2 + (len(plain[0]) if plain else 0))
         found = dict(zip(names, plain, strict=True))

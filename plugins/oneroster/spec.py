@@ -15,17 +15,16 @@ Mode = Literal["bulk", "delta", "absent"]
 
 #: Columns kept per table (status and sourcedId first).
 KEPT: dict[str, tuple[str, ...]] = {
-    "orgs": ("sourcedId", "status", "name", "type", "identifier", "parentSourcedId"),
+    "orgs": ("sourcedId", "status", "name", "parentSourcedId"),
     "academicSessions": (
         "sourcedId",
         "status",
         "title",
-        "type",
         "startDate",
         "endDate",
         "parentSourcedId",
     ),
-    "courses": ("sourcedId", "status", "title", "courseCode"),
+    "courses": ("sourcedId", "status", "title"),
     "classes": (
         "sourcedId",
         "status",
@@ -48,13 +47,11 @@ KEPT: dict[str, tuple[str, ...]] = {
         "givenName",
         "familyName",
         "email",
-        "identifier",
     ),
     "enrollments": (
         "sourcedId",
         "status",
         "classSourcedId",
-        "schoolSourcedId",
         "userSourcedId",
         "role",
         "primary",
@@ -64,6 +61,9 @@ KEPT: dict[str, tuple[str, ...]] = {
     "userProfiles": ("sourcedId", "status", "userSourcedId"),
 }
 TABLES: tuple[str, ...] = tuple(KEPT)
+
+#: Columns whose values are mostly distinct: not worth keeping one copy of each value.
+DISTINCT = frozenset({"sourcedId", "username", "userIds", "givenName", "familyName", "email"})
 
 #: Columns a file must have (and rows must fill) to be used at all.
 REQUIRED: dict[str, tuple[str, ...]] = {
