@@ -16,6 +16,7 @@ from sync.contract import (
     DigestTarget,
     PluginContext,
     PluginOptions,
+    ReportsIssues,
     Source,
     SourceRead,
     SourceType,
@@ -34,6 +35,17 @@ from sync.errors import (
     TargetError,
 )
 from sync.hookspecs import hookimpl
+from sync.http_client import (
+    Authenticator,
+    BearerToken,
+    ClientCredentials,
+    HttpClient,
+    HttpRefused,
+    decode_json,
+    describe_body,
+    next_link,
+    redact_url,
+)
 from sync.model import (
     APPLY_ORDER,
     AccessGrant,
@@ -56,6 +68,7 @@ from sync.model import (
     group_members,
 )
 from sync.redact import redact, register_secret
+from sync.retry import RetryPolicy
 from sync.storage import database_url, migrate, open_database, run_migrations_online
 
 __all__ = [
@@ -66,21 +79,28 @@ __all__ = [
     "CAPABILITY_PROFILES",
     "AccessGrant",
     "App",
+    "Authenticator",
+    "BearerToken",
     "Block",
     "Change",
     "ChangeFailure",
     "ChangeKind",
+    "ClientCredentials",
     "ConfigError",
     "DigestTarget",
     "FatalError",
     "Group",
+    "HttpClient",
+    "HttpRefused",
     "Issue",
     "Membership",
     "Memberships",
     "Person",
     "PluginContext",
     "PluginOptions",
+    "ReportsIssues",
     "RetriableError",
+    "RetryPolicy",
     "Role",
     "Roster",
     "RostersyncError",
@@ -99,12 +119,16 @@ __all__ = [
     "TargetState",
     "TargetType",
     "database_url",
+    "decode_json",
+    "describe_body",
     "digest_members",
     "group_members",
     "hookimpl",
     "migrate",
+    "next_link",
     "open_database",
     "redact",
+    "redact_url",
     "register_secret",
     "run_migrations_online",
 ]

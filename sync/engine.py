@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from sync.apply import ApplyResult, StopSignal, apply_plan
 from sync.config import Config, PluginTable, SyncConfig, describe_validation_error, resolve_secrets
-from sync.contract import PluginContext, Source, SourceRead, Target
+from sync.contract import PluginContext, ReportsIssues, Source, SourceRead, Target
 from sync.digest import read_target, with_matched_members
 from sync.errors import ConfigError, FatalError, RetriableError, RostersyncError
 from sync.guard import GuardVerdict, check_guards
@@ -386,6 +386,8 @@ class Engine:
             outcome.error = redact(f"unexpected error: {type(exc).__name__}: {exc}")
         finally:
             if target is not None:
+                if isinstance(target, ReportsIssues):
+                    outcome.issues.extend(target.run_issues())
                 target.close()
         if run_id is not None:
             self._record(run_id, outcome, states)
