@@ -156,6 +156,10 @@ class HttpRefused(FatalError):
         self.description = description
 
 
+class TokenRefused(HttpRefused):
+    """The OAuth token endpoint refused the client's credentials (or the request)."""
+
+
 # -- authenticators ------------------------------------------------------------------------
 
 
@@ -235,17 +239,22 @@ class ClientCredentials:
         if self.scope:
             data["scope"] = self.scope
         what = f"POST {redact_url(self.token_url)}"
-        response = _send(
-            self.session,
-            "POST",
-            self.token_url,
-            what=what,
-            service="the token endpoint",
-            timeout=self.timeout,
-            clock=self.clock,
-            data=data,
-            auth=(self.client_id, self._secret),
-        )
+        try:
+            response = _send(
+                self.session,
+                "POST",
+                self.token_url,
+                what=what,
+                service="the token endpoint",
+                timeout=self.timeout,
+                clock=self.clock,
+                data=data,
+                auth=(self.client_id, self._secret),
+            )
+        except HttpRefused as exc:
+            raise TokenRefused(
+                str(exc), status=exc.status, body=exc.body, description=exc.description
+            ) from None
         body = decode_json(response, what, "check token_url")
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
