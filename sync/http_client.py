@@ -320,7 +320,8 @@ def _send(
 class HttpClient:
     """Requests to one service under ``url``, with retries; counts ``requests`` and ``retries``.
 
-    ``service`` names the far side in messages ("Clever", "the SCIM server"). ``timeout``
+    ``service`` names the far side in messages ("Clever", "the SCIM server"); ``headers``
+    go with every request (``Accept: application/json`` unless given). ``timeout``
     is the read timeout; the connect timeout is ``connect_timeout`` (at most 10 s by
     default). ``sleep`` and ``clock`` are for tests.
     """
@@ -345,7 +346,7 @@ class HttpClient:
         self.policy = policy or RetryPolicy()
         self.timeout = (min(timeout, 10.0) if connect_timeout is None else connect_timeout, timeout)
         self.session = session or requests.Session()
-        self.session.headers.update(headers or {})
+        self.session.headers.update({"Accept": "application/json", **(headers or {})})
         self.sleep = sleep
         self.clock = clock
         self.requests = 0

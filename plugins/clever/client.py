@@ -83,7 +83,6 @@ class CleverClient(HttpClient):
             auth=BearerToken(token),
             policy=RetryPolicy(max_attempts, backoff_seconds, max_wait_seconds),
             timeout=timeout,
-            headers={"Accept": "application/json"},
             session=session,
             sleep=sleep,
             clock=clock,

@@ -348,7 +348,6 @@ class RestReader:
             auth=self.auth,
             policy=RetryPolicy(max_attempts, backoff_seconds, max_wait_seconds),
             timeout=timeout,
-            headers={"Accept": "application/json"},
             session=session,
             sleep=sleep,
             clock=clock,
