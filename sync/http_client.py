@@ -356,10 +356,16 @@ class HttpClient:
         self.session.close()
 
     def url(self, path: str) -> str:
-        """An absolute URL for a path (``/v3.0/users?...``) or an absolute ``next`` link."""
-        if "://" in path:
-            return path
-        return urljoin(self.base_url + "/", path.lstrip("/"))
+        """An absolute URL for a path (``/v3.0/users?...``) or an absolute ``next`` link;
+        a link to another host is refused, as the credentials would go with it."""
+        if "://" not in path:
+            return urljoin(self.base_url + "/", path.lstrip("/"))
+        if _origin(path) != _origin(self.base_url):
+            raise FatalError(
+                f"{self.service} linked to {redact_url(path)}, another host than "
+                f"{redact_url(self.base_url)}; not following it with the credentials"
+            )
+        return path
 
     def _count_retry(self, _: object) -> None:
         self.retries += 1
@@ -416,6 +422,11 @@ class HttpClient:
                     raise
                 refreshed = True
                 log.info("%s: HTTP 401; fetching a new token and trying once more", what)
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.rpartition("@")[2].lower()
 
 
 def next_link(response: requests.Response) -> str | None:

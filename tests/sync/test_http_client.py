@@ -186,9 +186,20 @@ def test_urls_in_messages_are_redacted() -> None:
     with pytest.raises(HttpRefused) as caught:
         client().request("GET", "things", params={"api_key": "key-77", "page": 2})
     assert "key-77" not in str(caught.value)
+    down = HttpClient("https://u:pw-123@down.example.test/", service="x", sleep=Sleeps())
     with pytest.raises(RetriableError) as retried:
-        client(max_attempts=1).request("GET", "https://u:pw-123@down.example.test/")
-    assert "pw-123" not in str(retried.value)
+        down.request("GET", "things")
+    assert "pw-123" not in str(retried.value) and "cannot connect" in str(retried.value)
+
+
+@responses.activate
+def test_a_link_to_another_host_is_not_followed_with_the_credentials() -> None:
+    with pytest.raises(FatalError, match="another host"):
+        client().request("GET", "https://elsewhere.example.test/v1/things?offset=5")
+    assert len(responses.calls) == 0
+    responses.get(f"{THINGS}?offset=5", json={})
+    client().request("GET", f"{THINGS}?offset=5")  # the same origin is followed
+    assert len(responses.calls) == 1
 
 
 @responses.activate

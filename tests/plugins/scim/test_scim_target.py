@@ -368,3 +368,13 @@ def test_a_501_is_refused_at_once_and_the_target_falls_back(
     assert any("replaces the whole member list" in m for m in messages)
     assert any("PUTs the whole group" in m for m in messages)
     assert make_plan(moved, make_target().read()).changes == ()
+
+
+def test_the_old_retry_option_names_still_work(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING"):
+        options = ScimOptions.model_validate(
+            {"url": "http://127.0.0.1:9", "token": "t", "attempts": 2, "retry_wait_seconds": 0}
+        )
+    assert (options.max_attempts, options.backoff_seconds) == (2, 0)
+    assert "'attempts' is deprecated; call it 'max_attempts'" in caplog.text
+    assert "'retry_wait_seconds' is deprecated; call it 'backoff_seconds'" in caplog.text
