@@ -311,13 +311,12 @@ class OneRosterServer:
             return 400, {"imsx_description": "limit and offset are numbers"}, {}
         with self.lock:
             records = sorted(self.data[name], key=lambda r: str(r["sourcedId"]))
-            records = copy.deepcopy(records)
         if "filter" in params:
             since = _since(params["filter"])
             if since is None or self.refuse_filter:
                 return 400, {"imsx_codeMajor": "failure", "imsx_description": "invalid filter"}, {}
             records = [r for r in records if str(r.get("dateLastModified", "")) > since]
-        page = records[offset : offset + limit]
+        page = copy.deepcopy(records[offset : offset + limit])
         headers: dict[str, str] = {}
         if self.total_header:
             headers["X-Total-Count"] = str(len(records))
