@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from sync.config import Config, load_config
-from sync.engine import Engine
 from sync.plugins import PluginSystem, load_plugins
+from sync.run import Engine
 from sync.store import Store
 
 

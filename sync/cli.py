@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from sync.app import App
 from sync.contract import SourceType, TargetType
 from sync.daemon import run_when_free
-from sync.engine import RunOutcome, RunRequest
 from sync.errors import ConfigError, RostersyncError, RunInProgressError
+from sync.gc_tuning import few_gc_passes
 from sync.model import RunStatus, Trigger
 from sync.plugins import PluginSystem, load_plugins
 from sync.redact import RedactingFilter, redact
@@ -34,6 +34,7 @@ from sync.report import (
     issue_lines,
     target_groups,
 )
+from sync.run import RunOutcome, RunRequest
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -80,7 +81,8 @@ class Cli(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with few_gc_passes():
+                return super().invoke(ctx)
         except ConfigError as exc:
             fail(str(exc), EXIT_CONFIG)
         except RunInProgressError as exc:

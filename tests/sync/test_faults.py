@@ -16,11 +16,11 @@ import pytest
 
 from sync.config import load_config
 from sync.contract import PluginOptions, TargetType
-from sync.engine import Engine, RunRequest
 from sync.errors import RetriableError
 from sync.hookspecs import hookimpl
 from sync.model import Change, ChangeKind, RunStatus
 from sync.plugins import load_plugins
+from sync.run import Engine, RunRequest
 from sync.testing import MemoryTarget, flaky
 from tests.fakes.entry_points import install_entry_point, rostersync_env, run_rostersync
 

@@ -125,10 +125,10 @@ def test_blocks_dropped_by_a_source_hold_the_run_through_the_engine(workdir: Pat
 
     from sync.config import load_config
     from sync.contract import PluginOptions, SourceRead, SourceType
-    from sync.engine import Engine
     from sync.hookspecs import hookimpl
     from sync.model import Block, Roster
     from sync.plugins import load_plugins
+    from sync.run import Engine
     from tests.sync.test_faults import MemoryPlugin
 
     blocks = [Block(f"teacher{n}", "Harry_Potter", "relative") for n in range(6)]
@@ -161,10 +161,10 @@ def test_blocks_dropped_by_a_source_hold_the_run_through_the_engine(workdir: Pat
 def test_overlapping_runs_restore_the_collector_thresholds_once_all_are_done() -> None:
     import gc
 
-    from sync.engine import _few_gc_passes
+    from sync.gc_tuning import few_gc_passes
 
     before = gc.get_threshold()
-    first, second = _few_gc_passes(), _few_gc_passes()
+    first, second = few_gc_passes(), few_gc_passes()
     first.__enter__()
     second.__enter__()
     first.__exit__(None, None, None)  # the first run ends while the second goes on
