@@ -11,7 +11,6 @@ import logging
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from operator import itemgetter
 from typing import Any
 
 from sync.apply import ApplyResult, StopSignal, apply_plan
@@ -22,6 +21,8 @@ from sync.errors import FatalError, RetriableError, RostersyncError
 from sync.guard import check_guards
 from sync.merge import merge
 from sync.model import (
+    CHANGE_KIND,
+    GRANT_GROUP,
     Change,
     Issue,
     Memberships,
@@ -61,7 +62,7 @@ def _check_references(name: str, roster: Roster) -> tuple[Roster, list[Issue]]:
     """Drop memberships and grants that name a group the source did not define."""
     groups = roster.groups
     by_group = roster.members_by_group()
-    used = by_group.keys() | set(map(itemgetter(0), roster.grants))
+    used = by_group.keys() | set(map(GRANT_GROUP, roster.grants))
     if used.issubset(groups):
         return roster, []
     bad_members = [m for m in roster.memberships if m.group not in groups]
@@ -369,7 +370,7 @@ class Engine:
         )
 
     def _finish_apply(self, outcome: RunOutcome, result: ApplyResult) -> None:
-        applied = Counter(map(itemgetter(0), result.applied))
+        applied = Counter(map(CHANGE_KIND, result.applied))
         outcome.applied = {kind.value: n for kind, n in applied.items()}
         outcome.failed = len(result.failures)
         outcome.retries += result.retries

@@ -6,14 +6,10 @@ import json
 import zlib
 from collections.abc import Sequence
 from itertools import groupby
-from operator import itemgetter
 
-from sync.model import Change, ChangeKind
+from sync.model import CHANGE_ALL_BUT_PERSON, CHANGE_PERSON, Change, ChangeKind
 
 _RECORD_VERSION = 2
-# A change without its person: consecutive changes sharing it are recorded as one run.
-_ALL_BUT_PERSON = itemgetter(0, 1, 2, 4, 5, 6)
-_PERSON = itemgetter(3)
 
 
 def pack_changes(changes: Sequence[Change]) -> bytes:
@@ -24,9 +20,10 @@ def pack_changes(changes: Sequence[Change]) -> bytes:
     them a group's members one after another, so this is a few thousand entries.
     """
     entries = [
-        [kind, group, name, sorted(options), student, reason, list(map(_PERSON, run))]
+        [kind, group, name, sorted(options), student, reason, list(map(CHANGE_PERSON, run))]
         for (kind, group, name, options, student, reason), run in groupby(
-            changes, key=_ALL_BUT_PERSON
+            changes,
+            key=CHANGE_ALL_BUT_PERSON,  # consecutive changes but for the person: one entry
         )
     ]
     text = json.dumps({"v": _RECORD_VERSION, "runs": entries}, separators=(",", ":"))
