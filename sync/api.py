@@ -7,7 +7,8 @@ this rule. Plugin tests may also use ``sync.testing``, the plugin test kit.
 
 from __future__ import annotations
 
-from sync.app import App
+from sync.command_context import CommandContext, PluginKind
+from sync.config import PluginTable
 from sync.contract import (
     CAPABILITY_ACCESS,
     CAPABILITY_HIDE_MEMBERS,
@@ -49,6 +50,12 @@ from sync.http_client import (
 )
 from sync.model import (
     APPLY_ORDER,
+    CHANGE_ALL_BUT_PERSON,
+    CHANGE_GROUP,
+    CHANGE_GROUP_PERSON,
+    CHANGE_KIND,
+    CHANGE_PERSON,
+    GRANT_GROUP,
     AccessGrant,
     Block,
     Change,
@@ -66,7 +73,9 @@ from sync.model import (
     Severity,
     StaffProfile,
     TargetState,
+    changes_of_fields,
     group_members,
+    memberships_of_pairs,
 )
 from sync.redact import redact, register_secret
 from sync.retry import RetryPolicy
@@ -78,8 +87,13 @@ __all__ = [
     "CAPABILITY_HIDE_MEMBERS",
     "CAPABILITY_MEMBER_DIGESTS",
     "CAPABILITY_PROFILES",
+    "CHANGE_ALL_BUT_PERSON",
+    "CHANGE_GROUP",
+    "CHANGE_GROUP_PERSON",
+    "CHANGE_KIND",
+    "CHANGE_PERSON",
+    "GRANT_GROUP",
     "AccessGrant",
-    "App",
     "Authenticator",
     "BearerToken",
     "Block",
@@ -87,6 +101,7 @@ __all__ = [
     "ChangeFailure",
     "ChangeKind",
     "ClientCredentials",
+    "CommandContext",
     "ConfigError",
     "DigestTarget",
     "FatalError",
@@ -98,7 +113,9 @@ __all__ = [
     "Memberships",
     "Person",
     "PluginContext",
+    "PluginKind",
     "PluginOptions",
+    "PluginTable",
     "ReportsIssues",
     "RetriableError",
     "RetryPolicy",
@@ -120,12 +137,14 @@ __all__ = [
     "TargetState",
     "TargetType",
     "TokenRefused",
+    "changes_of_fields",
     "database_url",
     "decode_json",
     "describe_body",
     "digest_members",
     "group_members",
     "hookimpl",
+    "memberships_of_pairs",
     "migrate",
     "next_link",
     "open_database",
