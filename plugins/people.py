@@ -14,7 +14,7 @@ from typing import Literal
 
 from plugins.dates import DateOrder as DateOrder
 from plugins.dates import InvalidDate, read_date
-from sync.model import Group
+from sync.api import Group
 
 GroupField = Literal["registration_group", "year_group"]
 

@@ -14,16 +14,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from plugins.names import template_fields, tidy
-from sync.model import (
-    AccessGrant,
-    Group,
-    Issue,
-    Memberships,
-    Person,
-    Role,
-    Roster,
-    Severity,
-)
+from sync.api import AccessGrant, Group, Issue, Memberships, Person, Role, Roster, Severity
 
 Identity = Literal["district_username", "email", "email_local_part"]
 JSON = dict[str, Any]
