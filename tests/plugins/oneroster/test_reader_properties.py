@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from plugins.oneroster.mapping import Settings, build_roster
 from plugins.oneroster.package import read_package
 from plugins.sds.formats import read_sds
-from sync.errors import SourceError
+from sync.api import SourceError
 
 PROFILE = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 HEADER = ["sourcedId", "status", "classSourcedId", "userSourcedId", "role", "primary"]
