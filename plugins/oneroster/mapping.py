@@ -72,7 +72,7 @@ class Settings:
     schools: tuple[str, ...] = ()
     sessions: Literal["all", "current"] | tuple[str, ...] = "all"
     date_order: DateOrder = "month_first"
-    today: date = field(default_factory=date.today)
+    today: date | None = None  # (None: the day the roster is built)
 
 
 @dataclass
@@ -160,10 +160,6 @@ class _Index:
 
     def __getitem__(self, sid: str) -> Row:
         return self.rows[self.pos[sid]]
-
-    def get(self, sid: str) -> Row | None:
-        index = self.pos.get(sid)
-        return None if index is None else self.rows[index]
 
     def value(self, sid: str, name: str) -> str:
         index = self.pos.get(sid)
@@ -274,7 +270,7 @@ def _sessions(settings: Settings, sessions: _Index, log: _Issues) -> set[str] | 
     if settings.sessions == "all":
         return None
     if settings.sessions == "current":
-        today = settings.today
+        today = settings.today or date.today()
         chosen = set()
         for sid, row in sessions.items():
             start = _date(row, "startDate", settings, log)
