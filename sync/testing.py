@@ -257,7 +257,9 @@ class MemoryTarget:
     """An in-memory target with a script of faults and a history of calls.
 
     ``fail_calls`` maps a call number (1-based) of ``apply`` to the error it raises
-    before changing anything; ``reject`` decides per change whether it is refused for good.
+    before changing anything; ``raise_for`` gives per change the error a batch holding it
+    raises (before changing anything); ``reject`` decides per change whether it is refused
+    for good.
     """
 
     capabilities: frozenset[str] = frozenset({CAPABILITY_ACCESS})
@@ -266,6 +268,7 @@ class MemoryTarget:
     members: set[tuple[str, str]] = field(default_factory=set)
     grants: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
     fail_calls: dict[int, Exception] = field(default_factory=dict)
+    raise_for: Callable[[Change], Exception | None] = field(default=lambda change: None)
     reject: Callable[[Change], str | None] = field(default=lambda change: None)
     calls: list[list[Change]] = field(default_factory=list)
     reads: int = 0
@@ -287,6 +290,10 @@ class MemoryTarget:
         error = self.fail_calls.get(len(self.calls))
         if error is not None:
             raise error
+        for change in changes:
+            error = self.raise_for(change)
+            if error is not None:
+                raise error
         failures = []
         for change in changes:
             reason = self.reject(change)

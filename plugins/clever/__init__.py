@@ -148,6 +148,9 @@ class CleverSource:
         """What the snapshot depends on: a change here makes the next sync a full one."""
         return {"base_url": self.options.base_url, "roles": sorted(self.options.roles)}
 
+    def close(self) -> None:
+        """Each read opens and closes its own client; nothing is held between reads."""
+
     def read(self) -> SourceRead:
         now = self._clock()
         client = self._client()

@@ -26,6 +26,9 @@ class JsonSource:
         self.path = context.resolve_path(options.path)
         self.name = context.name
 
+    def close(self) -> None:
+        """Nothing is held between reads."""
+
     def read(self) -> SourceRead:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
