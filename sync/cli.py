@@ -410,19 +410,18 @@ def plugins_command(app: App, as_json: bool) -> None:
         for item in sorted(items, key=lambda i: i.name)
     ]
     if as_json:
-        echo_json(rows)
+        echo_json(rows + [f.row() for f in system.failures])
         return
     for row in rows:
         click.echo(f"{row['kind']:<7} {row['name']:<14} {row['origin']:<24} {row['description']}")
     for failure in system.failures:
-        click.echo(f"failed to load: {failure}")
+        click.echo(f"failed  {failure}")
 
 
 def make_cli(plugins: PluginSystem | None = None) -> click.Group:
     """The command line with every plugin's commands added (``register_commands``)."""
     plugins = plugins or load_plugins()
-    for impl in plugins.manager.hook.register_commands.get_hookimpls():
-        impl.function(cli=cli)
+    plugins.add_commands(cli)
     cli.context_settings["obj"] = plugins
     return cli
 
