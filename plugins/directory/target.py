@@ -48,10 +48,14 @@ from sync.model import (
     TargetState,
     group_members,
 )
-from sync.storage import migrate, open_database
+from sync.storage import migrate, open_database, retriable_database_errors
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "dir_alembic_version"
+
+#: A locked SQLite file, a PostgreSQL serialization failure or deadlock, a connection
+#: lost: the engine retries the batch (each batch is one transaction, so none half-done).
+_DATABASE = "the directory database"
 
 
 class DirectoryOptions(PluginOptions):
@@ -135,21 +139,26 @@ class DirectoryTarget:
 
     def __init__(self, options: DirectoryOptions, context: PluginContext) -> None:
         self.sync = context.sync
-        self.engine = open_directory(context.database(options.url))
+        with retriable_database_errors(_DATABASE):
+            self.engine = open_directory(context.database(options.url))
 
+    @retriable_database_errors(_DATABASE)
     def read(self) -> TargetState:
         return read_state(self.engine, self.sync)
 
+    @retriable_database_errors(_DATABASE)
     def member_digests(self) -> dict[str, str]:
         with self.engine.connect() as c:
             return stored_digests(c, self.sync)
 
+    @retriable_database_errors(_DATABASE)
     def read_changed(self, matched: AbstractSet[str]) -> TargetState:
         return read_state(self.engine, self.sync, matched)
 
     def close(self) -> None:
         """The engine is pooled per URL and shared; nothing to close per run."""
 
+    @retriable_database_errors(_DATABASE)
     def apply(self, changes: Sequence[Change]) -> list[ChangeFailure]:
         failures: list[ChangeFailure] = []
         with self.engine.begin() as c:
