@@ -16,6 +16,7 @@ from sync.contract import (
     DigestTarget,
     PluginContext,
     PluginOptions,
+    SkippedRecords,
     Source,
     SourceRead,
     SourceType,
@@ -56,7 +57,13 @@ from sync.model import (
     group_members,
 )
 from sync.redact import redact, register_secret
-from sync.storage import database_url, migrate, open_database, run_migrations_online
+from sync.storage import (
+    database_url,
+    migrate,
+    open_database,
+    retriable_database_errors,
+    run_migrations_online,
+)
 
 __all__ = [
     "APPLY_ORDER",
@@ -88,6 +95,7 @@ __all__ = [
     "RunSummary",
     "Severity",
     "SkippableError",
+    "SkippedRecords",
     "Source",
     "SourceError",
     "SourceRead",
@@ -106,5 +114,6 @@ __all__ = [
     "open_database",
     "redact",
     "register_secret",
+    "retriable_database_errors",
     "run_migrations_online",
 ]

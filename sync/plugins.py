@@ -172,7 +172,12 @@ class PluginSystem:
         try:
             hash(plugin)  # each plugin's hooks are called on their own (``call_one``)
         except TypeError:
-            self.failed(label, package, "register", "a plugin must be a module or an object")
+            self.failed(
+                label,
+                package,
+                "register",
+                "a plugin must be hashable: a module, or an object compared by identity",
+            )
             return False
         try:
             self.manager.register(plugin, name=name)

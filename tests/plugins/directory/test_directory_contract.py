@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from plugins.directory.target import (
     DirectoryOptions,
@@ -13,20 +15,53 @@ from plugins.directory.target import (
     add_hand_made_group,
     open_directory,
 )
-from sync.testing import TargetContract, make_context
+from sync.testing import HandMadeGroup, PluginKit, TargetContract, TargetFault, make_context
 
 
 class TestDirectoryContract(TargetContract):
     @pytest.fixture
-    def target(self, tmp_path: Path, state_url: str) -> DirectoryTarget:
-        return DirectoryTarget(DirectoryOptions(), make_context(tmp_path, state_url=state_url))
+    def directory_url(self, tmp_path: Path, state_url: str) -> str:
+        """Its own database, so that a lock held on it leaves the state store free; locks
+        time out at once (SQLite's busy timeout, PostgreSQL's lock_timeout)."""
+        if state_url.startswith("sqlite"):
+            return f"sqlite:///{tmp_path / 'directory.db'}?timeout=0.05"
+        return state_url + "%20-clock_timeout%3D100"
 
     @pytest.fixture
-    def hand_made_group(self, state_url: str) -> Callable[[str, str, Sequence[str]], None]:
+    def target_kit(self, tmp_path: Path, state_url: str, directory_url: str) -> PluginKit:
+        table = {"plugin": "directory", "url": directory_url}
+        return PluginKit.for_target(tmp_path, table, state_url=state_url)
+
+    @pytest.fixture
+    def hand_made_group(self, directory_url: str) -> HandMadeGroup:
         def make(key: str, name: str, members: Sequence[str]) -> None:
-            add_hand_made_group(open_directory(state_url), key, name, members)
+            add_hand_made_group(open_directory(directory_url), key, name, members)
 
         return make
+
+    @pytest.fixture
+    def target_fault(self, tmp_path: Path, directory_url: str) -> Iterator[TargetFault]:
+        """Another process holding the directory's tables: SQLite's write lock, or an
+        exclusive PostgreSQL table lock."""
+        held: list[Callable[[], None]] = []
+
+        def fault(kind: str) -> None:
+            if kind != "retriable":
+                pytest.skip("the directory has no fatal fault to make")
+            if directory_url.startswith("sqlite"):
+                holder = sqlite3.connect(tmp_path / "directory.db", isolation_level=None)
+                holder.execute("BEGIN EXCLUSIVE")
+                held.append(holder.close)
+                held.append(holder.rollback)
+                return
+            engine = sa.create_engine(directory_url.split("%20-clock_timeout")[0])
+            connection = engine.connect()
+            connection.execute(sa.text("LOCK TABLE dir_group IN ACCESS EXCLUSIVE MODE"))
+            held.extend([engine.dispose, connection.close, connection.rollback])
+
+        yield fault
+        for release in reversed(held):
+            release()
 
 
 def test_two_syncs_into_one_directory_own_their_groups_separately(tmp_path: Path) -> None:
