@@ -123,33 +123,44 @@ class PluginSystem:
         return BUILT_IN if package == BUILT_IN else f"{self.label(plugin)} ({package})"
 
     # -- calling hooks ------------------------------------------------------
-    def call_each(self, hook: str, **arguments: Any) -> None:
+    def call_each(self, hook: str, **arguments: Any) -> list[PluginFailure]:
         """Call ``hook`` through pluggy with ``arguments``, once per implementing plugin;
-        a plugin whose implementation raises is recorded and the others still run."""
-        for plugin in self.implementers(hook):
-            self.call_one(plugin, hook, arguments)
+        a plugin whose implementation raises is logged, the others still run, and the
+        failures are returned (not kept: this is for hooks called at run time)."""
+        failures = [self.call_one(plugin, hook, arguments) for plugin in self.implementers(hook)]
+        return [failure for failure in failures if failure is not None]
 
     def implementers(self, hook: str) -> list[object]:
         return [impl.plugin for impl in getattr(self.manager.hook, hook).get_hookimpls()]
 
-    def call_one(self, plugin: object, hook: str, arguments: dict[str, Any]) -> bool:
-        """Call ``plugin``'s implementation of ``hook`` alone; False if it raised."""
+    def call_one(
+        self, plugin: object, hook: str, arguments: dict[str, Any]
+    ) -> PluginFailure | None:
+        """Call ``plugin``'s implementation of ``hook`` alone, through pluggy (a subset
+        hook caller); the failure, logged, if it raised."""
         others = [p for p in self.implementers(hook) if p is not plugin]
         try:
             self.manager.subset_hook_caller(hook, remove_plugins=others)(**arguments)
         except Exception as exc:
-            self.fail(plugin, hook, exc)
-            return False
-        return True
+            return self.failure(self.label(plugin), self.package(plugin), hook, exc)
+        return None
 
-    def fail(self, plugin: object, stage: str, error: Exception | str) -> None:
-        self.failed(self.label(plugin), self.package(plugin), stage, error)
+    def _call_kept(self, plugin: object, hook: str, arguments: dict[str, Any]) -> bool:
+        failure = self.call_one(plugin, hook, arguments)
+        if failure is not None:
+            self.failures.append(failure)
+        return failure is None
 
-    def failed(self, plugin: str, package: str, stage: str, error: Exception | str) -> None:
+    def _refuse(self, plugin: object, stage: str, reason: str) -> None:
+        self.failures.append(self.failure(self.label(plugin), self.package(plugin), stage, reason))
+
+    @staticmethod
+    def failure(plugin: str, package: str, stage: str, error: Exception | str) -> PluginFailure:
+        """A failure of ``plugin``, logged (with its traceback for an exception)."""
         text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
         failure = PluginFailure(plugin, package, stage, text)
         log.error("rostersync plugin %s", failure, exc_info=not isinstance(error, str))
-        self.failures.append(failure)
+        return failure
 
     # -- loading ------------------------------------------------------------
     def load_entry_point(self, entry_point: importlib.metadata.EntryPoint) -> None:
@@ -161,7 +172,7 @@ class PluginSystem:
         try:
             plugin = entry_point.load()
         except Exception as exc:
-            self.failed(name, package, "import", exc)
+            self.failures.append(self.failure(name, package, "import", exc))
             return
         if self.register(plugin, name=name, package=package):
             self.packages[name] = package
@@ -172,17 +183,13 @@ class PluginSystem:
         try:
             hash(plugin)  # each plugin's hooks are called on their own (``call_one``)
         except TypeError:
-            self.failed(
-                label,
-                package,
-                "register",
-                "a plugin must be hashable: a module, or an object compared by identity",
-            )
+            reason = "a plugin must be hashable: a module, or an object compared by identity"
+            self.failures.append(self.failure(label, package, "register", reason))
             return False
         try:
             self.manager.register(plugin, name=name)
         except Exception as exc:  # pluggy refuses a hook it does not know, or a bad signature
-            self.failed(label, package, "register", exc)
+            self.failures.append(self.failure(label, package, "register", exc))
             return False
         return True
 
@@ -195,7 +202,7 @@ class PluginSystem:
         ):
             for plugin in self.implementers(hook):
                 register = self._registrar(kind, table, plugin, owners)
-                self.call_one(plugin, hook, {"register": register})
+                self._call_kept(plugin, hook, {"register": register})
 
     def _registrar(
         self, kind: str, table: dict[str, Any], plugin: object, owners: dict[str, str]
@@ -203,7 +210,7 @@ class PluginSystem:
         def register(item: Any) -> None:
             key = f"{kind}:{item.name}"
             if item.name in table:  # the first stays; this plugin's other kinds still count
-                self.fail(
+                self._refuse(
                     plugin,
                     f"register_{kind}s",
                     f"two plugins register the {kind} {item.name!r}: "
@@ -222,13 +229,13 @@ class PluginSystem:
         owners = _command_owners.setdefault(cli, {})
         for plugin in self.implementers("register_commands"):
             collected = click.Group(cli.name)
-            if not self.call_one(plugin, "register_commands", {"cli": collected}):
+            if not self._call_kept(plugin, "register_commands", {"cli": collected}):
                 continue
             owner = self.owner(plugin)
             for name, command in collected.commands.items():
                 taken = owners.get(name, "rostersync" if name in cli.commands else None)
                 if taken is not None and taken != owner:
-                    self.fail(
+                    self._refuse(
                         plugin,
                         "register_commands",
                         f"two plugins add the command {name!r}: {taken} and {owner}; "
