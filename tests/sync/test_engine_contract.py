@@ -14,7 +14,7 @@ import pytest
 from sync.config import load_config
 from sync.contract import PluginContext, PluginOptions, SourceRead, SourceType, TargetType
 from sync.engine import Engine, RunRequest
-from sync.errors import ConfigError, SourceError, TargetError
+from sync.errors import ConfigError, SkippableError, SourceError, TargetError
 from sync.hookspecs import hookimpl
 from sync.model import RunStatus, RunSummary
 from sync.plugins import load_plugins
@@ -52,6 +52,8 @@ class CountedSource:
     def read(self) -> SourceRead:
         if self.options.fail == "read":
             raise SourceError(f"{self.name}: file not found")
+        if self.options.fail == "skip":
+            raise SkippableError("a record outside SkippedRecords")
         return SourceRead(roster=sample_roster())
 
     def close(self) -> None:
@@ -201,3 +203,14 @@ def test_sync_finished_is_called_through_pluggy_each_implementation_on_its_own(
     assert run.run().status is RunStatus.OK
     assert listener.heard == [RunStatus.OK]
     assert "sync_finished" in calls
+
+
+def test_a_skippable_error_out_of_a_read_fails_the_run_and_the_target_is_untouched(
+    tmp_path: Path,
+) -> None:
+    plugin = Counting()
+    run = engine(tmp_path, plugin, first='fail = "skip"')
+    outcome = run.run()
+    assert outcome.status is RunStatus.FAILED
+    assert outcome.error == "source 'first' failed: a record outside SkippedRecords"
+    assert run.store.plugin_state("default", "target:console") == {}
