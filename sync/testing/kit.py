@@ -29,10 +29,10 @@ from sync.contract import (
     Target,
     TargetType,
 )
-from sync.engine import Engine, RunOutcome, RunRequest
 from sync.hookspecs import hookimpl
 from sync.model import Roster
 from sync.plugins import PluginSystem, load_plugins
+from sync.run import Engine, RunOutcome, RunRequest
 from sync.store import StagedState, Store
 from sync.testing.fakes import MemoryTarget, sample_roster
 

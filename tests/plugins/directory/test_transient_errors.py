@@ -14,10 +14,10 @@ import sqlalchemy as sa
 
 from plugins.directory.target import DirectoryOptions, DirectoryTarget
 from sync.config import load_config
-from sync.engine import Engine
 from sync.errors import RetriableError
 from sync.model import Change, ChangeKind, RunStatus
 from sync.plugins import load_plugins
+from sync.run import Engine
 from sync.testing import make_context, sample_roster, sync_into
 
 RENAME = Change(ChangeKind.RENAME_GROUP, "Potions", name="Potions (Year 2)")

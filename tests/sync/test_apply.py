@@ -9,7 +9,7 @@ from sync.apply import apply_plan
 from sync.errors import RetriableError, SkippableError
 from sync.model import Change, ChangeKind, RunStatus
 from sync.testing import MemoryTarget
-from tests.sync.test_faults import SEED_MEMBERS, engine_for
+from tests.sync.run.test_faults import SEED_MEMBERS, engine_for
 
 
 def _suspended(person: str) -> object:

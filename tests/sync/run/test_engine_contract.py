@@ -13,11 +13,11 @@ import pytest
 
 from sync.config import load_config
 from sync.contract import PluginContext, PluginOptions, SourceRead, SourceType, TargetType
-from sync.engine import Engine, RunRequest
 from sync.errors import ConfigError, SkippableError, SourceError, TargetError
 from sync.hookspecs import hookimpl
 from sync.model import RunStatus, RunSummary
 from sync.plugins import load_plugins
+from sync.run import Engine, RunRequest
 from sync.testing import MemoryTarget, sample_roster
 
 CONFIG = """\
