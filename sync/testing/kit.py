@@ -32,7 +32,7 @@ from sync.contract import (
 from sync.hookspecs import hookimpl
 from sync.model import Roster
 from sync.plugins import PluginSystem, load_plugins
-from sync.run import Engine, RunOutcome, RunRequest
+from sync.run import Engine, RunOutcome, RunRequest, building
 from sync.store import StagedState, Store
 from sync.testing.fakes import MemoryTarget, sample_roster
 
@@ -196,14 +196,20 @@ class PluginKit:
     def source_with_state(self) -> tuple[Source, StagedState]:
         """The source under test and the staged state it writes to."""
         assert self.kind == "source", "a target kit has no source under test"
-        engine = self.engine()
-        _, sync_config = self.config.sync(self.sync)
-        [(_, source, state)] = engine._sources(self.sync, sync_config, RunRequest())
+        config = self.config
+        _, sync_config = config.sync(self.sync)
+        [(_, source, state)] = building.open_sources(
+            config, self.plugins, self.store, self.sync, sync_config, RunRequest()
+        )
         return source, state
 
     def target(self) -> Target:
+        return self.target_with_state()[0]
+
+    def target_with_state(self) -> tuple[Target, StagedState]:
+        """The target under test and the staged state it writes to."""
         assert self.kind == "target", "a source kit has no target under test"
-        return self.engine().open_target(self.sync, RunRequest())
+        return building.build_target(self.config, self.plugins, self.store, self.sync, RunRequest())
 
     def stored_state(self) -> dict[str, Any]:
         """The plugin's state as saved in the store (what its next run will ``get``)."""

@@ -236,8 +236,14 @@ class TargetContract:
         assert target_kit.stored_state() == {}
         assert target_kit.snapshot(engine_tables=False) == before
         assert target_kit.target().read().managed == frozenset()
+        target, state = target_kit.target_with_state()  # from the same (empty) state
+        target.read()
+        target.close()
         target_kit.stand_ins.fail_read = None
         assert target_kit.run().status is RunStatus.OK
+        assert set(target_kit.stored_state()) == set(state.staged), (
+            "a run that succeeds saves what the target put in context.state"
+        )
 
     # -- errors -----------------------------------------------------------------
     def test_a_passing_fault_raises_retriable_and_the_run_retries(
