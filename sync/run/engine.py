@@ -1,7 +1,7 @@
 """One run of a sync: lock, read sources, merge, plan, guard, apply, record.
 
 The engine knows sources and targets only through ``sync.contract``. A failed read
-never reaches the target; a dry run writes nothing at all, not even a lock.
+never reaches the target; a dry run takes no lock, records nothing and applies nothing.
 """
 
 from __future__ import annotations
