@@ -142,3 +142,39 @@ def test_a_lost_postgresql_connection_is_retriable(pg_url: str, tmp_path: Path) 
     error = _apply_while_a_row_is_locked(pg_url, tmp_path, kill)
     assert isinstance(error, RetriableError), error
     assert "terminating connection" in str(error)
+
+
+@pytest.mark.postgres
+def test_a_postgresql_deadlock_is_retriable(pg_url: str, tmp_path: Path) -> None:
+    """The target renames Potions then Flying while another transaction holds Flying and
+    then asks for Potions; the target's session notices the deadlock first."""
+    url = pg_url + "%20-cdeadlock_timeout%3D50ms"
+    target = DirectoryTarget(DirectoryOptions(url=url), make_context(tmp_path))
+    assert sync_into(target, sample_roster()) == []
+    renames = [
+        Change(ChangeKind.RENAME_GROUP, key, name=f"{key} (Year 2)")
+        for key in ("Potions", "Flying")
+    ]
+    other = sa.create_engine(pg_url + "%20-cdeadlock_timeout%3D10s")
+    errors: list[BaseException] = []
+
+    def apply() -> None:
+        try:
+            target.apply(renames)
+        except BaseException as exc:
+            errors.append(exc)
+
+    try:
+        with other.connect() as holder:
+            holder.execute(sa.text("UPDATE dir_group SET name = 'F!' WHERE key = 'Flying'"))
+            worker = threading.Thread(target=apply)
+            worker.start()
+            _wait_until_blocked(other)
+            holder.execute(sa.text("UPDATE dir_group SET name = 'P!' WHERE key = 'Potions'"))
+            holder.rollback()
+            worker.join()
+    finally:
+        other.dispose()
+    assert len(errors) == 1 and isinstance(errors[0], RetriableError), errors
+    assert "deadlock detected" in str(errors[0])
+    assert target.apply(renames) == []
