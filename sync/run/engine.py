@@ -15,7 +15,7 @@ from typing import Any
 
 from sync.apply import ApplyResult, StopSignal, apply_plan
 from sync.config import Config, PluginTable, SyncConfig
-from sync.contract import PluginContext, Source, SourceRead, Target
+from sync.contract import PluginContext, ReportsIssues, Source, SourceRead, Target
 from sync.digest import read_target, with_matched_members
 from sync.errors import FatalError, RetriableError, RostersyncError, SkippableError
 from sync.guard import check_guards
@@ -221,6 +221,7 @@ class Engine:
         outcome = RunOutcome(sync=sync, status=RunStatus.RUNNING, run_id=run_id)
         states: list[tuple[str, StagedState]] = []
         opened: list[tuple[str, Source | Target]] = []  # closed in every case
+        target: Target | None = None
         try:
             target, target_state = building.build_target(
                 self.config, self.plugins, self.store, sync, request
@@ -275,6 +276,8 @@ class Engine:
             outcome.status = RunStatus.FAILED
             outcome.error = redact(f"unexpected error: {type(exc).__name__}: {exc}")
         finally:
+            if target is not None and isinstance(target, ReportsIssues):
+                outcome.issues.extend(target.run_issues())
             for what, plugin in opened:
                 building.close_plugin(what, plugin)
         if run_id is not None:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from plugins.directory.target import (
     DirectoryOptions,
@@ -21,11 +20,11 @@ from sync.testing import HandMadeGroup, PluginKit, TargetContract, TargetFault, 
 class TestDirectoryContract(TargetContract):
     @pytest.fixture
     def directory_url(self, tmp_path: Path, state_url: str) -> str:
-        """Its own database, so that a lock held on it leaves the state store free; locks
-        time out at once (SQLite's busy timeout, PostgreSQL's lock_timeout)."""
+        """On SQLite its own file, so that a lock held on it leaves the state store free,
+        and a busy timeout that gives up at once."""
         if state_url.startswith("sqlite"):
             return f"sqlite:///{tmp_path / 'directory.db'}?timeout=0.05"
-        return state_url + "%20-clock_timeout%3D100"
+        return state_url
 
     @pytest.fixture
     def target_kit(self, tmp_path: Path, state_url: str, directory_url: str) -> PluginKit:
@@ -41,27 +40,23 @@ class TestDirectoryContract(TargetContract):
 
     @pytest.fixture
     def target_fault(self, tmp_path: Path, directory_url: str) -> Iterator[TargetFault]:
-        """Another process holding the directory's tables: SQLite's write lock, or an
-        exclusive PostgreSQL table lock."""
-        held: list[Callable[[], None]] = []
+        """Another process holding the SQLite file's write lock. (PostgreSQL's passing
+        faults, each made for real, are in test_transient_errors.py.)"""
+        held: list[sqlite3.Connection] = []
 
         def fault(kind: str) -> None:
             if kind != "retriable":
                 pytest.skip("the directory has no fatal fault to make")
-            if directory_url.startswith("sqlite"):
-                holder = sqlite3.connect(tmp_path / "directory.db", isolation_level=None)
-                holder.execute("BEGIN EXCLUSIVE")
-                held.append(holder.close)
-                held.append(holder.rollback)
-                return
-            engine = sa.create_engine(directory_url.split("%20-clock_timeout")[0])
-            connection = engine.connect()
-            connection.execute(sa.text("LOCK TABLE dir_group IN ACCESS EXCLUSIVE MODE"))
-            held.extend([engine.dispose, connection.close, connection.rollback])
+            if not directory_url.startswith("sqlite"):
+                pytest.skip("see test_transient_errors.py for PostgreSQL")
+            holder = sqlite3.connect(tmp_path / "directory.db", isolation_level=None)
+            holder.execute("BEGIN EXCLUSIVE")
+            held.append(holder)
 
         yield fault
-        for release in reversed(held):
-            release()
+        for holder in held:
+            holder.rollback()
+            holder.close()
 
 
 def test_two_syncs_into_one_directory_own_their_groups_separately(tmp_path: Path) -> None:

@@ -74,16 +74,18 @@ def _pg_serializable(pg_url: str) -> str:
     return pg_url + "%20-cdefault_transaction_isolation%3Dserializable"
 
 
-def _wait_until_blocked(admin: sa.Engine) -> int:
-    """The pid of the backend waiting on a lock (the target's), once it waits."""
+def _wait_until_blocked(admin: sa.Engine, holder: sa.Connection) -> int:
+    """The pid of the backend waiting on a lock ``holder`` holds (the target's), once it
+    waits. (Other test runs share the server: only ``holder``'s waiters count.)"""
+    holder_pid = holder.execute(sa.text("SELECT pg_backend_pid()")).scalar()
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         with admin.connect() as c:
             pid = c.execute(
                 sa.text(
-                    "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND query LIKE 'UPDATE dir_group%'"
-                )
+                    "SELECT pid FROM pg_stat_activity WHERE :holder = ANY(pg_blocking_pids(pid))"
+                ),
+                {"holder": holder_pid},
             ).scalar()
         if pid is not None:
             return int(pid)
@@ -113,7 +115,7 @@ def _apply_while_a_row_is_locked(
 
             worker = threading.Thread(target=apply)
             worker.start()
-            then(holder, other, _wait_until_blocked(other))
+            then(holder, other, _wait_until_blocked(other, holder))
             worker.join()
     finally:
         other.dispose()
@@ -169,7 +171,7 @@ def test_a_postgresql_deadlock_is_retriable(pg_url: str, tmp_path: Path) -> None
             holder.execute(sa.text("UPDATE dir_group SET name = 'F!' WHERE key = 'Flying'"))
             worker = threading.Thread(target=apply)
             worker.start()
-            _wait_until_blocked(other)
+            _wait_until_blocked(other, holder)
             holder.execute(sa.text("UPDATE dir_group SET name = 'P!' WHERE key = 'Potions'"))
             holder.rollback()
             worker.join()

@@ -28,8 +28,8 @@ class TestScimContract(TargetContract):
             "url": scim.url,
             "token": {"env": "KIT_SCIM_TOKEN"},
             "create_users": True,
-            "retry_wait_seconds": 0,
-            "attempts": 2,
+            "backoff_seconds": 0,
+            "max_attempts": 2,
             **self.options,
         }
         return PluginKit.for_target(tmp_path, table, name="idp")
