@@ -15,7 +15,6 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import groupby
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,9 @@ from sync.api import (
     CAPABILITY_HIDE_MEMBERS,
     CAPABILITY_MEMBER_DIGESTS,
     CAPABILITY_PROFILES,
+    CHANGE_GROUP,
+    CHANGE_GROUP_PERSON,
+    CHANGE_KIND,
     AccessGrant,
     Block,
     Change,
@@ -414,7 +416,7 @@ class DirectoryTarget:
 
 
 _NO_MEMBERS = digest_members(())
-_KIND, _GROUP, _GROUP_PERSON = itemgetter(0), itemgetter(1), itemgetter(1, 3)
+_KIND, _GROUP, _GROUP_PERSON = CHANGE_KIND, CHANGE_GROUP, CHANGE_GROUP_PERSON
 # Changes after which a group's member digest is computed again.
 _MEMBER_KINDS = frozenset({ChangeKind.ADD_MEMBER, ChangeKind.REMOVE_MEMBER})
 
