@@ -57,6 +57,9 @@ class OneRosterSource:
             rejected=mapped.rejected + package.rejected,
         )
 
+    def close(self) -> None:
+        """Nothing to close: every file is read whole and closed within ``read``."""
+
     def _apply(self, package: Package) -> tuple[Tables, list[Issue]]:
         """The tables after this package, staged in the plugin state for the next one."""
         state = self.context.state

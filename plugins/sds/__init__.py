@@ -54,6 +54,9 @@ class SdsSource:
             rejected=mapped.rejected + read.rejected,
         )
 
+    def close(self) -> None:
+        """Nothing to close: every file is read whole and closed within ``read``."""
+
 
 @hookimpl
 def register_sources(register: Callable[[SourceType[Any]], None]) -> None:

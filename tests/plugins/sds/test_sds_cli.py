@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from plugins.sds import SdsOptions, SdsSource
-from sync.testing import SourceContract, make_context
+from sync.testing import PluginKit, SourceContract, SourceFault, make_context
 from tests.conftest import CliRun
 from tests.plugins.oneroster.cli import configure as _configure
 from tests.plugins.oneroster.cli import run_json, shown_groups
@@ -136,5 +137,33 @@ def test_sds_dates_are_month_first(
 @pytest.mark.parametrize("folder", ["v1-us", "v1-uk", "v2.1"])
 class TestSdsContract(SourceContract):
     @pytest.fixture
-    def source(self, tmp_path: Path, folder: str) -> SdsSource:
-        return SdsSource(SdsOptions(path=str(FOLDERS / folder)), make_context(tmp_path))
+    def source_kit(self, tmp_path: Path, folder: str) -> PluginKit:
+        shutil.copytree(FOLDERS / folder, tmp_path / "sds")
+        return PluginKit.for_source(tmp_path, {"plugin": "sds", "path": "sds"})
+
+    @pytest.fixture
+    def source_fault(self, tmp_path: Path) -> SourceFault:
+        def fault(kind: str) -> None:
+            if kind != "fatal":
+                pytest.skip("files have no passing faults")
+            for path in (tmp_path / "sds").iterdir():
+                path.write_bytes(path.read_bytes().rstrip(b"\r\n"))  # every file cut short
+
+        return fault
+
+    @pytest.fixture
+    def bad_record(self, tmp_path: Path) -> Callable[[], None]:
+        def spoil() -> None:
+            folder = tmp_path / "sds"
+            name = next(p.name for p in folder.iterdir() if p.name.casefold() in ENROLMENT_FILES)
+            with (folder / name).open("a", encoding="utf-8") as f:
+                f.write(ENROLMENT_FILES[name.casefold()])
+
+        return spoil
+
+
+#: A row naming a section nobody has, for each format's enrolment file.
+ENROLMENT_FILES = {
+    "studentenrollment.csv": "no-such-section,1\n",
+    "enrollments.csv": "no-such-class,u1,student\n",
+}
