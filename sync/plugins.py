@@ -26,6 +26,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugins.manual",
     "plugins.scim",
     "plugins.webhook",
+    "plugins.ldap",
 )
 
 #: The entry-point group third-party packages declare their plugin module in.
