@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import ssl
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -131,7 +132,7 @@ class LdapConnection:
             user=options.bind_dn or None,
             password=password or None,
             authentication=ldap3.SIMPLE if options.bind_dn else ldap3.ANONYMOUS,
-            receive_timeout=options.timeout_seconds,
+            receive_timeout=math.ceil(options.timeout_seconds),  # ldap3 packs an int
             raise_exceptions=True,
             collect_usage=True,
             auto_range=True,
