@@ -263,11 +263,19 @@ class LdapTarget:
     def apply(self, changes: Sequence[Change]) -> list[ChangeFailure]:
         snap = self._snapshot or self._load()
         failures: dict[Change, str] = {}
+        by_kind: dict[ChangeKind, list[Change]] = {}
+        for change in changes:
+            by_kind.setdefault(change.kind, []).append(change)
+        # Member changes of every kind go at once, so that each group gets one modify with
+        # its adds and deletes together (the engine's batches hold one kind each).
+        members = [c for kind in APPLY_ORDER if kind in MEMBER_KINDS for c in by_kind.pop(kind, ())]
         try:
             for kind in APPLY_ORDER:
-                batch = [c for c in changes if c.kind is kind]
-                if batch:
-                    self._apply_kind(snap, kind, batch, failures)
+                if kind in MEMBER_KINDS and members:
+                    self._apply_kind(snap, kind, members, failures)
+                    members = []
+                elif kind in by_kind:
+                    self._apply_kind(snap, kind, by_kind[kind], failures)
         except RetriableError:
             self._snapshot = None  # what reached the server is unknown: read it again
             raise

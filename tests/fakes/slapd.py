@@ -115,7 +115,8 @@ class Slapd:
         with self.log_path.open("rb") as log:
             log.seek(since)
             text = log.read().decode("utf-8", "replace")
-        return [line for line in text.splitlines() if f" {kind} dn=" in line]
+        head = f" {kind} base=" if kind == "SRCH" else f" {kind} dn="
+        return [line for line in text.splitlines() if head in line]
 
 
 def _certificates(work: Path) -> None:
@@ -138,7 +139,9 @@ def _wait_until_up(slapd: Slapd, deadline: float) -> None:
             return
         except ldap3.core.exceptions.LDAPException:
             if time.monotonic() > deadline:
-                raise RuntimeError(f"slapd did not start: {slapd.log_path.read_text()[-3000:]}")
+                raise RuntimeError(
+                    f"slapd did not start: {slapd.log_path.read_text()[-3000:]}"
+                ) from None
             time.sleep(0.1)
 
 
