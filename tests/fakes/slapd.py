@@ -8,7 +8,6 @@ operation (``MOD dn=...``), which tests count.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -23,6 +22,7 @@ from typing import Any
 import ldap3
 
 SLAPD = shutil.which("slapd") or "/usr/sbin/slapd"
+SLAPADD = shutil.which("slapadd") or "/usr/sbin/slapadd"
 SCHEMA_DIR = Path("/etc/ldap/schema")
 AD_SCHEMA = Path(__file__).with_name("ad.schema")
 SUFFIX = "dc=school,dc=example"
@@ -145,21 +145,35 @@ def _wait_until_up(slapd: Slapd, deadline: float) -> None:
             time.sleep(0.1)
 
 
-def _seed(slapd: Slapd) -> None:
-    admin = slapd.admin()
-    admin.add(SUFFIX, ["dcObject", "organization"], {"dc": "school", "o": "School"})
+def seed_ldif() -> list[str]:
+    """The suffix and the two accounts every test server starts with, as LDIF."""
+    lines = [f"dn: {SUFFIX}", "objectClass: dcObject", "objectClass: organization"]
+    lines += ["dc: school", "o: School", ""]
     for dn, password in ((SERVICE_DN, SERVICE_PASSWORD), (READER_DN, READER_PASSWORD)):
-        admin.add(
-            dn,
-            ["organizationalRole", "simpleSecurityObject"],
-            {"userPassword": password},
-        )
-    admin.unbind()
+        lines += [f"dn: {dn}", "objectClass: organizationalRole"]
+        lines += ["objectClass: simpleSecurityObject", f"cn: {dn[3:].split(',')[0]}"]
+        lines += [f"userPassword: {password}", ""]
+    return lines
+
+
+def _load(work: Path, entries: Iterable[str]) -> None:
+    """Load LDIF into the stopped server's database with ``slapadd`` (quick, offline)."""
+    ldif = work / "seed.ldif"
+    with ldif.open("w", encoding="utf-8") as out:
+        for line in [*seed_ldif(), *entries]:
+            out.write(line + "\n")
+    subprocess.run(
+        [SLAPADD, "-q", "-f", str(work / "slapd.conf"), "-l", str(ldif)],
+        check=True,
+        capture_output=True,
+    )
+    ldif.unlink()
 
 
 @contextmanager
-def running_slapd(work: Path) -> Iterator[Slapd]:
-    """A fresh slapd in ``work`` (made empty first), stopped and killed on exit."""
+def running_slapd(work: Path, entries: Iterable[str] = ()) -> Iterator[Slapd]:
+    """A fresh slapd in ``work`` (made empty first), its database loaded with the seed
+    and ``entries`` (LDIF lines), stopped and killed on exit."""
     shutil.rmtree(work, ignore_errors=True)
     (work / "db").mkdir(parents=True)
     _certificates(work)
@@ -174,6 +188,7 @@ def running_slapd(work: Path) -> Iterator[Slapd]:
             service_dn=SERVICE_DN,
         )
     )
+    _load(work, entries)
     port, tls_port = free_port(), free_port()
     urls = f"ldap://127.0.0.1:{port}/ ldaps://127.0.0.1:{tls_port}/"
     with (work / "slapd.log").open("wb") as log:
@@ -186,7 +201,6 @@ def running_slapd(work: Path) -> Iterator[Slapd]:
     slapd = Slapd(work=work, port=port, tls_port=tls_port, process=process)
     try:
         _wait_until_up(slapd, time.monotonic() + 30)
-        _seed(slapd)
         yield slapd
     finally:
         process.terminate()
@@ -258,13 +272,3 @@ def people_in(slapd: Slapd, tree: Tree, *, active_directory: bool = False) -> di
     }
     admin.unbind()
     return found
-
-
-def bulk_ldif(lines: Iterable[str], path: Path) -> Path:
-    """Write LDIF text for ``ldapadd``/``slapadd``-sized loads (the benchmark)."""
-    with path.open("w", encoding="utf-8") as out:
-        for line in lines:
-            out.write(line)
-            out.write("\n")
-    os.chmod(path, 0o644)
-    return path
