@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +19,7 @@ from sync.model import Change, ChangeKind, RunStatus
 from sync.plugins import load_plugins
 from sync.testing import MemoryTarget, flaky
 from tests.fakes.entry_points import install_entry_point, rostersync_env, run_rostersync
+from tests.fakes.stalling_target import kill_when_stalled
 
 SEED_MEMBERS = {
     ("Potions", "Harry_Potter"),
@@ -159,24 +156,7 @@ def test_sigkill_mid_apply_then_the_next_run_converges(workdir: Path, tmp_path: 
             f'plugin = "stalling_directory"\nstall_after = 3\nmarker = "{marker}"',
         )
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sync", "--config", str(config), "sync"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not marker.exists():
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline, "the sync never reached the stall"
-            time.sleep(0.05)
-        os.kill(process.pid, signal.SIGKILL)
-    finally:
-        process.wait(timeout=30)
-        process.stdout.close()  # type: ignore[union-attr]
-        process.stderr.close()  # type: ignore[union-attr]
-    assert process.returncode == -signal.SIGKILL
+    assert kill_when_stalled(config, marker, env) == -signal.SIGKILL
 
     config.write_text(good)
     result = run_rostersync("--config", str(config), "sync", "--json", env=env)

@@ -5,11 +5,7 @@ mid-apply that the next run completes."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +13,7 @@ import pytest
 from tests.conftest import CliRun
 from tests.fakes.entry_points import install_entry_point, rostersync_env, run_rostersync
 from tests.fakes.slapd import SERVICE_DN, SERVICE_PASSWORD, Slapd, Tree
+from tests.fakes.stalling_target import kill_when_stalled
 from tests.plugins.ldap.test_ldap_target import groups_in, member_ids
 from tests.sync.test_faults import SEED_MEMBERS
 
@@ -157,7 +154,7 @@ def test_sigkill_mid_apply_then_the_next_run_converges(
     workdir: Path, slapd: Slapd, tree: Tree, tmp_path: Path
 ) -> None:
     site = install_entry_point(
-        tmp_path / "site", "stalling-ldap", "stall", "tests.fakes.stalling_ldap"
+        tmp_path / "site", "stalling-ldap", "stall", "tests.fakes.stalling_target"
     )
     env = {**rostersync_env(site), "LDAP_TEST_PASSWORD": SERVICE_PASSWORD}
     config = workdir / "ldap.toml"
@@ -173,24 +170,7 @@ def test_sigkill_mid_apply_then_the_next_run_converges(
             extra_target=f'stall_after = 3\nmarker = "{marker}"',
         )
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sync", "--config", str(config), "sync"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not marker.exists():
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline, "the sync never reached the stall"
-            time.sleep(0.05)
-        os.kill(process.pid, signal.SIGKILL)
-    finally:
-        process.wait(timeout=30)
-        process.stdout.close()  # type: ignore[union-attr]
-        process.stderr.close()  # type: ignore[union-attr]
-    assert process.returncode == -signal.SIGKILL
+    assert kill_when_stalled(config, marker, env) == -signal.SIGKILL
     partly = groups_in(slapd, tree.groups_dn)
     assert partly and "Muggle Studies - staff" not in partly  # it stopped half way
 

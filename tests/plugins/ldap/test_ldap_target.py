@@ -72,6 +72,16 @@ def moved_roster() -> Roster:
     )
 
 
+def potions_renamed(roster: Roster, name: str) -> Roster:
+    """``roster`` with the Potions class (key ``Potions``) renamed to ``name``."""
+    return Roster.build(
+        roster.people.values(),
+        [Group(k, name if k == "Potions" else g.name) for k, g in roster.groups.items()],
+        roster.memberships,
+        roster.grants,
+    )
+
+
 def test_a_rerun_with_nothing_changed_sends_no_modify(
     make_target: MakeTarget, slapd: Slapd
 ) -> None:
@@ -159,15 +169,7 @@ def test_a_renamed_class_keeps_its_entry(make_target: MakeTarget, slapd: Slapd, 
     roster = sample_roster()
     sync_into(make_target(), roster)
     before = groups_in(slapd, tree.groups_dn, "entryUUID", "description")
-    renamed = Roster.build(
-        roster.people.values(),
-        [
-            Group(k, "Potions, Advanced" if k == "Potions" else g.name)
-            for k, g in roster.groups.items()
-        ],
-        roster.memberships,
-        roster.grants,
-    )
+    renamed = potions_renamed(roster, "Potions, Advanced")
     target = make_target()
     plan = make_plan(renamed, target.read(), capabilities=target.capabilities)
     assert [c.kind for c in plan.changes] == [ChangeKind.RENAME_GROUP]
@@ -378,15 +380,7 @@ def test_the_active_directory_flavour_writes_ad_groups(
         "cn=Harry_Potter",
         "cn=Ron_Weasley",
     }
-    renamed = Roster.build(
-        roster.people.values(),
-        [
-            Group(k, "Potions: Year 7" if k == "Potions" else g.name)
-            for k, g in roster.groups.items()
-        ],
-        roster.memberships,
-        roster.grants,
-    )
+    renamed = potions_renamed(roster, "Potions: Year 7")
     assert sync_into(make_target(on=ad_tree, flavour="active_directory"), renamed) == []
     after = groups_in(slapd, ad_tree.groups_dn, "sAMAccountName")
     assert after["Potions: Year 7"]["sAMAccountName"] == ["Potions_ Year 7"]
