@@ -177,8 +177,11 @@ class LdapTarget(CompanionTarget[LdapGroup]):
         for entry in self.directory.search(
             self.options.users_dn, self._user_filter(wanted), [attribute]
         ):
-            users.add(person, entry.dn)
-            return entry.dn
+            # The server may match without case (uid, sAMAccountName); ids here are exact,
+            # as the read maps members back to the values as stored.
+            if person in (str(value) for value in entry.values(attribute)):
+                users.add(person, entry.dn)
+                return entry.dn
         users.missing.add(person)
         return None
 

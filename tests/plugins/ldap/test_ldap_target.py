@@ -518,3 +518,22 @@ def test_result_codes_map_to_passing_faults_or_refusals(
 def test_a_fresh_tree_is_empty(make_target: MakeTarget, slapd: Slapd) -> None:
     other = make_tree(slapd)
     assert make_target(on=other).read().roster.groups == {}
+
+
+def test_an_id_that_matches_an_entry_only_without_case_is_reported_not_flapped(
+    make_target: MakeTarget, slapd: Slapd, tree: Tree
+) -> None:
+    # uid matches without case on the server; rostersync's ids are exact, so "harry_potter"
+    # must not become the member Harry_Potter, to be removed by the next run as unwanted.
+    roster = Roster.build(
+        [Person("harry_potter", Role.STUDENT), Person("Harry_Potter", Role.STUDENT)],
+        [Group("Flying", "Flying")],
+        [Membership("Flying", "harry_potter")],
+    )
+    target = make_target()
+    target.read()  # the run's user search is done: "harry_potter" is a miss
+    plan = make_plan(roster, target.read(), capabilities=target.capabilities)
+    failures = target.apply([c for c in plan.changes if c.kind is ChangeKind.CREATE_GROUP])
+    failures = target.apply([c for c in plan.changes if c.kind is ChangeKind.ADD_MEMBER])
+    assert [f.change.person for f in failures] == ["harry_potter"]
+    assert member_ids(slapd, tree, "Flying") == set()
