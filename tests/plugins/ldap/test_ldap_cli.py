@@ -17,6 +17,8 @@ from tests.fakes.stalling_target import kill_when_stalled
 from tests.plugins.ldap.test_ldap_target import groups_in, member_ids
 from tests.sync.test_faults import SEED_MEMBERS
 
+pytestmark = pytest.mark.ldap
+
 SEED_ACCESS = {
     ("Potions", "Severus_Snape"),
     ("Dark Arts", "Severus_Snape"),

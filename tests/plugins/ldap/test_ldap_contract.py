@@ -11,6 +11,8 @@ from sync.testing import TargetContract
 from tests.fakes.slapd import Slapd, Tree, add_people, people_in
 from tests.plugins.ldap.conftest import MakeTarget
 
+pytestmark = pytest.mark.ldap
+
 HandMade = Callable[[str, str, Sequence[str]], None]
 
 

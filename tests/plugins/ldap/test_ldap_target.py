@@ -37,6 +37,8 @@ from tests.fakes.slapd import (
 )
 from tests.plugins.ldap.conftest import MakeTarget, options_for
 
+pytestmark = pytest.mark.ldap
+
 
 def groups_in(slapd: Slapd, base: str, *attributes: str) -> dict[str, dict[str, Any]]:
     """Every group entry under ``base`` by ``cn``: its DN and the attributes asked for."""

@@ -10,6 +10,8 @@ from sync.testing import sample_roster, sync_into
 from tests.fakes.slapd import Slapd
 from tests.plugins.ldap.conftest import MakeTarget
 
+pytestmark = pytest.mark.ldap
+
 
 def test_start_tls_is_on_by_default_and_verified_with_the_ca_file(
     make_target: MakeTarget, slapd: Slapd
