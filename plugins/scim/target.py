@@ -30,10 +30,14 @@ from plugins.scim.client import (
     ScimRefused,
     quote,
 )
-from sync.contract import CAPABILITY_ACCESS, PluginContext, PluginOptions
-from sync.errors import TargetError
-from sync.model import Change
-from sync.redact import register_secret
+from sync.api import (
+    CAPABILITY_ACCESS,
+    Change,
+    PluginContext,
+    PluginOptions,
+    TargetError,
+    register_secret,
+)
 
 log = logging.getLogger(__name__)
 

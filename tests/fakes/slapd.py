@@ -3,8 +3,9 @@ temporary folder, a test CA's certificate for StartTLS and ldaps, killed at the 
 
 Debian's system slapd is never used or touched: this starts another process from
 ``/usr/sbin/slapd``. Its database does not sync to disk on each write (``dbnosync``): it
-is thrown away anyway, and the benchmark then measures rostersync, not the disk. It runs with ``-d stats``, so its log (``log_path``) names every
-operation (``MOD dn=...``), which tests count.
+is thrown away anyway, and the benchmark then measures rostersync, not the disk. It runs
+with ``-d stats``, so its log (``log_path``) names every operation (``MOD dn=...``), which
+tests count.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from tests.fakes.entry_points import install_entry_point, rostersync_env, run_ro
 from tests.fakes.slapd import SERVICE_DN, SERVICE_PASSWORD, Slapd, Tree
 from tests.fakes.stalling_target import kill_when_stalled
 from tests.plugins.ldap.test_ldap_target import groups_in, member_ids
-from tests.sync.test_faults import SEED_MEMBERS
+from tests.sync.run.test_faults import SEED_MEMBERS
 
 pytestmark = pytest.mark.ldap
 
