@@ -35,6 +35,7 @@ from tests.fakes.slapd import (
     add_people,
     make_tree,
 )
+from tests.fakes.tcp_proxy import proxy_to
 from tests.plugins.ldap.conftest import MakeTarget, options_for
 
 pytestmark = pytest.mark.ldap
@@ -539,3 +540,25 @@ def test_an_id_that_matches_an_entry_only_without_case_is_reported_not_flapped(
     failures = target.apply([c for c in plan.changes if c.kind is ChangeKind.ADD_MEMBER])
     assert [f.change.person for f in failures] == ["harry_potter"]
     assert member_ids(slapd, tree, "Flying") == set()
+
+
+def test_a_connection_lost_mid_apply_is_retried_on_a_new_one_and_converges(
+    make_target: MakeTarget, slapd: Slapd, tree: Tree
+) -> None:
+    roster = sample_roster()
+    with proxy_to("127.0.0.1", slapd.port) as proxy:
+        target = make_target(url=f"ldap://127.0.0.1:{proxy.port}")
+        plan = make_plan(roster, target.read(), capabilities=target.capabilities)
+        creates = [c for c in plan.changes if c.kind is ChangeKind.CREATE_GROUP]
+        assert target.apply(creates) == []
+        proxy.cut()
+        adds = [c for c in plan.changes if c.kind is ChangeKind.ADD_MEMBER]
+        with pytest.raises(RetriableError):
+            target.apply(adds)
+        assert target.apply(adds) == []  # the engine's retry: a new connection, a new read
+        assert target.directory.usage.open_sockets == 1  # (counted per connection)
+    assert member_ids(slapd, tree, "Potions") == {"Harry_Potter", "Ron_Weasley"}
+    done = (ChangeKind.CREATE_GROUP, ChangeKind.ADD_MEMBER)
+    rest = [c for c in plan.changes if c.kind not in done]
+    assert make_target().apply(rest) == []
+    assert make_plan(roster, make_target().read(), capabilities=target.capabilities).changes == ()
