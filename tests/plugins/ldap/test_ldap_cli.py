@@ -11,21 +11,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CliRun
-from tests.fakes.entry_points import install_entry_point, rostersync_env, run_rostersync
+from tests.fakes.entry_points import install_entry_point, rostersync_env
 from tests.fakes.slapd import SERVICE_DN, SERVICE_PASSWORD, Slapd, Tree
 from tests.fakes.stalling_target import kill_when_stalled
 from tests.plugins.ldap.test_ldap_target import groups_in, member_ids
-from tests.sync.run.test_faults import SEED_MEMBERS
+from tests.sync.run.test_faults import assert_the_rerun_converges
 
 pytestmark = pytest.mark.ldap
 
-SEED_ACCESS = {
-    ("Potions", "Severus_Snape"),
-    ("Dark Arts", "Severus_Snape"),
-    ("Dark Arts", "Amycus_Carrow"),
-    ("Flying", "Rolanda_Hooch"),
-    ("Muggle Studies", "Charity_Burbage"),
-}
 
 LDAP_CONFIG = """\
 [state]
@@ -177,16 +170,5 @@ def test_sigkill_mid_apply_then_the_next_run_converges(
     assert partly and "Muggle Studies - staff" not in partly  # it stopped half way
 
     config.write_text(good)
-    result = run_rostersync("--config", str(config), "sync", "--json", env=env)
-    assert result.returncode == 0, result.stdout + result.stderr
-    second = json.loads(result.stdout)
-    assert second["applied"] and second["status"] == "ok"
-    shown = json.loads(run_rostersync("--config", str(config), "show", "--json", env=env).stdout)
-    members = {(g["name"], m) for g in shown["groups"] for m in g["members"]}
-    access = {(g["name"], a) for g in shown["groups"] for a in g["access"]}
-    assert members == SEED_MEMBERS and access == SEED_ACCESS
-    runs = json.loads(run_rostersync("--config", str(config), "runs", "--json", env=env).stdout)
-    assert [(r["id"], r["status"]) for r in runs] == [(2, "ok"), (1, "interrupted")]
-    third = json.loads(run_rostersync("--config", str(config), "sync", "--json", env=env).stdout)
-    assert third["changes"] == []
+    assert_the_rerun_converges(config, env)
     assert len(groups_in(slapd, tree.groups_dn)) == 8  # no group made twice

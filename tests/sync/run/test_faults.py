@@ -21,6 +21,13 @@ from sync.testing import MemoryTarget, flaky
 from tests.fakes.entry_points import install_entry_point, rostersync_env, run_rostersync
 from tests.fakes.stalling_target import kill_when_stalled
 
+SEED_ACCESS = {
+    ("Potions", "Severus_Snape"),
+    ("Dark Arts", "Severus_Snape"),
+    ("Dark Arts", "Amycus_Carrow"),
+    ("Flying", "Rolanda_Hooch"),
+    ("Muggle Studies", "Charity_Burbage"),
+}
 SEED_MEMBERS = {
     ("Potions", "Harry_Potter"),
     ("Dark Arts", "Harry_Potter"),
@@ -159,6 +166,12 @@ def test_sigkill_mid_apply_then_the_next_run_converges(workdir: Path, tmp_path: 
     assert kill_when_stalled(config, marker, env) == -signal.SIGKILL
 
     config.write_text(good)
+    assert_the_rerun_converges(config, env)
+
+
+def assert_the_rerun_converges(config: Path, env: dict[str, str]) -> None:
+    """After a sync of the seed was killed mid-apply: the next one completes it, the killed
+    run is recorded as interrupted, and a third plans nothing."""
     result = run_rostersync("--config", str(config), "sync", "--json", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     second = json.loads(result.stdout)
@@ -167,13 +180,7 @@ def test_sigkill_mid_apply_then_the_next_run_converges(workdir: Path, tmp_path: 
     members = {(g["name"], m) for g in shown["groups"] for m in g["members"]}
     access = {(g["name"], a) for g in shown["groups"] for a in g["access"]}
     assert members == SEED_MEMBERS
-    assert access == {
-        ("Potions", "Severus_Snape"),
-        ("Dark Arts", "Severus_Snape"),
-        ("Dark Arts", "Amycus_Carrow"),
-        ("Flying", "Rolanda_Hooch"),
-        ("Muggle Studies", "Charity_Burbage"),
-    }
+    assert access == SEED_ACCESS
     runs = json.loads(run_rostersync("--config", str(config), "runs", "--json", env=env).stdout)
     assert [(r["id"], r["status"]) for r in runs] == [(2, "ok"), (1, "interrupted")]
     third = json.loads(run_rostersync("--config", str(config), "sync", "--json", env=env).stdout)
