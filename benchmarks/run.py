@@ -425,10 +425,11 @@ def markdown(report: dict[str, Any]) -> str:
     ]
     for r in report["results"]:
         runs = ", ".join(f"{s:.2f}" for s in r["runs_seconds"])
+        writes = format(r["ldap_writes"], ",") if "ldap_writes" in r else "-"
         lines.append(
             f"| {r['backend']} | {r['step']} | {r['status']} | {r['seconds']:.2f} | {runs} "
             f"| {r['ratio']:.2f} | {r['peak_rss_mb']:.0f} | {r['rows_written']:,} "
-            f"| {r['record_rows']} | {r.get('ldap_writes', '-')} |"
+            f"| {r['record_rows']} | {writes} |"
         )
     return "\n".join(lines) + "\n"
 
