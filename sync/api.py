@@ -17,6 +17,7 @@ from sync.contract import (
     DigestTarget,
     PluginContext,
     PluginOptions,
+    ReportsIssues,
     Source,
     SourceRead,
     SourceType,
@@ -35,6 +36,18 @@ from sync.errors import (
     TargetError,
 )
 from sync.hookspecs import hookimpl
+from sync.http_client import (
+    Authenticator,
+    BearerToken,
+    ClientCredentials,
+    HttpClient,
+    HttpRefused,
+    TokenRefused,
+    decode_json,
+    describe_body,
+    next_link,
+    redact_url,
+)
 from sync.model import (
     APPLY_ORDER,
     CHANGE_ALL_BUT_PERSON,
@@ -65,6 +78,7 @@ from sync.model import (
     memberships_of_pairs,
 )
 from sync.redact import redact, register_secret
+from sync.retry import RetryPolicy
 from sync.storage import database_url, migrate, open_database, run_migrations_online
 
 __all__ = [
@@ -80,15 +94,20 @@ __all__ = [
     "CHANGE_PERSON",
     "GRANT_GROUP",
     "AccessGrant",
+    "Authenticator",
+    "BearerToken",
     "Block",
     "Change",
     "ChangeFailure",
     "ChangeKind",
+    "ClientCredentials",
     "CommandContext",
     "ConfigError",
     "DigestTarget",
     "FatalError",
     "Group",
+    "HttpClient",
+    "HttpRefused",
     "Issue",
     "Membership",
     "Memberships",
@@ -97,7 +116,9 @@ __all__ = [
     "PluginKind",
     "PluginOptions",
     "PluginTable",
+    "ReportsIssues",
     "RetriableError",
+    "RetryPolicy",
     "Role",
     "Roster",
     "RostersyncError",
@@ -115,15 +136,20 @@ __all__ = [
     "TargetError",
     "TargetState",
     "TargetType",
+    "TokenRefused",
     "changes_of_fields",
     "database_url",
+    "decode_json",
+    "describe_body",
     "digest_members",
     "group_members",
     "hookimpl",
     "memberships_of_pairs",
     "migrate",
+    "next_link",
     "open_database",
     "redact",
+    "redact_url",
     "register_secret",
     "run_migrations_online",
 ]

@@ -15,7 +15,7 @@ from typing import Any
 
 from sync.apply import ApplyResult, StopSignal, apply_plan
 from sync.config import Config, PluginTable, SyncConfig
-from sync.contract import PluginContext, Source, SourceRead, Target
+from sync.contract import PluginContext, ReportsIssues, Source, SourceRead, Target
 from sync.digest import read_target, with_matched_members
 from sync.errors import FatalError, RetriableError, RostersyncError
 from sync.guard import check_guards
@@ -275,6 +275,8 @@ class Engine:
             outcome.error = redact(f"unexpected error: {type(exc).__name__}: {exc}")
         finally:
             if target is not None:
+                if isinstance(target, ReportsIssues):
+                    outcome.issues.extend(target.run_issues())
                 target.close()
         if run_id is not None:
             record(self.store, run_id, outcome, states)
