@@ -54,11 +54,14 @@ class Proxy:
                 s.shutdown(socket.SHUT_RDWR)
             s.close()
 
-    def close(self) -> None:
+    def refuse(self) -> None:
+        """From now on: no connection carried, and none accepted (connection refused)."""
         self._stopped.set()
         self._thread.join(timeout=5)
         self.cut()
         self.listener.close()
+
+    close = refuse
 
 
 @contextmanager
