@@ -43,7 +43,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.district import District, generate, move_one_percent, write_impero  # noqa: E402
+from benchmarks.district import (  # noqa: E402
+    District,
+    generate,
+    move_one_percent,
+    write_impero,
+    write_oneroster,
+)
 
 PG_ADMIN_URL = os.environ.get(
     "ROSTERSYNC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -254,6 +260,9 @@ def measure_backend(
                 'token = { env = "CLEVER_TOKEN" }\npage_size = 10000\n'
                 f"incremental = {incremental}"
             )
+        elif backend == "oneroster":
+            write_oneroster(district, work / "oneroster")
+            source = f'plugin = "oneroster"\npath = "{work / "oneroster"}"'
         else:
             source = f'plugin = "impero_csv"\npath = "{folder}"'
         slapd = None
@@ -269,6 +278,8 @@ def measure_backend(
                     move_by_events(server, clever_district(moved))
                 elif server is not None:
                     server.district = clever_district(moved)
+                elif backend == "oneroster":
+                    write_oneroster(moved, work / "oneroster")
                 else:
                     write_impero(moved, folder)
             spec = {"kind": "sync", "config": str(config), "token": TOKEN}
@@ -310,7 +321,7 @@ def ldap_target(district: District, work: Path, stack: ExitStack) -> tuple[Any, 
 def default_backends() -> str:
     from tests.fakes.slapd import slapd_missing
 
-    return "sqlite,postgres,clever,clever-events" + ("" if slapd_missing() else ",ldap")
+    return "sqlite,postgres,clever,clever-events,oneroster" + ("" if slapd_missing() else ",ldap")
 
 
 def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:

@@ -35,6 +35,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugins.manual",
     "plugins.scim",
     "plugins.webhook",
+    "plugins.oneroster",
+    "plugins.sds",
     "plugins.ldap",
 )
 
