@@ -37,6 +37,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugins.webhook",
     "plugins.oneroster",
     "plugins.sds",
+    "plugins.ldap",
 )
 
 #: The entry-point group third-party packages declare their plugin module in.

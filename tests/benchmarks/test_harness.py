@@ -68,5 +68,9 @@ def test_the_harness_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
         assert rows[(backend, "no-change")]["applied"] == 0
         moved = rows[(backend, "1% moved")]
         assert moved["applied"] == 2 * (district.memberships // 100)  # a remove and an add each
+    if ("ldap", "full") in rows:  # with slapd here: the directory got writes only when due
+        assert rows[("ldap", "full")]["status"] == "ok" and rows[("ldap", "full")]["ldap_writes"]
+        assert rows[("ldap", "no-change")]["ldap_writes"] == 0
+        assert rows[("ldap", "1% moved")]["applied"] == 2 * (district.memberships // 100)
     assert "x base" in process.stdout
     assert all(len(r["runs_seconds"]) == 2 for r in report["results"])
