@@ -45,6 +45,9 @@ def test_an_intended_empty_roster_is_applied_when_configured(
     assert rostersync("sync").exit_code == 0
     with (workdir / "config.toml").open("a") as f:
         f.write("\n[sync.guards]\nallow_empty = true\n")
+        # (and, this school being above the percentage guards' handful, their limits off)
+        for kind in ("groups", "memberships", "grants"):
+            f.write(f"\n[sync.guards.{kind}]\npercent = 100\n")
     write_csv(workdir / "impero" / "students.csv", *HEAD)
     assert rostersync("sync").exit_code == 0
     assert shown(rostersync) == {}
