@@ -240,7 +240,8 @@ def measure_backend(
                 f"incremental = {incremental}"
             )
         else:
-            source = f'plugin = "impero_csv"\npath = "{folder}"'
+            # (settle_seconds = 0: this measures a sync, not waiting for an export to finish)
+            source = f'plugin = "impero_csv"\npath = "{folder}"\nsettle_seconds = 0'
         url = state_url(backend, work, stack)
         config = work / "config.toml"
         config.write_text(CONFIG.format(url=url, source=source))

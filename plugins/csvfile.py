@@ -48,6 +48,7 @@ _FORBIDDEN = re.compile(
     "\u3164\ufeff\uffa0\ufff9-\ufffb\U000e0000-\U000e007f]"
 )
 _ASCII_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_ASCII_ALLOWED = bytes([9, 10, 13, *range(32, 127)])
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,12 @@ def _character(char: str) -> str:
 def check_text(text: str, *, display: str) -> None:
     """Raise ``SourceError`` naming the line of the first control or invisible character,
     or of a last line with no line ending (a cut file, see the module docstring)."""
-    found = (_ASCII_FORBIDDEN if text.isascii() else _FORBIDDEN).search(text)
+    if text.isascii():
+        # Deleting every allowed byte is many times faster than a search (a hot path).
+        clean = not text.encode("ascii").translate(None, _ASCII_ALLOWED)
+        found = None if clean else _ASCII_FORBIDDEN.search(text)
+    else:
+        found = _FORBIDDEN.search(text)
     if found is not None:
         raise SourceError(
             f"{display} line {text.count(chr(10), 0, found.start()) + 1}: holds "

@@ -53,9 +53,9 @@ class GuardsConfig(_Strict):
     blocks: Thresholds = Thresholds(count=5)
     allow_empty: bool = False
     max_rejected_percent: float = Field(default=20, ge=0, le=100)
-    max_shrink_percent: float | None = Field(default=5, ge=0, le=100)
+    max_shrink_percent: float = Field(default=5, ge=0, le=100)
     """A source that reads more than this share fewer records than at its last successful
-    read holds the run, whatever the plan (a cut or half-written file); None: off."""
+    read holds the run, whatever the plan (a cut or half-written file); 100: off."""
     shrink_minimum: int = Field(default=5, ge=0)
     """The shrink guard holds only when at least this many records went missing."""
 

@@ -54,8 +54,6 @@ def shrunk_sources(
     from the target today (others' rows may still name them) and still be a cut file.
     """
     limit = guards.max_shrink_percent
-    if limit is None:
-        return []
     reasons = []
     for source, now in records.items():
         before = last_good.get(source)

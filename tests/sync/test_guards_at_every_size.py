@@ -112,7 +112,7 @@ def test_the_shrink_guard_compares_with_the_last_good_read() -> None:
     assert shrunk_sources({"s": 5}, {"s": 10}, guards) != []
     assert shrunk_sources({"s": 50}, {}, guards) == []  # no good read yet
     assert shrunk_sources({"s": 200}, {"s": 100}, guards) == []
-    off = GuardsConfig(max_shrink_percent=None)
+    off = GuardsConfig(max_shrink_percent=100)
     assert shrunk_sources({"s": 0}, {"s": 100}, off) == []
     verdict = check_guards(
         Plan(), guards, desired_empty=False, allow_deletes=False, shrunk=["source 's' read 0"]
