@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sync.model import Issue, Severity
+from sync.api import Issue, Severity
 
 
 def case_variants(

@@ -7,7 +7,8 @@ this rule. Plugin tests may also use ``sync.testing``, the plugin test kit.
 
 from __future__ import annotations
 
-from sync.app import App
+from sync.command_context import CommandContext, PluginKind
+from sync.config import PluginTable
 from sync.contract import (
     CAPABILITY_ACCESS,
     CAPABILITY_HIDE_MEMBERS,
@@ -16,6 +17,7 @@ from sync.contract import (
     DigestTarget,
     PluginContext,
     PluginOptions,
+    ReportsIssues,
     Source,
     SourceRead,
     SourceType,
@@ -34,8 +36,26 @@ from sync.errors import (
     TargetError,
 )
 from sync.hookspecs import hookimpl
+from sync.http_client import (
+    Authenticator,
+    BearerToken,
+    ClientCredentials,
+    HttpClient,
+    HttpRefused,
+    TokenRefused,
+    decode_json,
+    describe_body,
+    next_link,
+    redact_url,
+)
 from sync.model import (
     APPLY_ORDER,
+    CHANGE_ALL_BUT_PERSON,
+    CHANGE_GROUP,
+    CHANGE_GROUP_PERSON,
+    CHANGE_KIND,
+    CHANGE_PERSON,
+    GRANT_GROUP,
     AccessGrant,
     Block,
     Change,
@@ -53,9 +73,12 @@ from sync.model import (
     Severity,
     StaffProfile,
     TargetState,
+    changes_of_fields,
     group_members,
+    memberships_of_pairs,
 )
 from sync.redact import redact, register_secret
+from sync.retry import RetryPolicy
 from sync.storage import database_url, migrate, open_database, run_migrations_online
 
 __all__ = [
@@ -64,23 +87,38 @@ __all__ = [
     "CAPABILITY_HIDE_MEMBERS",
     "CAPABILITY_MEMBER_DIGESTS",
     "CAPABILITY_PROFILES",
+    "CHANGE_ALL_BUT_PERSON",
+    "CHANGE_GROUP",
+    "CHANGE_GROUP_PERSON",
+    "CHANGE_KIND",
+    "CHANGE_PERSON",
+    "GRANT_GROUP",
     "AccessGrant",
-    "App",
+    "Authenticator",
+    "BearerToken",
     "Block",
     "Change",
     "ChangeFailure",
     "ChangeKind",
+    "ClientCredentials",
+    "CommandContext",
     "ConfigError",
     "DigestTarget",
     "FatalError",
     "Group",
+    "HttpClient",
+    "HttpRefused",
     "Issue",
     "Membership",
     "Memberships",
     "Person",
     "PluginContext",
+    "PluginKind",
     "PluginOptions",
+    "PluginTable",
+    "ReportsIssues",
     "RetriableError",
+    "RetryPolicy",
     "Role",
     "Roster",
     "RostersyncError",
@@ -98,13 +136,20 @@ __all__ = [
     "TargetError",
     "TargetState",
     "TargetType",
+    "TokenRefused",
+    "changes_of_fields",
     "database_url",
+    "decode_json",
+    "describe_body",
     "digest_members",
     "group_members",
     "hookimpl",
+    "memberships_of_pairs",
     "migrate",
+    "next_link",
     "open_database",
     "redact",
+    "redact_url",
     "register_secret",
     "run_migrations_online",
 ]

@@ -15,17 +15,12 @@ from itertools import groupby
 from operator import attrgetter
 from typing import Protocol
 
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential,
-)
+from tenacity import RetryCallState
 
 from sync.contract import Target
 from sync.errors import FatalError, RetriableError
 from sync.model import Change, ChangeFailure
+from sync.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -59,17 +54,11 @@ def batches(changes: Sequence[Change], size: int) -> Iterator[Sequence[Change]]:
             yield same_kind[start : start + size]
 
 
-def _wait(base: float) -> Callable[[RetryCallState], float]:
-    backoff = wait_exponential(multiplier=base, min=base, max=60)
-
-    def wait(state: RetryCallState) -> float:
-        outcome = state.outcome
-        exc = outcome.exception() if outcome is not None else None
-        if isinstance(exc, RetriableError) and exc.retry_after is not None:
-            return min(max(exc.retry_after, 0.0), 300.0)
-        return float(backoff(state))
-
-    return wait
+def _policy(attempts: int, base: float) -> RetryPolicy:
+    """Backoff from ``base`` up to 60 s; a target's ``Retry-After`` is honoured up to 300 s."""
+    return RetryPolicy(
+        max_attempts=attempts, backoff_seconds=base, max_backoff_seconds=60, max_wait_seconds=300
+    )
 
 
 def apply_plan(
@@ -91,21 +80,8 @@ def apply_plan(
 
     def count_retry(state: RetryCallState) -> None:
         result.retries += 1
-        exc = state.outcome.exception() if state.outcome else None
-        log.warning(
-            "target batch failed (attempt %d of %d): %s; retrying",
-            state.attempt_number,
-            attempts,
-            exc,
-        )
 
-    retrying = Retrying(
-        retry=retry_if_exception_type(RetriableError),
-        stop=stop_after_attempt(attempts),
-        wait=_wait(retry_wait),
-        before_sleep=count_retry,
-        reraise=True,
-    )
+    retrying = _policy(attempts, retry_wait).retrying("target batch", on_retry=count_retry)
     for batch in batches(changes, batch_size):
         if stop is not None and stop.is_set():
             result.interrupted = True

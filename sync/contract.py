@@ -12,18 +12,40 @@ from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from sync.model import Change, ChangeFailure, Issue, Roster, TargetState
 from sync.storage import database_url
 
+log = logging.getLogger(__name__)
+
 
 class PluginOptions(BaseModel):
-    """Base for a plugin's options: unknown keys are errors, values are immutable."""
+    """Base for a plugin's options: unknown keys are errors, values are immutable.
+
+    ``renamed`` maps an option's old name to its new one: the old name is still
+    accepted, with a warning, as long as the new one is not given too.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    renamed: ClassVar[Mapping[str, str]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_options(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping) or not cls.renamed:
+            return data
+        values = dict(data)
+        for old, new in cls.renamed.items():
+            if old not in values:
+                continue
+            if new in values:
+                raise ValueError(f"give {new!r} only; {old!r} is its old name")
+            log.warning("option %r is deprecated; call it %r", old, new)
+            values[new] = values.pop(old)
+        return values
 
 
 OptionsT = TypeVar("OptionsT", bound=PluginOptions)
@@ -103,6 +125,18 @@ class Target(Protocol):
     def apply(self, changes: Sequence[Change]) -> Sequence[ChangeFailure]: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class ReportsIssues(Protocol):
+    """A target that found something the run record should say outside any one change
+    (a server feature missing and worked around, say). Sources say it in ``SourceRead``.
+
+    The engine calls ``run_issues`` once, after the apply (also when it failed), and adds
+    what it returns to the run's issues.
+    """
+
+    def run_issues(self) -> Sequence[Issue]: ...
 
 
 class DigestTarget(Target, Protocol):

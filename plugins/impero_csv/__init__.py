@@ -14,17 +14,20 @@ from pydantic import Field
 from plugins.csvfile import SETTLE_SECONDS
 from plugins.impero_csv.reader import FileRead, read_pairs, without_duplicates
 from plugins.lookalike import case_variants
-from sync.contract import PluginContext, PluginOptions, SourceRead, SourceType
-from sync.hookspecs import hookimpl
-from sync.model import (
+from sync.api import (
     AccessGrant,
     Group,
     Issue,
     Memberships,
     Person,
+    PluginContext,
+    PluginOptions,
     Role,
     Roster,
     Severity,
+    SourceRead,
+    SourceType,
+    hookimpl,
 )
 
 BASIC_CONSOLE_ONLY = "basic_console_only"

@@ -22,17 +22,18 @@ from plugins.csvfile import SETTLE_SECONDS, Row, decode, rows, sniff_delimiter
 from plugins.lookalike import case_variants
 from plugins.permissions import StaffOptions, UserGroups
 from plugins.roster_csv.columns import FIELDS, Kind, Matching, match
-from sync.contract import PluginContext, SourceRead
-from sync.errors import SourceError
-from sync.model import (
+from sync.api import (
     AccessGrant,
     Group,
     Issue,
     Membership,
     Person,
+    PluginContext,
     Role,
     Roster,
     Severity,
+    SourceError,
+    SourceRead,
     StaffProfile,
 )
 

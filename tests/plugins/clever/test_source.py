@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def make_source(
     **options: object,
 ) -> CleverSource:
     opts = CleverOptions(
-        base_url=server.url,
+        url=server.url,
         token=TOKEN,  # type: ignore[arg-type]
         page_size=40,
         backoff_seconds=0,
@@ -252,7 +253,7 @@ def test_hitting_the_rate_limit_waits_for_the_reset_and_carries_on(
         server.new_window()
 
     options = CleverOptions(
-        base_url=server.url,
+        url=server.url,
         token=TOKEN,  # type: ignore[arg-type]
         page_size=40,
         max_wait_seconds=7200,
@@ -265,12 +266,21 @@ def test_hitting_the_rate_limit_waits_for_the_reset_and_carries_on(
     assert all(3500 < wait <= 3601 for wait in waits), waits  # until X-RateLimit-Reset
 
 
-def test_a_wrong_base_url_reports_the_html_page(server: CleverServer, tmp_path: Path) -> None:
+def test_a_wrong_url_reports_the_html_page(server: CleverServer, tmp_path: Path) -> None:
     source = make_source(server, tmp_path)
-    options = source.options.model_copy(update={"base_url": f"{server.url}/api"})
+    options = source.options.model_copy(update={"url": f"{server.url}/api"})
     wrong = CleverSource(options, source.context, sleep=lambda s: None)
     with pytest.raises(SourceError) as caught:
         wrong.read()
     message = str(caught.value)
     assert "HTTP 404" in message and "an HTML page instead of JSON" in message
-    assert "sources.district.base_url" in message and "<html" not in message
+    assert "sources.district.url" in message and "<html" not in message
+
+
+def test_base_url_is_a_deprecated_alias_of_url(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        options = CleverOptions.model_validate({"base_url": "http://127.0.0.1:9", "token": "t"})
+    assert options.url == "http://127.0.0.1:9"
+    assert "'base_url' is deprecated; call it 'url'" in caplog.text
+    with pytest.raises(ValueError, match="give 'url' only"):
+        CleverOptions.model_validate({"base_url": "http://a", "url": "http://b", "token": "t"})
