@@ -59,7 +59,7 @@ def test_a_file_cut_at_a_row_boundary_holds_on_the_shrink_guard(
     write_csv(workdir / "impero" / "students.csv", *HEAD, *PUPILS[: len(PUPILS) * 95 // 100])
     result = rostersync("sync")
     assert result.exit_code == 4, result.output
-    assert "source 'school' read 91 records, 7 (7%) fewer than the 98" in result.output
+    assert "source 'school' read 93 records, 5 (5%) fewer than the 98 of its last good read" in result.output
 
 
 def test_clearing_staff_profiles_is_held_like_removing_members(
@@ -112,6 +112,7 @@ def test_the_shrink_guard_compares_with_the_last_good_read() -> None:
     assert shrunk_sources({"s": 5}, {"s": 10}, guards) != []
     assert shrunk_sources({"s": 50}, {}, guards) == []  # no good read yet
     assert shrunk_sources({"s": 200}, {"s": 100}, guards) == []
+    assert shrunk_sources({"s": 0}, {"s": 100}, guards) != []
     off = GuardsConfig(max_shrink_percent=100)
     assert shrunk_sources({"s": 0}, {"s": 100}, off) == []
     verdict = check_guards(
@@ -121,3 +122,15 @@ def test_the_shrink_guard_compares_with_the_last_good_read() -> None:
     assert not check_guards(
         Plan(), guards, desired_empty=False, allow_deletes=True, shrunk=["x"]
     ).held
+
+
+def test_approving_a_run_held_for_a_shrink_accepts_the_new_size(
+    rostersync: CliRun, workdir: Path
+) -> None:
+    hogwarts(workdir)
+    assert rostersync("sync").exit_code == 0
+    write_csv(workdir / "impero" / "students.csv", *HEAD, *PUPILS[:80])
+    assert rostersync("sync").exit_code == 4
+    assert rostersync("approve", "2").exit_code == 0
+    result = rostersync("sync")  # the same files: nothing shrank since the approved read
+    assert result.exit_code == 0, result.output
