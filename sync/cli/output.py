@@ -3,13 +3,36 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
+from sync.app import App
 from sync.model import RunStatus
 from sync.report import change_lines, describe_counts, issue_counts, issue_dict, issue_lines
 from sync.run import RunOutcome
+
+
+def sync_zone(app: App, sync: str | None) -> ZoneInfo:
+    """The time zone a sync's times are shown in: its schedule's (UTC without one)."""
+    syncs = app.config.syncs
+    config = syncs.get(sync) if sync else (next(iter(syncs.values())) if len(syncs) == 1 else None)
+    schedule = config.schedule if config else None
+    try:
+        return ZoneInfo(schedule.timezone if schedule else "UTC")
+    except (ValueError, KeyError):
+        return ZoneInfo("UTC")
+
+
+def local_time(value: str | datetime | None, zone: ZoneInfo, empty: str = "-") -> str:
+    """A stored (UTC) time in ``zone``, to the second, with its offset: what people read.
+    JSON output keeps UTC."""
+    if not value:
+        return empty
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(zone).isoformat(timespec="seconds")
 
 
 def echo_json(data: Any) -> None:

@@ -6,7 +6,7 @@ import click
 
 from sync.app import App
 from sync.cli.exits import fail
-from sync.cli.output import echo_json
+from sync.cli.output import echo_json, local_time, sync_zone
 from sync.model import RunStatus
 from sync.report import change_lines, describe_counts, issue_counts, issue_dict, issue_lines
 
@@ -29,8 +29,9 @@ def runs_command(ctx: click.Context, limit: int, as_json: bool) -> None:
         click.echo("no runs yet")
     for d in details:
         s = d.summary
+        started = local_time(s.started_at, sync_zone(app, s.sync))
         click.echo(
-            f"#{s.id:<5} {s.status.value:<11} {s.trigger.value:<9} {s.started_at}  "
+            f"#{s.id:<5} {s.status.value:<11} {s.trigger.value:<9} {started}  "
             f"{describe_counts(s.counts)}" + (f"  [{s.issues} issues]" if s.issues else "")
         )
 
@@ -58,7 +59,10 @@ def runs_show(app: App, run_id: int, as_json: bool, show_all: bool) -> None:
         echo_json(data)
         return
     click.echo(f"run {s.id} of sync {s.sync!r}: {s.status.value} ({s.trigger.value})")
-    click.echo(f"  started {s.started_at}, finished {s.finished_at or '-'}")
+    zone = sync_zone(app, s.sync)
+    click.echo(
+        f"  started {local_time(s.started_at, zone)}, finished {local_time(s.finished_at, zone)}"
+    )
     if s.error:
         click.echo(f"  {s.error}")
     click.echo(f"  applied: {describe_counts(s.counts)}")
