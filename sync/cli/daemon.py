@@ -17,6 +17,7 @@ from sync.daemon import Daemon, pid_file_path, read_pid_file, signal_daemon, wri
 from sync.http_status import StatusServer
 from sync.metrics import metrics_text
 from sync.schedule import scheduled_triggers
+from sync.terminal import echo
 
 log = logging.getLogger(__name__)
 
@@ -94,4 +95,4 @@ def reload_command(app: App, pid_file: str | None) -> None:
     config = load_config(path)  # a ConfigError here exits 2 and the daemon is not disturbed
     scheduled_triggers(config)
     pid = signal_daemon(pid_file_path(pid_file, config.path), signal.SIGHUP)
-    click.echo(f"asked the daemon (pid {pid}) to re-read {config.path}")
+    echo(f"asked the daemon (pid {pid}) to re-read {config.path}")

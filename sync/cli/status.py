@@ -10,6 +10,7 @@ from sync.app import App
 from sync.cli.output import echo_json, local_time, sync_zone
 from sync.model import RunStatus
 from sync.report import describe_counts
+from sync.terminal import echo
 
 
 def status_dict(app: App, sync: str) -> dict[str, Any]:
@@ -52,7 +53,7 @@ def status_command(app: App, as_json: bool) -> None:
         state = report["state"].upper()
         if report["step"]:
             state += f" ({report['step']})"
-        click.echo(f"sync {report['sync']}: {state}")
+        echo(f"sync {report['sync']}: {state}")
         last = report["last_run"]
         if last:
             when = (
@@ -60,11 +61,11 @@ def status_command(app: App, as_json: bool) -> None:
                 if last["finished_at"]
                 else f"started {local_time(last['started_at'], zone)}"
             )
-            click.echo(f"  last run:    #{last['id']} {last['status']} ({last['trigger']}) {when}")
+            echo(f"  last run:    #{last['id']} {last['status']} ({last['trigger']}) {when}")
             if last["error"]:
-                click.echo(f"  error:       {last['error']}")
-            click.echo(f"  changes:     {describe_counts(last['counts'])}")
-        click.echo(f"  last import: {local_time(report['last_import_at'], zone, 'never')}")
+                echo(f"  error:       {last['error']}")
+            echo(f"  changes:     {describe_counts(last['counts'])}")
+        echo(f"  last import: {local_time(report['last_import_at'], zone, 'never')}")
         if report["paused"]:
             until = local_time(report["paused_until"], zone, "resumed by hand")
-            click.echo(f"  PAUSED until {until}: scheduled syncs do not run")
+            echo(f"  PAUSED until {until}: scheduled syncs do not run")
