@@ -11,7 +11,7 @@ import click
 
 from sync.app import App
 from sync.cli.root import configure_logging
-from sync.cli.status import status_report
+from sync.cli.status import public_status_report
 from sync.config import config_path, load_config
 from sync.daemon import Daemon, pid_file_path, read_pid_file, signal_daemon, write_pid_file
 from sync.http_status import StatusServer
@@ -28,7 +28,7 @@ def status_server(daemon: Daemon) -> StatusServer:
     return StatusServer(
         http.host,
         http.port,
-        status=lambda: status_report(daemon.app),
+        status=lambda: public_status_report(daemon.app),
         metrics=lambda: metrics_text(daemon.app.store, list(daemon.app.config.syncs)),
         healthy=lambda: daemon.scheduler.running,
     )

@@ -9,6 +9,7 @@ import click
 from sync.app import App
 from sync.cli.output import echo_json, local_time, sync_zone
 from sync.model import RunStatus
+from sync.public_status import public_status
 from sync.report import describe_counts
 from sync.terminal import echo
 
@@ -36,6 +37,14 @@ def status_report(app: App) -> Any:
     names = [app.sync] if app.sync_name or len(app.config.syncs) == 1 else list(app.config.syncs)
     reports = [status_dict(app, name) for name in names]
     return reports[0] if len(reports) == 1 else reports
+
+
+def public_status_report(app: App) -> Any:
+    """``status_report`` for the open ``/status`` endpoint: counts and statuses only."""
+    report = status_report(app)
+    if isinstance(report, list):
+        return [public_status(r) for r in report]
+    return public_status(report)
 
 
 @click.command("status")

@@ -59,7 +59,10 @@ def test_a_file_cut_at_a_row_boundary_holds_on_the_shrink_guard(
     write_csv(workdir / "impero" / "students.csv", *HEAD, *PUPILS[: len(PUPILS) * 95 // 100])
     result = rostersync("sync")
     assert result.exit_code == 4, result.output
-    assert "source 'school' read 93 records, 5 (5%) fewer than the 98 of its last good read" in result.output
+    assert (
+        "source 'school' read 93 records, 5 (5%) fewer than the 98 of its last good read"
+        in result.output
+    )
 
 
 def test_clearing_staff_profiles_is_held_like_removing_members(
