@@ -80,6 +80,7 @@ from sync.model import (
 from sync.redact import redact, register_secret
 from sync.retry import RetryPolicy
 from sync.storage import database_url, migrate, open_database, run_migrations_online
+from sync.terminal import printable
 
 __all__ = [
     "APPLY_ORDER",
@@ -148,6 +149,7 @@ __all__ = [
     "migrate",
     "next_link",
     "open_database",
+    "printable",
     "redact",
     "redact_url",
     "register_secret",
