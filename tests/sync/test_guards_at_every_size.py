@@ -25,29 +25,30 @@ def hogwarts(workdir: Path) -> None:
     write_csv(workdir / "impero" / "teachers.csv", *HEAD, *TEACHERS)
 
 
-def test_a_small_school_losing_most_memberships_is_held(rostersync: CliRun, workdir: Path) -> None:
-    # Reproduction: 52 of 91 memberships removed in a Hogwarts-sized school, run ok.
+def plan_guard_holds(rostersync: CliRun, workdir: Path, file: str, *rows: str) -> str:
+    """Sync Hogwarts, replace ``file`` with ``rows`` and sync again with the shrink guard off
+    (to see the plan's guards); the second run's output, which must be held."""
     hogwarts(workdir)
     assert rostersync("sync").exit_code == 0
-    write_csv(workdir / "impero" / "students.csv", *HEAD, *PUPILS[:39])
-    with (workdir / "config.toml").open("a") as f:  # (the plan's guard, not the source's)
+    write_csv(workdir / "impero" / file, *HEAD, *rows)
+    with (workdir / "config.toml").open("a") as f:
         f.write("\n[sync.guards]\nmax_shrink_percent = 100\n")
     result = rostersync("sync")
     assert result.exit_code == 4, result.output
-    assert "it would remove 52 of 91 managed memberships (57%)" in result.output
+    return result.output
+
+
+def test_a_small_school_losing_most_memberships_is_held(rostersync: CliRun, workdir: Path) -> None:
+    # Reproduction: 52 of 91 memberships removed in a Hogwarts-sized school, run ok.
+    output = plan_guard_holds(rostersync, workdir, "students.csv", *PUPILS[:39])
+    assert "it would remove 52 of 91 managed memberships (57%)" in output
 
 
 def test_an_empty_teachers_file_revoking_every_grant_is_held(
     rostersync: CliRun, workdir: Path
 ) -> None:
-    hogwarts(workdir)
-    assert rostersync("sync").exit_code == 0
-    write_csv(workdir / "impero" / "teachers.csv", *HEAD)
-    with (workdir / "config.toml").open("a") as f:
-        f.write("\n[sync.guards]\nmax_shrink_percent = 100\n")
-    result = rostersync("sync")
-    assert result.exit_code == 4, result.output
-    assert "it would remove 7 of 7 managed grants (100%)" in result.output
+    output = plan_guard_holds(rostersync, workdir, "teachers.csv")
+    assert "it would remove 7 of 7 managed grants (100%)" in output
 
 
 def test_a_file_cut_at_a_row_boundary_holds_on_the_shrink_guard(
