@@ -252,7 +252,8 @@ def test_a_file_cut_at_any_byte_is_refused_or_read_as_its_whole_rows(
         return
     assert text is not None
     whole = cut.count(b"\n")
-    assert [r.fields for r in rows(text, display="f.csv")] == records[:whole]
+    nfc = [[unicodedata.normalize("NFC", f) for f in record] for record in records]
+    assert [r.fields for r in rows(text, display="f.csv")] == nfc[:whole]
 
 
 def test_a_field_of_thousands_of_characters_is_refused() -> None:
