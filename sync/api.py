@@ -18,6 +18,7 @@ from sync.contract import (
     PluginContext,
     PluginOptions,
     ReportsIssues,
+    SkippedRecords,
     Source,
     SourceRead,
     SourceType,
@@ -79,7 +80,13 @@ from sync.model import (
 )
 from sync.redact import redact, register_secret
 from sync.retry import RetryPolicy
-from sync.storage import database_url, migrate, open_database, run_migrations_online
+from sync.storage import (
+    database_url,
+    migrate,
+    open_database,
+    retriable_database_errors,
+    run_migrations_online,
+)
 from sync.terminal import printable
 
 __all__ = [
@@ -127,6 +134,7 @@ __all__ = [
     "RunSummary",
     "Severity",
     "SkippableError",
+    "SkippedRecords",
     "Source",
     "SourceError",
     "SourceRead",
@@ -153,5 +161,6 @@ __all__ = [
     "redact",
     "redact_url",
     "register_secret",
+    "retriable_database_errors",
     "run_migrations_online",
 ]

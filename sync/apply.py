@@ -3,7 +3,10 @@
 Batches hold changes of one kind, in the plan's order (create before add, add
 before remove, remove before delete). A batch that fails with ``RetriableError``
 is retried whole, which is safe because targets apply idempotently. Changes the
-target rejects for good are collected and the rest go on.
+target rejects for good are collected and the rest go on. A batch that raises
+``SkippableError`` is applied again change by change: each change that raises it is
+skipped (reported as a rejected change) and the others go on. Any other exception ends
+the apply with ``ApplyResult.error``, keeping what was applied before it.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Protocol
 from tenacity import RetryCallState
 
 from sync.contract import Target
-from sync.errors import FatalError, RetriableError
+from sync.errors import RostersyncError, SkippableError
 from sync.model import Change, ChangeFailure
 from sync.retry import RetryPolicy
 
@@ -38,7 +41,7 @@ class ApplyResult:
     applied: list[Change] = field(default_factory=list)
     failures: list[ChangeFailure] = field(default_factory=list)
     retries: int = 0
-    error: RetriableError | FatalError | None = None
+    error: Exception | None = None
     interrupted: bool = False
 
     @property
@@ -87,16 +90,48 @@ def apply_plan(
             result.interrupted = True
             break
         try:
-            failures = retrying(target.apply, batch)
-        except (RetriableError, FatalError) as exc:
-            result.error = exc  # what earlier batches applied stays in the result
+            _apply_batch(lambda changes: retrying(target.apply, changes), batch, result)
+        except Exception as exc:  # what earlier batches applied stays in the result
+            if not isinstance(exc, RostersyncError):
+                log.error("the target failed with an unexpected error", exc_info=exc)
+            result.error = exc
             break
-        if failures:
-            failed = {f.change for f in failures}
-            result.failures.extend(failures)
-            result.applied.extend(c for c in batch if c not in failed)
-        else:
-            result.applied.extend(batch)
         if on_batch is not None:
             on_batch(result)
     return result
+
+
+def _apply_batch(
+    apply: Callable[[Sequence[Change]], Sequence[ChangeFailure]],
+    batch: Sequence[Change],
+    result: ApplyResult,
+) -> None:
+    """Apply one batch into ``result``; on ``SkippableError``, change by change."""
+    try:
+        _record(result, batch, apply(batch))
+        return
+    except SkippableError as exc:
+        log.warning(
+            "a batch of %d %s changes raised SkippableError (%s); applying them one by one",
+            len(batch),
+            batch[0].kind.value,
+            exc,
+        )
+    for change in batch:
+        try:
+            failures = apply([change])
+        except SkippableError as exc:
+            result.failures.append(ChangeFailure(change, f"skipped: {exc}"))
+            continue
+        _record(result, [change], failures)
+
+
+def _record(
+    result: ApplyResult, batch: Sequence[Change], failures: Sequence[ChangeFailure]
+) -> None:
+    if failures:
+        failed = {f.change for f in failures}
+        result.failures.extend(failures)
+        result.applied.extend(c for c in batch if c not in failed)
+    else:
+        result.applied.extend(batch)

@@ -8,15 +8,17 @@ pydantic model), then calls ``factory(options, context)`` once per run.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from sync.model import Change, ChangeFailure, Issue, Roster, TargetState
+from sync.errors import SkippableError
+from sync.model import Change, ChangeFailure, Issue, Roster, Severity, TargetState
 from sync.storage import database_url
 
 log = logging.getLogger(__name__)
@@ -102,11 +104,58 @@ class SourceRead:
     retries: int = 0
 
 
+@dataclass
+class SkippedRecords:
+    """The records a source skipped, each one an ``Issue``: wrap the handling of each
+    record in ``record()`` and raise ``SkippableError`` in it to skip that record::
+
+        skipped = SkippedRecords(context.name)
+        for line, row in enumerate(rows, start=2):
+            with skipped.record(file=str(path), line=line):
+                people.append(person_from(row))  # may raise SkippableError
+        return SourceRead(roster, issues=tuple(skipped.issues), records=len(rows),
+                          rejected=skipped.rejected)
+    """
+
+    source: str
+    issues: list[Issue] = field(default_factory=list)
+
+    @contextmanager
+    def record(self, *, file: str = "", line: int | None = None) -> Iterator[None]:
+        """Run the handling of one record; a ``SkippableError`` in it skips the record."""
+        try:
+            yield
+        except SkippableError as exc:
+            self.issues.append(
+                Issue(
+                    Severity.ERROR,
+                    f"record skipped: {exc}",
+                    source=self.source,
+                    file=file,
+                    line=line,
+                    field=exc.field,
+                    value=exc.value,
+                )
+            )
+
+    @property
+    def rejected(self) -> int:
+        return len(self.issues)
+
+
 class Source(Protocol):
     """Reads a roster. Raise ``SourceError`` (or ``RetriableError`` once retries ran out)
-    when the read cannot be trusted: the run then fails and the target is left alone."""
+    when the read cannot be trusted: the run then fails and the target is left alone.
+    Skip a bad record with ``SkippedRecords``; a ``SkippableError`` that escapes ``read``
+    fails the run like a ``SourceError`` (a source is never skipped whole).
+
+    ``close`` is called once the run is done with the source, whatever happened (after
+    a failed read too): close sessions and files there.
+    """
 
     def read(self) -> SourceRead: ...
+
+    def close(self) -> None: ...
 
 
 class Target(Protocol):

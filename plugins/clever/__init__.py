@@ -157,6 +157,9 @@ class CleverSource:
         # "base_url" is the key earlier versions stored: renaming it would force a full sync.
         return {"base_url": self.options.url, "roles": sorted(self.options.roles)}
 
+    def close(self) -> None:
+        """Each read opens and closes its own client; nothing is held between reads."""
+
     def read(self) -> SourceRead:
         now = self._clock()
         client = self._client()

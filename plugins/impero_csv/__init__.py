@@ -74,6 +74,9 @@ class ImperoCsvSource:
             settle_seconds=self.options.settle_seconds,
         )
 
+    def close(self) -> None:
+        """Each read opens and closes its files; nothing is held between reads."""
+
     def read(self) -> SourceRead:
         name = self.context.name
         students = self._read(self.options.students_file)

@@ -12,7 +12,7 @@ import pytest
 from plugins.clever import CleverOptions, CleverSource
 from sync.errors import RetriableError, SourceError
 from sync.model import Severity
-from sync.testing import MemoryState, SourceContract, make_context
+from sync.testing import MemoryState, PluginKit, SourceContract, SourceFault, make_context
 from tests.fakes.clever_server import CleverServer, generate_district, make_user
 
 TOKEN = "tok-CANARY-source-77"
@@ -55,8 +55,27 @@ def make_source(
 
 class TestCleverContract(SourceContract):
     @pytest.fixture
-    def source(self, server: CleverServer, tmp_path: Path) -> CleverSource:
-        return make_source(server, tmp_path)
+    def source_kit(
+        self, server: CleverServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> PluginKit:
+        monkeypatch.setenv("KIT_CLEVER_TOKEN", TOKEN)
+        table = {
+            "plugin": "clever",
+            "url": server.url,
+            "token": {"env": "KIT_CLEVER_TOKEN"},
+            "page_size": 40,
+            "max_attempts": 2,
+            "backoff_seconds": 0,
+            "max_wait_seconds": 0,
+        }
+        return PluginKit.for_source(tmp_path, table, name="district")
+
+    @pytest.fixture
+    def source_fault(self, server: CleverServer) -> SourceFault:
+        def fault(kind: str) -> None:
+            server.fail("/v3.0", [503 if kind == "retriable" else 401] * 1000)
+
+        return fault
 
 
 def full_reads(server: CleverServer) -> int:
