@@ -18,6 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy.engine import Connection, Engine, make_url
 
@@ -202,6 +204,8 @@ def migrate(
     config.set_main_option("script_location", str(script_location))
     config.attributes["version_table"] = version_table
     try:
+        if revision == "head" and _at_head(engine, config, version_table):
+            return  # the usual start: no lock taken, so a busy database still opens
         with engine.connect() as plain, ExitStack() as stack:
             connection = plain
             if engine.dialect.name == "sqlite":
@@ -227,6 +231,14 @@ def migrate(
         if problem is None:
             raise
         raise problem from None
+
+
+def _at_head(engine: Engine, config: AlembicConfig, version_table: str) -> bool:
+    """Whether the tables are at the newest revision already (read without a lock)."""
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"version_table": version_table})
+        return set(context.get_current_heads()) == heads
 
 
 def database_problem(exc: sa.exc.DBAPIError, where: str) -> StateDatabaseError | None:
