@@ -256,7 +256,7 @@ def measure_backend(
             server.emit_other("terms.updated", {"id": "5f0a00000000000000000000"})
             incremental = "true" if backend == "clever-events" else "false"
             source = (
-                f'plugin = "clever"\nbase_url = "{server.url}"\n'
+                f'plugin = "clever"\nurl = "{server.url}"\n'
                 'token = { env = "CLEVER_TOKEN" }\npage_size = 10000\n'
                 f"incremental = {incremental}"
             )
@@ -264,7 +264,8 @@ def measure_backend(
             write_oneroster(district, work / "oneroster")
             source = f'plugin = "oneroster"\npath = "{work / "oneroster"}"'
         else:
-            source = f'plugin = "impero_csv"\npath = "{folder}"'
+            # (settle_seconds = 0: this measures a sync, not waiting for an export to finish)
+            source = f'plugin = "impero_csv"\npath = "{folder}"\nsettle_seconds = 0'
         slapd = None
         target = 'plugin = "directory"'
         if backend == "ldap":

@@ -87,6 +87,7 @@ from sync.storage import (
     retriable_database_errors,
     run_migrations_online,
 )
+from sync.terminal import printable
 
 __all__ = [
     "APPLY_ORDER",
@@ -156,6 +157,7 @@ __all__ = [
     "migrate",
     "next_link",
     "open_database",
+    "printable",
     "redact",
     "redact_url",
     "register_secret",

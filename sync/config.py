@@ -35,27 +35,35 @@ class StateConfig(_Strict):
 class Thresholds(_Strict):
     """Deletions above ``count`` or above ``percent`` of what the sync manages hold a run.
 
-    The percentage applies only once the sync manages at least ``minimum`` objects of
-    that kind, so an ordinary change in a small school is never held.
+    The percentage applies once the sync manages at least ``minimum`` objects of that
+    kind: a handful, so that a small school is guarded too, but not a school's first
+    few objects (there, one ordinary change is a large share).
     """
 
     count: int | None = Field(default=None, ge=0)
     percent: float | None = Field(default=None, ge=0, le=100)
-    minimum: int = Field(default=100, ge=0)
+    minimum: int = Field(default=5, ge=0)
 
 
 class GuardsConfig(_Strict):
-    groups: Thresholds = Thresholds(count=500, percent=20, minimum=20)
-    memberships: Thresholds = Thresholds(percent=20, minimum=100)
-    grants: Thresholds = Thresholds(count=500, percent=20, minimum=20)
+    groups: Thresholds = Thresholds(count=500, percent=20, minimum=5)
+    memberships: Thresholds = Thresholds(percent=20, minimum=5)
+    grants: Thresholds = Thresholds(count=500, percent=20, minimum=2)
+    profiles: Thresholds = Thresholds(percent=20, minimum=5)
     blocks: Thresholds = Thresholds(count=5)
     allow_empty: bool = False
     max_rejected_percent: float = Field(default=20, ge=0, le=100)
+    max_shrink_percent: float = Field(default=5, ge=0, le=100)
+    """A source that reads more than this share fewer records than at its last successful
+    read holds the run, whatever the plan (a cut or half-written file); 100: off."""
+    shrink_minimum: int = Field(default=5, ge=0)
+    """The shrink guard holds only when at least this many records went missing."""
 
 
 class ScheduleConfig(_Strict):
     cron: str | None = None
     interval_minutes: float | None = Field(default=None, gt=0)
+    """At least ``sync.schedule.MIN_INTERVAL_SECONDS``; checked with the trigger."""
     timezone: str = "UTC"
     misfire_grace_seconds: int = Field(default=600, ge=1)
 

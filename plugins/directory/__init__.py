@@ -19,7 +19,7 @@ from plugins.directory.target import (
     visible_members,
 )
 from plugins.permissions import PERMISSIONS, explain
-from sync.api import CommandContext, TargetType, hookimpl
+from sync.api import CommandContext, TargetType, hookimpl, printable
 
 
 @hookimpl
@@ -46,7 +46,7 @@ def directory_cli() -> None:
 def add_group(context: CommandContext, name: str, members: tuple[str, ...]) -> None:
     """Make a group by hand; syncs never change or delete it."""
     add_hand_made_group(open_directory(_url(context)), name, name, members)
-    click.echo(f"created hand-made group {name!r}")
+    click.echo(printable(f"created hand-made group {name!r}"))
 
 
 def _url(context: CommandContext) -> str:
@@ -105,20 +105,22 @@ def access_show(context: CommandContext, user: str, as_json: bool) -> None:
         click.echo(json.dumps(data, indent=2))
         return
     if profile is None:
-        click.echo(f"{user}: no user group in the directory (no permissions)")
+        click.echo(printable(f"{user}: no user group in the directory (no permissions)"))
     else:
-        click.echo(f"{user}: user group {profile.user_group!r}")
+        click.echo(printable(f"{user}: user group {profile.user_group!r}"))
         if not profile.permissions:
-            click.echo(f"  no permissions ({profile.reason})")
+            click.echo(printable(f"  no permissions ({profile.reason})"))
         for name, info in data["permissions"].items():
-            click.echo(f"  {name}: {info['meaning']} -- {info['reason']}")
+            click.echo(printable(f"  {name}: {info['meaning']} -- {info['reason']}"))
     for entry in data["groups"]:
         hidden = f", {entry['hidden']} blocked child hidden" if entry["hidden"] else ""
-        click.echo(f"  sees group {entry['name']!r}: {len(entry['visible'])} members{hidden}")
+        click.echo(
+            printable(f"  sees group {entry['name']!r}: {len(entry['visible'])} members{hidden}")
+        )
     if not data["groups"]:
-        click.echo("  has access to no group")
+        click.echo(printable("  has access to no group"))
     for student, reason in sorted(blocked.items()):
-        click.echo(f"  blocked: {student}" + (f" ({reason})" if reason else ""))
+        click.echo(printable(f"  blocked: {student}" + (f" ({reason})" if reason else "")))
 
 
 @access_cli.command("check")
@@ -128,7 +130,7 @@ def access_show(context: CommandContext, user: str, as_json: bool) -> None:
 def access_check(context: CommandContext, staff: str, student: str) -> None:
     """Can STAFF see STUDENT? Prints yes or no and why; exit code 0 for yes, 1 for no."""
     answer = can_see(open_directory(_url(context)), staff, student)
-    click.echo(f"{'yes' if answer.allowed else 'no'}: {answer.reason}")
+    click.echo(printable(f"{'yes' if answer.allowed else 'no'}: {answer.reason}"))
     if not answer.allowed:
         raise SystemExit(1)
 

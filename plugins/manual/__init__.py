@@ -11,7 +11,7 @@ import click
 from plugins import people as rules
 from plugins.manual.source import ManualOptions, ManualSource, group_of
 from plugins.manual.store import Entry, ManualStore
-from sync.api import CommandContext, Role, SourceType, hookimpl
+from sync.api import CommandContext, Role, SourceType, hookimpl, printable
 
 __all__ = ["ManualOptions", "ManualSource"]
 
@@ -60,7 +60,7 @@ def manual_cli() -> None:
 
 
 def _fail(message: str) -> None:
-    click.echo(f"rostersync: {message}", err=True)
+    click.echo(printable(f"rostersync: {message}"), err=True)
     raise SystemExit(2)
 
 
@@ -110,7 +110,7 @@ def add_student(
         "",
     )
     replaced = _store(context, source).put_person(entry)
-    click.echo(f"{'updated' if replaced else 'added'} student {ident}")
+    click.echo(printable(f"{'updated' if replaced else 'added'} student {ident}"))
 
 
 @manual_cli.command("add-staff")
@@ -143,7 +143,7 @@ def add_staff(
         " ".join(user_group.split()),
     )
     replaced = _store(context, source).put_person(entry)
-    click.echo(f"{'updated' if replaced else 'added'} staff member {entry.id}")
+    click.echo(printable(f"{'updated' if replaced else 'added'} staff member {entry.id}"))
 
 
 @manual_cli.command("add-group")
@@ -154,7 +154,7 @@ def add_staff(
 def add_group(context: CommandContext, key: str, name: str | None, source: str | None) -> None:
     """Add (or rename) a group."""
     _store(context, source).put_group(key, name or key)
-    click.echo(f"added group {key!r}")
+    click.echo(printable(f"added group {key!r}"))
 
 
 @manual_cli.command("add-member")
@@ -177,7 +177,9 @@ def add_member(
     access = access or (entry is not None and entry.role is not Role.STUDENT)
     store.put_member(group, person, access)
     click.echo(
-        f"{'gave' if access else 'added'} {person} {'access to' if access else 'to'} {group}"
+        printable(
+            f"{'gave' if access else 'added'} {person} {'access to' if access else 'to'} {group}"
+        )
     )
 
 
@@ -192,12 +194,12 @@ def remove(context: CommandContext, key: str, from_group: str | None, source: st
     if from_group is not None:
         if not store.remove_member(from_group, key):
             _fail(f"{key!r} is not entered in group {from_group!r}")
-        click.echo(f"removed {key} from {from_group}")
+        click.echo(printable(f"removed {key} from {from_group}"))
         return
     what = store.remove(key)
     if not what:
         _fail(f"no manual person or group {key!r} (see 'rostersync manual list')")
-    click.echo(f"removed {what} {key}")
+    click.echo(printable(f"removed {what} {key}"))
 
 
 @manual_cli.command("block")
@@ -213,7 +215,7 @@ def block(
     if not reason.strip():
         _fail("give a reason with --reason")
     _store(context, source).put_block(staff, student, reason.strip())
-    click.echo(f"blocked {student} from {staff}; the next sync applies it")
+    click.echo(printable(f"blocked {student} from {staff}; the next sync applies it"))
 
 
 @manual_cli.command("unblock")
@@ -225,7 +227,7 @@ def unblock(context: CommandContext, staff: str, student: str, source: str | Non
     """Lift a block (applied at the next sync)."""
     if not _store(context, source).remove_block(staff, student):
         _fail(f"{student} is not blocked from {staff}")
-    click.echo(f"unblocked {student} for {staff}; the next sync applies it")
+    click.echo(printable(f"unblocked {student} for {staff}; the next sync applies it"))
 
 
 @manual_cli.command("list")
@@ -257,15 +259,15 @@ def list_command(context: CommandContext, as_json: bool, source: str | None) -> 
         return
     for person in data["people"]:
         extra = f", user group {person['user_group']}" if person["user_group"] else ""
-        click.echo(f"{person['role']} {person['id']}: {person['name']}{extra}")
+        click.echo(printable(f"{person['role']} {person['id']}: {person['name']}{extra}"))
     for key, name in contents.groups.items():
-        click.echo(f"group {key}: {name}")
+        click.echo(printable(f"group {key}: {name}"))
     for g, p, a in contents.members:
-        click.echo(f"{'access' if a else 'member'} {p} -> {g}")
+        click.echo(printable(f"{'access' if a else 'member'} {p} -> {g}"))
     for b in contents.blocks:
-        click.echo(f"blocked {b.student} from {b.staff} ({b.reason})")
+        click.echo(printable(f"blocked {b.student} from {b.staff} ({b.reason})"))
     if not any(data.values()):
-        click.echo("nothing entered by hand")
+        click.echo(printable("nothing entered by hand"))
 
 
 @hookimpl

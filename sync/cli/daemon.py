@@ -11,12 +11,13 @@ import click
 
 from sync.app import App
 from sync.cli.root import configure_logging
-from sync.cli.status import status_report
+from sync.cli.status import public_status_report
 from sync.config import config_path, load_config
 from sync.daemon import Daemon, pid_file_path, read_pid_file, signal_daemon, write_pid_file
 from sync.http_status import StatusServer
 from sync.metrics import metrics_text
 from sync.schedule import scheduled_triggers
+from sync.terminal import echo
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ def status_server(daemon: Daemon) -> StatusServer:
     return StatusServer(
         http.host,
         http.port,
-        status=lambda: status_report(daemon.app),
+        status=lambda: public_status_report(daemon.app),
         metrics=lambda: metrics_text(daemon.app.store, list(daemon.app.config.syncs)),
         healthy=lambda: daemon.scheduler.running,
     )
@@ -94,4 +95,4 @@ def reload_command(app: App, pid_file: str | None) -> None:
     config = load_config(path)  # a ConfigError here exits 2 and the daemon is not disturbed
     scheduled_triggers(config)
     pid = signal_daemon(pid_file_path(pid_file, config.path), signal.SIGHUP)
-    click.echo(f"asked the daemon (pid {pid}) to re-read {config.path}")
+    echo(f"asked the daemon (pid {pid}) to re-read {config.path}")

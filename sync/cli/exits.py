@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import sys
 
-import click
-
 from sync.model import RunStatus
 from sync.redact import redact
+from sync.terminal import echo
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -34,5 +33,5 @@ STATUS_EXIT = {
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> None:
-    click.echo(f"rostersync: {redact(message)}", err=True)
+    echo(f"rostersync: {redact(message)}", err=True)
     sys.exit(code)

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 import click
 
 from sync.app import App
+from sync.cli.output import local_time, sync_zone
+from sync.terminal import echo
 
 
 def parse_until(text: str, zone: str) -> datetime:
@@ -38,8 +40,9 @@ def pause_command(app: App, until_text: str | None, reason: str) -> None:
         zone = schedule.timezone if schedule else "UTC"
         until = parse_until(until_text, zone) if until_text else None
         app.store.pause(name, until, reason)
-        when = f"until {until.isoformat()}" if until else "until 'rostersync resume'"
-        click.echo(f"sync {name}: scheduled runs paused {when}; 'rostersync sync' still works")
+        shown = local_time(until, sync_zone(app, name)) if until else ""
+        when = f"until {shown}" if until else "until 'rostersync resume'"
+        echo(f"sync {name}: scheduled runs paused {when}; 'rostersync sync' still works")
 
 
 @click.command("resume")
@@ -49,4 +52,4 @@ def resume_command(app: App) -> None:
     names = [app.sync] if app.sync_name else list(app.config.syncs)
     for name in names:
         app.store.resume(name)
-        click.echo(f"sync {name}: scheduled runs resumed")
+        echo(f"sync {name}: scheduled runs resumed")

@@ -18,6 +18,7 @@ from sync.errors import ConfigError, RostersyncError, RunInProgressError
 from sync.gc_tuning import few_gc_passes
 from sync.plugins import PluginSystem, load_plugins
 from sync.redact import RedactingFilter
+from sync.storage import database_problem
 
 
 def configure_logging(level: str) -> None:
@@ -44,7 +45,12 @@ class Cli(click.Group):
             fail(str(exc), EXIT_BUSY)
         except RostersyncError as exc:
             fail(str(exc), EXIT_FAILED)
-        except sa.exc.OperationalError as exc:  # the state database is down or refuses us
+        except sa.exc.DatabaseError as exc:  # the state database is down, damaged or full
+            problem = database_problem(exc, "([state] url)")
+            if problem is not None:
+                fail(str(problem), EXIT_FAILED)
+            if not isinstance(exc, sa.exc.OperationalError):
+                raise
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             fail(
                 f"cannot use the state database ([state] url): {reason}; check that the "

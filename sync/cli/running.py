@@ -14,6 +14,7 @@ from sync.cli.output import echo_json, outcome_dict, print_outcome
 from sync.daemon import run_when_free
 from sync.model import RunStatus, Trigger
 from sync.run import RunRequest
+from sync.terminal import echo
 
 
 @click.command("sync")
@@ -49,13 +50,11 @@ def sync_command(
         allow_deletes=allow_deletes,
         compare_all=compare_all,
         stop=stop,
-        progress=(lambda m: click.echo(f"... {m}", err=True))
-        if show_progress
-        else (lambda m: None),
+        progress=(lambda m: echo(f"... {m}", err=True)) if show_progress else (lambda m: None),
     )
     try:
         if wait:
-            notice = lambda m: click.echo(f"rostersync: {m}", err=True)  # noqa: E731
+            notice = lambda m: echo(f"rostersync: {m}", err=True)  # noqa: E731
             outcome = run_when_free(
                 app.engine, app.sync_name, request, timeout=timeout, notice=notice
             )

@@ -6,9 +6,10 @@ import click
 
 from sync.app import App
 from sync.cli.exits import fail
-from sync.cli.output import echo_json
+from sync.cli.output import echo_json, local_time, sync_zone
 from sync.model import RunStatus
 from sync.report import change_lines, describe_counts, issue_counts, issue_dict, issue_lines
+from sync.terminal import echo
 
 
 @click.group("runs", invoke_without_command=True)
@@ -26,11 +27,12 @@ def runs_command(ctx: click.Context, limit: int, as_json: bool) -> None:
         echo_json([d.summary.to_dict() for d in details])
         return
     if not details:
-        click.echo("no runs yet")
+        echo("no runs yet")
     for d in details:
         s = d.summary
-        click.echo(
-            f"#{s.id:<5} {s.status.value:<11} {s.trigger.value:<9} {s.started_at}  "
+        started = local_time(s.started_at, sync_zone(app, s.sync))
+        echo(
+            f"#{s.id:<5} {s.status.value:<11} {s.trigger.value:<9} {started}  "
             f"{describe_counts(s.counts)}" + (f"  [{s.issues} issues]" if s.issues else "")
         )
 
@@ -57,21 +59,22 @@ def runs_show(app: App, run_id: int, as_json: bool, show_all: bool) -> None:
         data["issues"] = [issue_dict(i) for i in issues]
         echo_json(data)
         return
-    click.echo(f"run {s.id} of sync {s.sync!r}: {s.status.value} ({s.trigger.value})")
-    click.echo(f"  started {s.started_at}, finished {s.finished_at or '-'}")
+    echo(f"run {s.id} of sync {s.sync!r}: {s.status.value} ({s.trigger.value})")
+    zone = sync_zone(app, s.sync)
+    echo(f"  started {local_time(s.started_at, zone)}, finished {local_time(s.finished_at, zone)}")
     if s.error:
-        click.echo(f"  {s.error}")
-    click.echo(f"  applied: {describe_counts(s.counts)}")
+        echo(f"  {s.error}")
+    echo(f"  applied: {describe_counts(s.counts)}")
     if s.retries:
-        click.echo(f"  retries: {s.retries}")
+        echo(f"  retries: {s.retries}")
     limit = len(changes) + len(issues) if show_all else 50
     if changes:
         if s.status is RunStatus.HELD:
-            click.echo(f"held plan (not applied): {describe_counts(detail.planned, future=True)}")
+            echo(f"held plan (not applied): {describe_counts(detail.planned, future=True)}")
         else:
-            click.echo(f"changes: {describe_counts(s.counts)}")
-        click.echo("\n".join(change_lines(changes, limit)))
+            echo(f"changes: {describe_counts(s.counts)}")
+        echo("\n".join(change_lines(changes, limit)))
     if issues:
         errors, warnings = issue_counts(issues)
-        click.echo(f"issues: {errors} errors, {warnings} warnings")
-        click.echo("\n".join(issue_lines(issues, limit)))
+        echo(f"issues: {errors} errors, {warnings} warnings")
+        echo("\n".join(issue_lines(issues, limit)))

@@ -7,6 +7,7 @@ import click
 from sync.app import App
 from sync.cli.output import echo_json
 from sync.report import target_groups
+from sync.terminal import echo
 
 
 @click.command("show")
@@ -23,9 +24,9 @@ def show_command(app: App, as_json: bool) -> None:
         echo_json({"groups": groups})
         return
     if not groups:
-        click.echo("the target has no groups")
+        echo("the target has no groups")
     for group in groups:
         flag = "managed" if group["managed"] else "hand-made, not touched by syncs"
-        click.echo(f"{group['name']}  ({flag})")
-        click.echo(f"  members: {', '.join(group['members']) or '-'}")
-        click.echo(f"  access:  {', '.join(group['access']) or '-'}")
+        echo(f"{group['name']}  ({flag})")
+        echo(f"  members: {', '.join(group['members']) or '-'}")
+        echo(f"  access:  {', '.join(group['access']) or '-'}")

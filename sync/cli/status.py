@@ -7,9 +7,11 @@ from typing import Any
 import click
 
 from sync.app import App
-from sync.cli.output import echo_json
+from sync.cli.output import echo_json, local_time, sync_zone
 from sync.model import RunStatus
+from sync.public_status import public_status
 from sync.report import describe_counts
+from sync.terminal import echo
 
 
 def status_dict(app: App, sync: str) -> dict[str, Any]:
@@ -37,6 +39,14 @@ def status_report(app: App) -> Any:
     return reports[0] if len(reports) == 1 else reports
 
 
+def public_status_report(app: App) -> Any:
+    """``status_report`` for the open ``/status`` endpoint: counts and statuses only."""
+    report = status_report(app)
+    if isinstance(report, list):
+        return [public_status(r) for r in report]
+    return public_status(report)
+
+
 @click.command("status")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
@@ -48,18 +58,23 @@ def status_command(app: App, as_json: bool) -> None:
         echo_json(reports[0] if len(reports) == 1 else reports)
         return
     for report in reports:
+        zone = sync_zone(app, report["sync"])
         state = report["state"].upper()
         if report["step"]:
             state += f" ({report['step']})"
-        click.echo(f"sync {report['sync']}: {state}")
+        echo(f"sync {report['sync']}: {state}")
         last = report["last_run"]
         if last:
-            when = last["finished_at"] or f"started {last['started_at']}"
-            click.echo(f"  last run:    #{last['id']} {last['status']} ({last['trigger']}) {when}")
+            when = (
+                local_time(last["finished_at"], zone)
+                if last["finished_at"]
+                else f"started {local_time(last['started_at'], zone)}"
+            )
+            echo(f"  last run:    #{last['id']} {last['status']} ({last['trigger']}) {when}")
             if last["error"]:
-                click.echo(f"  error:       {last['error']}")
-            click.echo(f"  changes:     {describe_counts(last['counts'])}")
-        click.echo(f"  last import: {report['last_import_at'] or 'never'}")
+                echo(f"  error:       {last['error']}")
+            echo(f"  changes:     {describe_counts(last['counts'])}")
+        echo(f"  last import: {local_time(report['last_import_at'], zone, 'never')}")
         if report["paused"]:
-            until = report["paused_until"] or "resumed by hand"
-            click.echo(f"  PAUSED until {until}: scheduled syncs do not run")
+            until = local_time(report["paused_until"], zone, "resumed by hand")
+            echo(f"  PAUSED until {until}: scheduled syncs do not run")

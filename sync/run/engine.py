@@ -18,7 +18,7 @@ from sync.config import Config, PluginTable, SyncConfig
 from sync.contract import PluginContext, ReportsIssues, Source, SourceRead, Target
 from sync.digest import read_target, with_matched_members
 from sync.errors import FatalError, RetriableError, RostersyncError, SkippableError
-from sync.guard import check_guards
+from sync.guard import check_guards, shrunk_sources
 from sync.merge import merge
 from sync.model import (
     CHANGE_KIND,
@@ -229,7 +229,9 @@ class Engine:
             opened.append(("the target", target))
             states.append((f"target:{sync_config.target}", target_state))
             plan = self._approved_plan(target, request, outcome, run_id)
-            if plan is None:
+            if plan is not None:
+                self._accept_held_sizes(sync, sync_config, outcome)
+            else:
                 self._step(run_id, "fetching", request)
                 desired = self._read_sources(sync, sync_config, request, outcome, states, opened)
                 self._step(run_id, "planning", request)
@@ -249,6 +251,11 @@ class Engine:
                     allow_deletes=request.allow_deletes,
                     emptied_sources=self._emptied_sources(sync, outcome.source_groups),
                     lifted_blocks=max(0, int(blocks_before) - len(desired.blocks)),
+                    shrunk=shrunk_sources(
+                        outcome.source_records,
+                        self._last_good(sync, outcome.source_records, "records"),
+                        sync_config.guards,
+                    ),
                 )
                 outcome.verdict = verdict
                 if request.dry_run:
@@ -297,6 +304,20 @@ class Engine:
             lambda step: self._step(run_id, step, request),
         )
 
+    def _last_good(self, sync: str, sources: dict[str, int], key: str) -> dict[str, int]:
+        """``key`` of each source's last successful read, where one was recorded."""
+        found = {}
+        for name in sources:
+            value = self.store.plugin_state(sync, f"engine:{name}").get(key)
+            if value is not None:
+                found[name] = int(value)
+        return found
+
+    def _accept_held_sizes(self, sync: str, sync_config: SyncConfig, outcome: RunOutcome) -> None:
+        """Approving a held plan accepts the sizes its sources read (a shrink was meant)."""
+        held = self._last_good(sync, dict.fromkeys(sync_config.sources, 0), "held_records")
+        outcome.source_records.update(held)
+
     def _emptied_sources(self, sync: str, groups: dict[str, int]) -> list[tuple[str, int]]:
         emptied = []
         for name, count in groups.items():
@@ -331,6 +352,7 @@ class Engine:
             roster, bad_refs = _check_references(name, read.roster)
             outcome.issues.extend(bad_refs)
             outcome.source_groups[name] = len(roster.groups)
+            outcome.source_records[name] = read.records
             if read.records and read.rejected:
                 share = 100.0 * read.rejected / read.records
                 if share > guards.max_rejected_percent:

@@ -42,6 +42,8 @@ class RunOutcome:
     applied_changes: list[Change] = field(default_factory=list)
     target_fingerprint: str = ""
     source_groups: dict[str, int] = field(default_factory=dict)
+    source_records: dict[str, int] = field(default_factory=dict)
+    """Records each source read: the shrink guard's baseline once the run succeeds."""
     desired_blocks: int | None = None
     compared_all: bool = False
     """Whether the plan compared every member (no group taken on its digest)."""

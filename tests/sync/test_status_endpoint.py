@@ -13,10 +13,11 @@ import pytest
 import requests
 
 from sync.app import App
-from sync.cli.status import status_report
+from sync.cli.status import public_status_report
 from sync.http_status import StatusServer
 from sync.metrics import metrics_text
 from sync.plugins import load_plugins
+from sync.public_status import public_status
 from sync.store import new_holder
 from tests.conftest import CliRun, write_csv
 
@@ -45,7 +46,7 @@ def server(app: App) -> Iterator[str]:
     running = StatusServer(
         "127.0.0.1",
         0,
-        status=lambda: status_report(app),
+        status=lambda: public_status_report(app),
         metrics=lambda: metrics_text(app.store, list(app.config.syncs)),
     )
     running.start()
@@ -108,7 +109,7 @@ def test_metrics_match_the_run_history(rostersync: CliRun, workdir: Path, server
 def test_status_is_what_status_json_prints(rostersync: CliRun, server: str) -> None:
     assert rostersync("sync").exit_code == 0
     assert rostersync("pause", "--reason", "summer").exit_code == 0
-    expected = json.loads(rostersync("status", "--json").output)
+    expected = public_status(json.loads(rostersync("status", "--json").output))
     assert requests.get(f"{server}/status", timeout=10).json() == expected
     assert expected["paused"] is True and expected["state"] == "ok"
     assert requests.get(f"{server}/healthz", timeout=10).text == "ok\n"
@@ -134,3 +135,16 @@ def test_sync_wait_gives_up_after_its_timeout(rostersync: CliRun, app: App) -> N
     assert "waiting for it to finish" in result.output
     assert "still running after waiting 0.5 s" in result.output
     assert rostersync("sync", "--wait").exit_code == 0
+
+
+def test_the_open_status_carries_no_name_nor_row(
+    rostersync: CliRun, server: str, workdir: Path
+) -> None:
+    # Reproduction: a broken preamble put "found 'Harry_Potter,Potions'" in /status.
+    write_csv(workdir / "impero" / "students.csv", "Harry_Potter,Potions", "Ron_Weasley,Charms")
+    assert rostersync("sync").exit_code != 0
+    assert "Harry_Potter" in rostersync("status").output  # the admin's own command says it
+    body = requests.get(f"{server}/status", timeout=10).text
+    assert "Harry_Potter" not in body and "Potions" not in body, body
+    status = json.loads(body)
+    assert status["state"] == "failed" and status["last_run"]["error"] is True
