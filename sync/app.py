@@ -28,7 +28,12 @@ class App:
 
     @cached_property
     def config(self) -> Config:
-        return load_config(self.config_path)
+        config = load_config(self.config_path)
+        for table in config.sources.values():  # every command: not first at the next run
+            self.plugins.source_type(table.plugin, where=f"{config.path}: {table.where}")
+        for table in config.targets.values():
+            self.plugins.target_type(table.plugin, where=f"{config.path}: {table.where}")
+        return config
 
     @cached_property
     def store(self) -> Store:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import logging
 import sys
@@ -44,21 +45,27 @@ class PluginSystem:
     origins: dict[str, str] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
-    def source_type(self, name: str) -> SourceType[Any]:
+    def source_type(self, name: str, *, where: str = "") -> SourceType[Any]:
+        """The source kind ``name``; ``where`` (file and table) is named if it is unknown."""
         try:
             return self.sources[name]
         except KeyError:
-            raise ConfigError(
-                f"unknown source plugin {name!r}; available: {', '.join(sorted(self.sources))}"
-            ) from None
+            raise ConfigError(_unknown("source", name, self.sources, where)) from None
 
-    def target_type(self, name: str) -> TargetType[Any]:
+    def target_type(self, name: str, *, where: str = "") -> TargetType[Any]:
+        """The target kind ``name``; ``where`` (file and table) is named if it is unknown."""
         try:
             return self.targets[name]
         except KeyError:
-            raise ConfigError(
-                f"unknown target plugin {name!r}; available: {', '.join(sorted(self.targets))}"
-            ) from None
+            raise ConfigError(_unknown("target", name, self.targets, where)) from None
+
+
+def _unknown(kind: str, name: str, known: Iterable[str], where: str) -> str:
+    names = sorted(known)
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    prefix = f"{where} plugin: " if where else ""
+    return f"{prefix}unknown {kind} plugin {name!r}; {hint}available: {', '.join(names)}"
 
 
 def _plugin_origin(manager: pluggy.PluginManager, plugin: object) -> str:

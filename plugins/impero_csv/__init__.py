@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from plugins.impero_csv.reader import FileRead, read_pairs, without_duplicates
 from sync.api import (
@@ -44,8 +44,8 @@ class ImperoCsvOptions(PluginOptions):
     global_access: list[str] = Field(
         default_factory=list, description="users given access to every imported group"
     )
-    basic_console_only: bool = False
-    restrict_customisation: bool = False
+    basic_console_only: StrictBool = False
+    restrict_customisation: StrictBool = False
 
 
 class ImperoCsvSource:

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from sync.model import RunStatus
-from sync.report import change_lines, describe_counts, issue_counts, issue_dict, issue_lines
+from sync.report import change_lines, describe_counts, issue_counts, issue_dict, issue_lines, plural
 from sync.run import RunOutcome
 
 
@@ -32,9 +32,25 @@ def outcome_dict(outcome: RunOutcome) -> dict[str, Any]:
     }
 
 
+def report_outcome(outcome: RunOutcome, *, dry_run: bool, as_json: bool) -> None:
+    """A run's outcome as JSON or text; a plan that could not be made says so first, on
+    stderr, so that it never reads as "nothing to do"."""
+    if dry_run and outcome.status is RunStatus.FAILED:
+        click.echo(
+            f"rostersync: the plan for sync {outcome.sync!r} could not be made: {outcome.error}",
+            err=True,
+        )
+    if as_json:
+        echo_json(outcome_dict(outcome))
+    else:
+        print_outcome(outcome, dry_run=dry_run)
+
+
 def print_outcome(outcome: RunOutcome, *, dry_run: bool) -> None:
     errors, warnings = issue_counts(outcome.issues)
-    if dry_run:
+    if dry_run and outcome.status is RunStatus.FAILED:
+        pass  # said on stderr by report_outcome; the issues found on the way follow
+    elif dry_run:
         would = describe_counts(outcome.plan.counts(), future=True)
         click.echo(f"plan for sync {outcome.sync!r} (dry run, nothing changed): {would}")
         click.echo("\n".join(change_lines(outcome.plan.changes)) or "  nothing to do")
@@ -55,7 +71,7 @@ def print_outcome(outcome: RunOutcome, *, dry_run: bool) -> None:
         elif outcome.error:
             click.echo(f"  {outcome.error}")
     if outcome.issues:
-        click.echo(f"{errors} errors, {warnings} warnings:")
+        click.echo(f"{plural(errors, 'error')}, {plural(warnings, 'warning')}:")
         click.echo("\n".join(issue_lines(outcome.issues)))
         if outcome.run_id is not None and len(outcome.issues) > 20:
             click.echo(f"  (all of them: rostersync runs show {outcome.run_id})")

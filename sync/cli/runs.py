@@ -8,7 +8,14 @@ from sync.app import App
 from sync.cli.exits import fail
 from sync.cli.output import echo_json
 from sync.model import RunStatus
-from sync.report import change_lines, describe_counts, issue_counts, issue_dict, issue_lines
+from sync.report import (
+    change_lines,
+    describe_counts,
+    issue_counts,
+    issue_dict,
+    issue_lines,
+    plural,
+)
 
 
 @click.group("runs", invoke_without_command=True)
@@ -31,7 +38,8 @@ def runs_command(ctx: click.Context, limit: int, as_json: bool) -> None:
         s = d.summary
         click.echo(
             f"#{s.id:<5} {s.status.value:<11} {s.trigger.value:<9} {s.started_at}  "
-            f"{describe_counts(s.counts)}" + (f"  [{s.issues} issues]" if s.issues else "")
+            f"{describe_counts(s.counts)}"
+            + (f"  [{plural(s.issues, 'issue')}]" if s.issues else "")
         )
 
 
@@ -73,5 +81,5 @@ def runs_show(app: App, run_id: int, as_json: bool, show_all: bool) -> None:
         click.echo("\n".join(change_lines(changes, limit)))
     if issues:
         errors, warnings = issue_counts(issues)
-        click.echo(f"issues: {errors} errors, {warnings} warnings")
+        click.echo(f"issues: {plural(errors, 'error')}, {plural(warnings, 'warning')}")
         click.echo("\n".join(issue_lines(issues, limit)))

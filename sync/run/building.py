@@ -23,12 +23,12 @@ from sync.store import StagedState, Store
 
 def plugin_options(config: Config, table: PluginTable, model: type[Any]) -> Any:
     """A plugin table's options, secrets resolved and validated against ``model``."""
-    options = resolve_secrets(dict(table.options), key=table.where, path=config.path)
+    options = resolve_secrets(dict(table.options), table=table.where, path=config.path)
     try:
         return model.model_validate(options)
     except ValidationError as exc:
         raise ConfigError(
-            f"{config.path}: {table.where} {describe_validation_error(exc)}"
+            f"{config.path}: {describe_validation_error(exc, table=table.where)}"
         ) from None
 
 
@@ -53,7 +53,7 @@ def open_target(
     """The sync's target, built from its table with its staged state."""
     _, sync_config = config.sync(sync)
     table = config.targets[sync_config.target]
-    kind = plugins.target_type(table.plugin)
+    kind = plugins.target_type(table.plugin, where=f"{config.path}: {table.where}")
     state = StagedState(partial(store.plugin_state, sync, f"target:{table.name}"))
     return kind.factory(
         plugin_options(config, table, kind.options),
@@ -73,7 +73,7 @@ def open_sources(
     built = []
     for name in sync_config.sources:
         table = config.sources[name]
-        kind = plugins.source_type(table.plugin)
+        kind = plugins.source_type(table.plugin, where=f"{config.path}: {table.where}")
         state = StagedState(partial(store.plugin_state, sync, f"source:{name}"))
         options = plugin_options(config, table, kind.options)
         built.append(
