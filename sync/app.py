@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sync.command_context import CommandContext, PluginKind
 from sync.config import Config, PluginTable, load_config
+from sync.model import Roster
 from sync.plugins import PluginSystem, load_plugins
 from sync.run import Engine
 from sync.storage import database_url
@@ -69,6 +70,12 @@ class App:
             table = self.config.targets[table_name]
             model = self.plugins.target_type(table.plugin).options
         return self.engine.plugin_options(table, model)
+
+    def known(self) -> Roster:
+        return self.engine.known(self.sync)
+
+    def syncs_reading(self, source_table: str) -> list[str]:
+        return [name for name, sync in self.config.syncs.items() if source_table in sync.sources]
 
     def database(self, url: str | None) -> str:
         return database_url(url, self.config.directory) if url else self.config.state_url

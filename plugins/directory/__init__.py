@@ -19,7 +19,7 @@ from plugins.directory.target import (
     visible_members,
 )
 from plugins.permissions import PERMISSIONS, explain
-from sync.api import CommandContext, TargetType, hookimpl
+from sync.api import CommandContext, TargetState, TargetType, hookimpl
 
 
 @hookimpl
@@ -101,6 +101,13 @@ def access_show(context: CommandContext, user: str, as_json: bool) -> None:
                 "hidden": len(members) - len(visible),
             }
         )
+    if profile is None and not groups and not blocked and not _is_member(state, user):
+        click.echo(
+            f"rostersync: unknown user {user!r}: the directory has no user group, access, "
+            "membership or block for them (user ids are case-sensitive)",
+            err=True,
+        )
+        raise SystemExit(1)
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
@@ -116,9 +123,13 @@ def access_show(context: CommandContext, user: str, as_json: bool) -> None:
         hidden = f", {entry['hidden']} blocked child hidden" if entry["hidden"] else ""
         click.echo(f"  sees group {entry['name']!r}: {len(entry['visible'])} members{hidden}")
     if not data["groups"]:
-        click.echo("  has access to no group")
+        click.echo("  is not given access to any group")
     for student, reason in sorted(blocked.items()):
         click.echo(f"  blocked: {student}" + (f" ({reason})" if reason else ""))
+
+
+def _is_member(state: TargetState, user: str) -> bool:
+    return any(m.person == user for m in state.roster.memberships)
 
 
 @access_cli.command("check")

@@ -479,7 +479,7 @@ def can_see(engine: Engine, staff: str, student: str) -> AccessAnswer:
             why += f"; hidden even in the granted groups {', '.join(groups)}"
         return AccessAnswer(False, why, groups)
     if not groups:
-        return AccessAnswer(False, f"{staff} has access to no group that {student} is in")
+        return AccessAnswer(False, f"{staff} is not given access to any group that {student} is in")
     return AccessAnswer(
         True, f"{staff} has access to {', '.join(groups)}, where {student} is a member", groups
     )

@@ -3,7 +3,7 @@ module's commands per command group.
 
 Exit codes (``sync.cli.exits``): 0 ok, 1 failed, 2 bad configuration or usage, 3 partial
 (some changes rejected), 4 held (a safety guard stopped the plan), 5 another run is in
-progress, 6 interrupted.
+progress, 6 interrupted, 7 ok but input rows rejected (``sync --strict``).
 """
 
 from __future__ import annotations

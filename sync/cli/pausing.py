@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from sync.app import App
+from sync.store import Pause
 
 
 def parse_until(text: str, zone: str) -> datetime:
@@ -26,6 +27,12 @@ def parse_until(text: str, zone: str) -> datetime:
     return moment
 
 
+def describe_pause(pause: Pause) -> str:
+    """``until 2026-09-01T00:00:00+01:00 (reason: summer)``, for the pause replaced."""
+    when = f"until {pause.until.isoformat()}" if pause.until else "until resumed"
+    return when + (f" (reason: {pause.reason})" if pause.reason else " (no reason given)")
+
+
 @click.command("pause")
 @click.option("--until", "until_text", help="resume by itself then (e.g. 2026-09-01)")
 @click.option("--reason", default="", help="shown by 'rostersync status'")
@@ -37,9 +44,12 @@ def pause_command(app: App, until_text: str | None, reason: str) -> None:
         schedule = app.config.syncs[name].schedule
         zone = schedule.timezone if schedule else "UTC"
         until = parse_until(until_text, zone) if until_text else None
+        before = app.store.pause_state(name)
         app.store.pause(name, until, reason)
         when = f"until {until.isoformat()}" if until else "until 'rostersync resume'"
         click.echo(f"sync {name}: scheduled runs paused {when}; 'rostersync sync' still works")
+        if before.active():
+            click.echo(f"  this replaces the earlier pause {describe_pause(before)}")
 
 
 @click.command("resume")

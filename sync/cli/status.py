@@ -9,7 +9,7 @@ import click
 from sync.app import App
 from sync.cli.output import echo_json
 from sync.model import RunStatus
-from sync.report import describe_counts
+from sync.report import describe_counts, plural
 
 
 def status_dict(app: App, sync: str) -> dict[str, Any]:
@@ -18,6 +18,7 @@ def status_dict(app: App, sync: str) -> dict[str, Any]:
     success = store.last_success(sync)
     pause = store.pause_state(sync)
     state = last.summary.status.value if last else "never run"
+    rejected = store.rejected_rows(last.summary.id) if last and last.summary.issues else 0
     return {
         "sync": sync,
         "state": state,
@@ -27,6 +28,7 @@ def status_dict(app: App, sync: str) -> dict[str, Any]:
         "paused": pause.active(),
         "paused_until": pause.until.isoformat() if pause.active() and pause.until else None,
         "pause_reason": pause.reason if pause.active() else "",
+        "rejected_rows": rejected,
     }
 
 
@@ -49,10 +51,13 @@ def status_command(app: App, as_json: bool) -> None:
         return
     for report in reports:
         state = report["state"].upper()
+        last = report["last_run"]
         if report["step"]:
             state += f" ({report['step']})"
+        if report["rejected_rows"]:
+            rows = plural(report["rejected_rows"], "row")
+            state += f", {rows} rejected (rostersync runs show {last['id']})"
         click.echo(f"sync {report['sync']}: {state}")
-        last = report["last_run"]
         if last:
             when = last["finished_at"] or f"started {last['started_at']}"
             click.echo(f"  last run:    #{last['id']} {last['status']} ({last['trigger']}) {when}")
@@ -63,3 +68,5 @@ def status_command(app: App, as_json: bool) -> None:
         if report["paused"]:
             until = report["paused_until"] or "resumed by hand"
             click.echo(f"  PAUSED until {until}: scheduled syncs do not run")
+            if report["pause_reason"]:
+                click.echo(f"  pause reason: {report['pause_reason']}")

@@ -37,6 +37,7 @@ from sync.plugins import PluginSystem
 from sync.redact import redact
 from sync.run import building
 from sync.run.approval import approved_plan, fingerprint, held_run
+from sync.run.known import known_roster
 from sync.run.recording import record
 from sync.run.request import RunFailed, RunOutcome, RunRequest
 from sync.run.runlock import DEFAULT_LEASE, AnyOf, Heartbeat
@@ -120,6 +121,10 @@ class Engine:
         return building.open_target(
             self.config, self.plugins, self.store, sync, request or RunRequest()
         )
+
+    def known(self, sync: str) -> Roster:
+        """The people and groups ``sync`` knows now (``sync.run.known``); records nothing."""
+        return known_roster(self.config, self.plugins, self.store, sync)
 
     def _sources(
         self, sync: str, sync_config: SyncConfig, request: RunRequest
