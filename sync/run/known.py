@@ -51,7 +51,7 @@ def _reads(
         try:
             yield name, source.read().roster
         except RostersyncError as exc:
-            log.warning("source %r could not be read, its people are not known: %s", name, exc)
+            log.info("source %r could not be read, its people are not known: %s", name, exc)
 
 
 def _ids(roster: Roster) -> Iterable[str]:
