@@ -19,6 +19,7 @@ from sync.cli.running import plan_command, sync_command
 from sync.cli.runs import runs_command
 from sync.cli.show import show_command
 from sync.cli.status import status_command
+from sync.cli.undo import undo_command
 from sync.plugins import PluginSystem, load_plugins
 
 COMMANDS: tuple[click.Command, ...] = (
@@ -29,6 +30,7 @@ COMMANDS: tuple[click.Command, ...] = (
     runs_command,
     approve_command,
     reject_command,
+    undo_command,
     plugins_command,
     daemon_command,
     reload_command,

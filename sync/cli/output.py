@@ -26,6 +26,7 @@ def outcome_dict(outcome: RunOutcome) -> dict[str, Any]:
         "applied": outcome.applied,
         "failed": outcome.failed,
         "retries": outcome.retries,
+        "undoes": outcome.undoes,
         "held_because": list(outcome.verdict.reasons) if outcome.verdict else [],
         "changes": [c.to_dict() for c in outcome.plan.changes],
         "issues": [issue_dict(i) for i in outcome.issues],
@@ -59,6 +60,8 @@ def print_outcome(outcome: RunOutcome, *, dry_run: bool) -> None:
     else:
         head = f"run {outcome.run_id} {outcome.status.value}"
         click.echo(f"{head}: {describe_counts(outcome.applied)}")
+        if outcome.undoes is not None:
+            click.echo(f"  undoing run {outcome.undoes}")
         if outcome.retries:
             click.echo(f"  {outcome.retries} retries")
         if outcome.status is RunStatus.HELD:

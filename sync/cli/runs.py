@@ -7,7 +7,7 @@ import click
 from sync.app import App
 from sync.cli.exits import fail
 from sync.cli.output import echo_json
-from sync.model import RunStatus
+from sync.model import RunStatus, Trigger
 from sync.report import (
     change_lines,
     describe_counts,
@@ -61,11 +61,14 @@ def runs_show(app: App, run_id: int, as_json: bool, show_all: bool) -> None:
         data = s.to_dict()
         data["step"] = detail.step
         data["planned"] = detail.planned
+        data["undoes"] = app.store.run_undo_record(run_id).undoes
         data["changes"] = [c.to_dict() for c in changes]
         data["issues"] = [issue_dict(i) for i in issues]
         echo_json(data)
         return
     click.echo(f"run {s.id} of sync {s.sync!r}: {s.status.value} ({s.trigger.value})")
+    if s.trigger is Trigger.UNDO:
+        click.echo(f"  undoes run {app.store.run_undo_record(run_id).undoes}")
     click.echo(f"  started {s.started_at}, finished {s.finished_at or '-'}")
     if s.error:
         click.echo(f"  {s.error}")
