@@ -65,6 +65,7 @@ from sync.model import (
     memberships_of_pairs,
 )
 from sync.redact import redact, register_secret
+from sync.report import describe_counts
 from sync.storage import database_url, migrate, open_database, run_migrations_online
 
 __all__ = [
@@ -117,6 +118,7 @@ __all__ = [
     "TargetType",
     "changes_of_fields",
     "database_url",
+    "describe_counts",
     "digest_members",
     "group_members",
     "hookimpl",

@@ -75,7 +75,28 @@ class SyncConfig(_Strict):
     """A run that rejected input rows exits 7 instead of 0 (as ``sync --strict`` does)."""
 
 
+class EmailConfig(_Strict):
+    """``[notify.email]``: alerts by e-mail, sent by the built-in ``mail`` plugin."""
+
+    host: str
+    port: int | None = Field(default=None, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str = ""
+    password: str = ""
+    sender: str
+    to: list[str] = Field(min_length=1)
+    on_failed: StrictBool = True
+    on_held: StrictBool = True
+    on_rejected: StrictBool = True
+    console_url: str = ""
+    ca_file: str = ""
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    attempts: int = Field(default=3, ge=1, le=10)
+    retry_wait_seconds: float = Field(default=2.0, ge=0)
+
+
 class NotifyConfig(_Strict):
+    email: EmailConfig | None = None
     webhook_url: str | None = None
     on: list[Literal["ok", "partial", "failed", "held", "interrupted"]] = [
         "partial",

@@ -27,6 +27,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugins.manual",
     "plugins.scim",
     "plugins.webhook",
+    "plugins.mail",
 )
 
 #: The entry-point group third-party packages declare their plugin module in.

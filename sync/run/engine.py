@@ -295,7 +295,13 @@ class Engine:
         detail = self.store.run(outcome.run_id)
         if detail is None:
             return
-        arguments = {"summary": detail.summary, "notify": self.config.notify.model_dump()}
+        arguments = {
+            "summary": detail.summary,
+            "notify": self.config.notify.model_dump(),
+            "rejected_rows": self.store.rejected_rows(detail.summary.id)
+            if detail.summary.issues
+            else 0,
+        }
         for impl in self.plugins.manager.hook.sync_finished.get_hookimpls():
             try:
                 impl.function(**{k: v for k, v in arguments.items() if k in impl.argnames})
