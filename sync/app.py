@@ -16,9 +16,11 @@ from sync.command_context import CommandContext, PluginKind
 from sync.config import Config, PluginTable, load_config
 from sync.model import Roster
 from sync.plugins import PluginSystem, load_plugins
-from sync.run import Engine
 from sync.storage import database_url
-from sync.store import Store
+
+if TYPE_CHECKING:  # imported when first used: commands that need neither start fast
+    from sync.run import Engine
+    from sync.store import Store
 
 
 @dataclass
@@ -38,10 +40,14 @@ class App:
 
     @cached_property
     def store(self) -> Store:
+        from sync.store import Store
+
         return Store(self.config.state_url)
 
     @cached_property
     def engine(self) -> Engine:
+        from sync.run import Engine
+
         return Engine(self.config, self.plugins, self.store)
 
     @property

@@ -25,7 +25,7 @@ STATE_URL_ENV = "ROSTERSYNC_STATE_URL"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class StateConfig(_Strict):

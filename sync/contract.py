@@ -23,7 +23,7 @@ from sync.storage import database_url
 class PluginOptions(BaseModel):
     """Base for a plugin's options: unknown keys are errors, values are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 OptionsT = TypeVar("OptionsT", bound=PluginOptions)

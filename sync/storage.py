@@ -10,14 +10,13 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Any
-
-import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from sqlalchemy.engine import Engine, make_url
+from typing import TYPE_CHECKING, Any
 
 from sync.errors import ConfigError
+
+if TYPE_CHECKING:  # imported when a database is first opened: commands start fast
+    from alembic.config import Config as AlembicConfig
+    from sqlalchemy.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +37,8 @@ def database_url(url: str, directory: Path) -> str:
 
 def redact_url(url: str) -> str:
     """The URL with any password replaced, safe to print."""
+    from sqlalchemy.engine import make_url
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
@@ -55,6 +56,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def open_database(url: str) -> Engine:
     """One engine per URL per process; SQLite gets WAL and a busy timeout."""
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
     with _engines_lock:
         engine = _engines.get(url)
         if engine is not None:
@@ -109,6 +113,10 @@ def migrate(
     On PostgreSQL a transaction-scoped advisory lock keeps two processes that
     start together from migrating at once.
     """
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(script_location))
     config.attributes["version_table"] = version_table

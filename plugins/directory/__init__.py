@@ -8,18 +8,18 @@ from typing import Any
 
 import click
 
-from plugins.directory.target import (
-    DirectoryOptions,
-    DirectoryTarget,
-    add_hand_made_group,
-    blocked_students,
-    can_see,
-    open_directory,
-    read_state,
-    visible_members,
-)
+from plugins.directory.options import DirectoryOptions
 from plugins.permissions import PERMISSIONS, explain
-from sync.api import CommandContext, TargetState, TargetType, hookimpl
+from sync.api import CommandContext, PluginContext, Target, TargetState, TargetType, hookimpl
+
+# plugins.directory.target (SQLAlchemy) is imported when a target or command is used,
+# so that listing commands and plugins stays fast.
+
+
+def open_target(options: DirectoryOptions, context: PluginContext) -> Target:
+    from plugins.directory.target import DirectoryTarget
+
+    return DirectoryTarget(options, context)
 
 
 @hookimpl
@@ -28,7 +28,7 @@ def register_targets(register: Callable[[TargetType[Any]], None]) -> None:
         TargetType(
             name="directory",
             options=DirectoryOptions,
-            factory=DirectoryTarget,
+            factory=open_target,
             description="groups, members, access rights, staff profiles and blocks in the state db",
         )
     )
@@ -45,6 +45,8 @@ def directory_cli() -> None:
 @click.pass_obj
 def add_group(context: CommandContext, name: str, members: tuple[str, ...]) -> None:
     """Make a group by hand; syncs never change or delete it."""
+    from plugins.directory.target import add_hand_made_group, open_directory
+
     add_hand_made_group(open_directory(_url(context)), name, name, members)
     click.echo(f"created hand-made group {name!r}")
 
@@ -72,6 +74,13 @@ def access_cli() -> None:
 @click.pass_obj
 def access_show(context: CommandContext, user: str, as_json: bool) -> None:
     """USER's user group, permissions (each with its reason), groups and blocked children."""
+    from plugins.directory.target import (
+        blocked_students,
+        open_directory,
+        read_state,
+        visible_members,
+    )
+
     engine = open_directory(_url(context))
     state = read_state(engine, context.sync)
     profile = state.roster.profiles.get(user)
@@ -138,6 +147,8 @@ def _is_member(state: TargetState, user: str) -> bool:
 @click.pass_obj
 def access_check(context: CommandContext, staff: str, student: str) -> None:
     """Can STAFF see STUDENT? Prints yes or no and why; exit code 0 for yes, 1 for no."""
+    from plugins.directory.target import can_see, open_directory
+
     answer = can_see(open_directory(_url(context)), staff, student)
     click.echo(f"{'yes' if answer.allowed else 'no'}: {answer.reason}")
     if not answer.allowed:

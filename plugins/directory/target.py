@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from plugins.directory.digests import refresh_digests, stored_digests
 from plugins.directory.members import count_members, read_members, write_members
+from plugins.directory.options import DirectoryOptions
 from plugins.directory.sql import columns, insert_rows, is_postgres, select_in
 from plugins.directory.tables import block_t, grant_t, group_t, member_t, profile_t
 from sync.api import (
@@ -39,7 +40,6 @@ from sync.api import (
     Group,
     Memberships,
     PluginContext,
-    PluginOptions,
     Roster,
     StaffProfile,
     TargetState,
@@ -51,11 +51,6 @@ from sync.api import (
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "dir_alembic_version"
-
-
-class DirectoryOptions(PluginOptions):
-    url: str | None = None
-    """Database URL; by default the state database."""
 
 
 def open_directory(url: str) -> Engine:

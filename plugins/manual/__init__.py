@@ -5,16 +5,33 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable, Collection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from plugins import people as rules
-from plugins.manual.source import ManualOptions, ManualSource
-from plugins.manual.store import Entry, ManualStore
-from sync.api import CommandContext, Person, Role, SourceType, hookimpl
+from plugins.manual.options import ManualOptions
+from sync.api import CommandContext, Person, PluginContext, Role, Source, SourceType, hookimpl
+
+if TYPE_CHECKING:  # SQLAlchemy is imported when an entry is read or written
+    from plugins.manual.source import ManualSource
+    from plugins.manual.store import ManualStore
 
 __all__ = ["ManualOptions", "ManualSource"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ManualSource":
+        from plugins.manual.source import ManualSource
+
+        return ManualSource
+    raise AttributeError(name)
+
+
+def open_source(options: ManualOptions, context: PluginContext) -> Source:
+    from plugins.manual.source import ManualSource
+
+    return ManualSource(options, context)
 
 
 @hookimpl
@@ -23,7 +40,7 @@ def register_sources(register: Callable[[SourceType[Any]], None]) -> None:
         SourceType(
             name="manual",
             options=ManualOptions,
-            factory=ManualSource,
+            factory=open_source,
             description="people, groups, memberships and blocks entered with 'rostersync manual'",
         )
     )
@@ -45,6 +62,8 @@ def _table(context: CommandContext, source: str | None) -> str | None:
 
 def _store(context: CommandContext, source: str | None) -> ManualStore:
     """The store of the configured manual source; warns when no sync reads it."""
+    from plugins.manual.store import ManualStore
+
     table = _table(context, source)
     url = context.database(None)
     if table is None:
@@ -124,6 +143,8 @@ def add_student(
         _fail(str(exc))
         return
     ident = rules.student_id(first_name.strip(), surname.strip(), born, upn)
+    from plugins.manual.store import Entry
+
     entry = Entry(
         ident,
         Role.STUDENT,
@@ -169,6 +190,8 @@ def add_staff(
     if " ".join(user_group.split()).casefold() not in groups:
         names = sorted(name for name, _, _ in groups.values())
         _require_known("user group", user_group, names, hint=f" (user groups: {', '.join(names)})")
+    from plugins.manual.store import Entry
+
     entry = Entry(
         login.strip(),
         Role.STAFF,

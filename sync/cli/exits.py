@@ -8,12 +8,15 @@ input rows were rejected (only with ``sync --strict`` or ``[sync] fail_on_reject
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from sync.model import RunStatus, Severity
 from sync.redact import redact
-from sync.run.request import RunOutcome
+
+if TYPE_CHECKING:
+    from sync.run.request import RunOutcome
 
 EXIT_OK = 0
 EXIT_FAILED = 1

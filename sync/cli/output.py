@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from sync.model import RunStatus
 from sync.report import change_lines, describe_counts, issue_counts, issue_dict, issue_lines, plural
-from sync.run import RunOutcome
+
+if TYPE_CHECKING:  # the engine is imported by the commands that run it
+    from sync.run import RunOutcome
 
 
 def echo_json(data: Any) -> None:
