@@ -1,7 +1,7 @@
 """One run of a sync: lock, read sources, merge, plan, guard, apply, record.
 
 The engine knows sources and targets only through ``sync.contract``. A failed read
-never reaches the target; a dry run writes nothing at all, not even a lock.
+never reaches the target; a dry run takes no lock, records nothing and applies nothing.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any
 
 from sync.apply import ApplyResult, StopSignal, apply_plan
 from sync.config import Config, PluginTable, SyncConfig
-from sync.contract import PluginContext, Source, SourceRead, Target
+from sync.contract import PluginContext, ReportsIssues, Source, SourceRead, Target
 from sync.digest import read_target, with_matched_members
-from sync.errors import FatalError, RetriableError, RostersyncError
+from sync.errors import FatalError, RetriableError, RostersyncError, SkippableError
 from sync.guard import check_guards
 from sync.merge import merge
 from sync.model import (
@@ -156,8 +156,7 @@ class Engine:
         if request.undo is not None:
             sync = self._undone(request.undo).summary.sync
         sync_name, sync_config = self.config.sync(sync)
-        self.open_target(sync_name, request).close()  # validate the target's options first
-        self._sources(sync_name, sync_config, request)  # and every source's
+        building.check_options(self.config, self.plugins, sync_config)  # before the lock
         return self._run_locked(sync_name, sync_config, request)
 
     def _run_locked(
@@ -295,18 +294,14 @@ class Engine:
         detail = self.store.run(outcome.run_id)
         if detail is None:
             return
-        arguments = {
-            "summary": detail.summary,
-            "notify": self.config.notify.model_dump(),
-            "rejected_rows": self.store.rejected_rows(detail.summary.id)
-            if detail.summary.issues
-            else 0,
-        }
-        for impl in self.plugins.manager.hook.sync_finished.get_hookimpls():
-            try:
-                impl.function(**{k: v for k, v in arguments.items() if k in impl.argnames})
-            except Exception:
-                log.exception("the sync_finished hook of %s failed", impl.plugin_name)
+        # Each implementation on its own: one that raises is logged, the others still hear.
+        summary = detail.summary
+        self.plugins.call_each(
+            "sync_finished",
+            summary=summary,
+            notify=self.config.notify.model_dump(),
+            rejected_rows=self.store.rejected_rows(summary.id) if summary.issues else 0,
+        )
 
     def _step(self, run_id: int | None, step: str, request: RunRequest) -> None:
         log.info("%s", step)
@@ -325,9 +320,14 @@ class Engine:
     ) -> RunOutcome:
         outcome = RunOutcome(sync=sync, status=RunStatus.RUNNING, run_id=run_id)
         states: list[tuple[str, StagedState]] = []
+        opened: list[tuple[str, Source | Target]] = []  # closed in every case
         target: Target | None = None
         try:
-            target = self.open_target(sync, request)
+            target, target_state = building.build_target(
+                self.config, self.plugins, self.store, sync, request
+            )
+            opened.append(("the target", target))
+            states.append((f"target:{sync_config.target}", target_state))
             plan = self._approved_plan(target, request, outcome, run_id)
             if plan is None and request.undo is not None:
                 plan = self._undo_plan(target, sync_config, request, outcome, run_id)
@@ -335,7 +335,7 @@ class Engine:
                     return outcome
             elif plan is None:
                 self._step(run_id, "fetching", request)
-                desired = self._read_sources(sync, sync_config, request, outcome, states)
+                desired = self._read_sources(sync, sync_config, request, outcome, states, opened)
                 self._step(run_id, "planning", request)
                 engine_state = self.store.plugin_state(sync, "engine")
                 use_digests = _may_use_digests(sync_config, request, engine_state)
@@ -381,8 +381,10 @@ class Engine:
             outcome.status = RunStatus.FAILED
             outcome.error = redact(f"unexpected error: {type(exc).__name__}: {exc}")
         finally:
-            if target is not None:
-                target.close()
+            if target is not None and isinstance(target, ReportsIssues):
+                outcome.issues.extend(target.run_issues())
+            for what, plugin in opened:
+                building.close_plugin(what, plugin)
         if run_id is not None:
             record(self.store, run_id, outcome, states)
         return outcome
@@ -415,16 +417,19 @@ class Engine:
         request: RunRequest,
         outcome: RunOutcome,
         states: list[tuple[str, StagedState]],
+        opened: list[tuple[str, Source | Target]],
     ) -> Roster:
         reads: list[tuple[str, Roster]] = []
         guards = sync_config.guards
-        for name, source, state in self._sources(sync, sync_config, request):
-            states.append((name, state))
+        sources = self._sources(sync, sync_config, request)
+        opened.extend((f"source {name!r}", source) for name, source, _ in sources)
+        for name, source, state in sources:
+            states.append((f"source:{name}", state))
             try:
                 read: SourceRead = source.read()
             except RetriableError as exc:
                 raise RunFailed(f"source {name!r} failed after retries: {exc}") from None
-            except FatalError as exc:
+            except (FatalError, SkippableError) as exc:  # a source is never skipped whole
                 raise RunFailed(f"source {name!r} failed: {exc}") from None
             outcome.retries += read.retries
             outcome.issues.extend(read.issues)
@@ -502,9 +507,13 @@ class Engine:
             outcome.error = redact(
                 f"the target kept failing, gave up after retries: {result.error}"
             )
-        elif result.error is not None:
+        elif isinstance(result.error, RostersyncError):
             outcome.status = RunStatus.FAILED
             outcome.error = redact(f"the target refused a batch: {result.error}")
+        elif result.error is not None:  # a driver's error, or a bug in the target
+            outcome.status = RunStatus.FAILED
+            error = result.error
+            outcome.error = redact(f"the target failed: {type(error).__name__}: {error}")
         elif result.failures:
             outcome.status = RunStatus.PARTIAL
         else:

@@ -45,13 +45,16 @@ def _reads(
     config: Config, plugins: PluginSystem, store: Store, sync: str, sync_config: SyncConfig
 ) -> Iterable[tuple[str, Roster]]:
     request = RunRequest(dry_run=True)
-    for name, source, _ in building.open_sources(
-        config, plugins, store, sync, sync_config, request
-    ):
-        try:
-            yield name, source.read().roster
-        except RostersyncError as exc:
-            log.info("source %r could not be read, its people are not known: %s", name, exc)
+    sources = building.open_sources(config, plugins, store, sync, sync_config, request)
+    try:
+        for name, source, _ in sources:
+            try:
+                yield name, source.read().roster
+            except RostersyncError as exc:
+                log.info("source %r could not be read, its people are not known: %s", name, exc)
+    finally:
+        for name, source, _ in sources:
+            building.close_plugin(f"source {name!r}", source)
 
 
 def _ids(roster: Roster) -> Iterable[str]:
