@@ -211,17 +211,7 @@ class Engine:
         """Take back exactly what ``run_id`` applied, where the target still shows it, as
         a new run (trigger ``undo``) that passes the guards; dry first to show it."""
         base = request or RunRequest()
-        return self.run(
-            None,
-            RunRequest(
-                trigger=Trigger.UNDO,
-                dry_run=base.dry_run,
-                allow_deletes=base.allow_deletes,
-                stop=base.stop,
-                progress=base.progress,
-                undo=run_id,
-            ),
-        )
+        return self.run(None, dataclasses.replace(base, trigger=Trigger.UNDO, undo=run_id))
 
     def _undo_plan(
         self,
