@@ -37,6 +37,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugins.scim",
     "plugins.webhook",
     "plugins.mail",
+    "plugins.oneroster",
+    "plugins.sds",
 )
 
 #: The entry-point group third-party packages declare their plugin module in.
