@@ -139,7 +139,7 @@ def test_an_unknown_plugin_names_file_table_and_the_closest_name(
     assert result.stderr == (
         f"rostersync: {(workdir / 'config.toml').resolve()}: [sources.school] plugin: "
         "unknown source plugin 'impero-csv'; did you mean 'impero_csv'? "
-        "available: clever, impero_csv, manual, roster_csv\n"
+        "available: clever, impero_csv, manual, oneroster, roster_csv, sds\n"
     )
 
 
