@@ -79,6 +79,7 @@ from sync.model import (
     memberships_of_pairs,
 )
 from sync.redact import redact, register_secret
+from sync.report import describe_counts
 from sync.retry import RetryPolicy
 from sync.storage import (
     database_url,
@@ -150,6 +151,7 @@ __all__ = [
     "database_url",
     "decode_json",
     "describe_body",
+    "describe_counts",
     "digest_members",
     "group_members",
     "hookimpl",

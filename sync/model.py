@@ -398,6 +398,7 @@ class Trigger(StrEnum):
     MANUAL = "manual"
     SCHEDULED = "scheduled"
     APPROVAL = "approval"
+    UNDO = "undo"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,17 +13,14 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any
-
-import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
-from sqlalchemy.engine import Connection, Engine, make_url
+from typing import TYPE_CHECKING, Any
 
 from sync.errors import ConfigError, RetriableError, StateDatabaseError
+
+if TYPE_CHECKING:  # imported when a database is first opened: commands start fast
+    import sqlalchemy as sa
+    from alembic.config import Config as AlembicConfig
+    from sqlalchemy.engine import Connection, Engine
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +41,8 @@ def database_url(url: str, directory: Path) -> str:
 
 def redact_url(url: str) -> str:
     """The URL with any password replaced, safe to print."""
+    from sqlalchemy.engine import make_url
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
@@ -98,6 +97,8 @@ def _transactional_ddl(connection: Connection) -> Iterator[Connection]:
 def is_transient(exc: BaseException) -> bool:
     """Whether a database error passes: SQLite busy or locked, a PostgreSQL
     serialization failure or deadlock, a connection lost, a pool exhausted."""
+    import sqlalchemy as sa
+
     if isinstance(exc, sa.exc.TimeoutError):
         return True
     if not isinstance(exc, sa.exc.DBAPIError):
@@ -116,6 +117,8 @@ def retriable_database_errors(what: str) -> Iterator[None]:
     """Turn a database's transient errors (``is_transient``) into ``RetriableError``,
     so that the engine retries them; every other error passes through unchanged.
     Also a decorator: ``@retriable_database_errors("the directory")``."""
+    import sqlalchemy as sa
+
     try:
         yield
     except (sa.exc.DBAPIError, sa.exc.TimeoutError) as exc:
@@ -127,6 +130,9 @@ def retriable_database_errors(what: str) -> Iterator[None]:
 
 def open_database(url: str) -> Engine:
     """One engine per URL per process; SQLite gets WAL and a busy timeout."""
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
     with _engines_lock:
         engine = _engines.get(url)
         if engine is not None:
@@ -200,6 +206,11 @@ def migrate(
     a lock first (a transaction-scoped advisory lock on PostgreSQL, SQLite's write lock
     on SQLite), so two processes that start together never migrate at once.
     """
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+    from alembic.util import CommandError
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(script_location))
     config.attributes["version_table"] = version_table
@@ -235,6 +246,9 @@ def migrate(
 
 def _at_head(engine: Engine, config: AlembicConfig, version_table: str) -> bool:
     """Whether the tables are at the newest revision already (read without a lock)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     heads = set(ScriptDirectory.from_config(config).get_heads())
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"version_table": version_table})

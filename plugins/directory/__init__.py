@@ -8,18 +8,26 @@ from typing import Any
 
 import click
 
-from plugins.directory.target import (
-    DirectoryOptions,
-    DirectoryTarget,
-    add_hand_made_group,
-    blocked_students,
-    can_see,
-    open_directory,
-    read_state,
-    visible_members,
-)
+from plugins.directory.options import DirectoryOptions
 from plugins.permissions import PERMISSIONS, explain
-from sync.api import CommandContext, TargetType, hookimpl, printable
+from sync.api import (
+    CommandContext,
+    PluginContext,
+    Target,
+    TargetState,
+    TargetType,
+    hookimpl,
+    printable,
+)
+
+# plugins.directory.target (SQLAlchemy) is imported when a target or command is used,
+# so that listing commands and plugins stays fast.
+
+
+def open_target(options: DirectoryOptions, context: PluginContext) -> Target:
+    from plugins.directory.target import DirectoryTarget
+
+    return DirectoryTarget(options, context)
 
 
 @hookimpl
@@ -28,7 +36,7 @@ def register_targets(register: Callable[[TargetType[Any]], None]) -> None:
         TargetType(
             name="directory",
             options=DirectoryOptions,
-            factory=DirectoryTarget,
+            factory=open_target,
             description="groups, members, access rights, staff profiles and blocks in the state db",
         )
     )
@@ -45,6 +53,8 @@ def directory_cli() -> None:
 @click.pass_obj
 def add_group(context: CommandContext, name: str, members: tuple[str, ...]) -> None:
     """Make a group by hand; syncs never change or delete it."""
+    from plugins.directory.target import add_hand_made_group, open_directory
+
     add_hand_made_group(open_directory(_url(context)), name, name, members)
     click.echo(printable(f"created hand-made group {name!r}"))
 
@@ -72,6 +82,13 @@ def access_cli() -> None:
 @click.pass_obj
 def access_show(context: CommandContext, user: str, as_json: bool) -> None:
     """USER's user group, permissions (each with its reason), groups and blocked children."""
+    from plugins.directory.target import (
+        blocked_students,
+        open_directory,
+        read_state,
+        visible_members,
+    )
+
     engine = open_directory(_url(context))
     state = read_state(engine, context.sync)
     profile = state.roster.profiles.get(user)
@@ -101,6 +118,13 @@ def access_show(context: CommandContext, user: str, as_json: bool) -> None:
                 "hidden": len(members) - len(visible),
             }
         )
+    if profile is None and not groups and not blocked and not _is_member(state, user):
+        click.echo(
+            f"rostersync: unknown user {user!r}: the directory has no user group, access, "
+            "membership or block for them (user ids are case-sensitive)",
+            err=True,
+        )
+        raise SystemExit(1)
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
@@ -118,9 +142,13 @@ def access_show(context: CommandContext, user: str, as_json: bool) -> None:
             printable(f"  sees group {entry['name']!r}: {len(entry['visible'])} members{hidden}")
         )
     if not data["groups"]:
-        click.echo(printable("  has access to no group"))
+        click.echo(printable("  is not given access to any group"))
     for student, reason in sorted(blocked.items()):
         click.echo(printable(f"  blocked: {student}" + (f" ({reason})" if reason else "")))
+
+
+def _is_member(state: TargetState, user: str) -> bool:
+    return any(m.person == user for m in state.roster.memberships)
 
 
 @access_cli.command("check")
@@ -129,6 +157,8 @@ def access_show(context: CommandContext, user: str, as_json: bool) -> None:
 @click.pass_obj
 def access_check(context: CommandContext, staff: str, student: str) -> None:
     """Can STAFF see STUDENT? Prints yes or no and why; exit code 0 for yes, 1 for no."""
+    from plugins.directory.target import can_see, open_directory
+
     answer = can_see(open_directory(_url(context)), staff, student)
     click.echo(printable(f"{'yes' if answer.allowed else 'no'}: {answer.reason}"))
     if not answer.allowed:

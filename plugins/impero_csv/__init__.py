@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from plugins.csvfile import SETTLE_SECONDS
 from plugins.impero_csv.reader import FileRead, read_pairs, without_duplicates
@@ -46,8 +46,8 @@ class ImperoCsvOptions(PluginOptions):
     global_access: list[str] = Field(
         default_factory=list, description="users given access to every imported group"
     )
-    basic_console_only: bool = False
-    restrict_customisation: bool = False
+    basic_console_only: StrictBool = False
+    restrict_customisation: StrictBool = False
     settle_seconds: float = Field(
         default=SETTLE_SECONDS,
         ge=0,

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, StrictBool, ValidationInfo, field_validator, model_validator
 
 from plugins import people as rules
 from plugins.csvfile import SETTLE_SECONDS, Row, decode, rows, sniff_delimiter
@@ -60,7 +60,7 @@ class RosterCsvOptions(StaffOptions):
         default=None,
         description="job roles that get access to registration groups; None: any job role",
     )
-    allow_windows_1252: bool = True
+    allow_windows_1252: StrictBool = True
     settle_seconds: float = Field(
         default=SETTLE_SECONDS,
         ge=0,

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, StrictBool, field_validator
 
 from plugins.companions import (
     CompanionTarget,
@@ -51,7 +51,7 @@ class ScimOptions(PluginOptions):
     """Base URL of the SCIM endpoints, e.g. ``https://idp.example.org/scim/v2``."""
     token: SecretStr
     """Bearer token; give it as ``{ env = "NAME" }``."""
-    create_users: bool = False
+    create_users: StrictBool = False
     """Create a missing user (``userName``, ``active``) instead of reporting it."""
     external_id_prefix: str | None = None
     """``externalId`` prefix that marks owned groups; ``rostersync:<sync>:`` by default."""

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import click
 
 from sync.app import App
 from sync.model import RunStatus
-from sync.report import change_lines, describe_counts, issue_counts, issue_dict, issue_lines
-from sync.run import RunOutcome
+from sync.report import (
+    change_lines,
+    describe_counts,
+    issue_counts,
+    issue_dict,
+    issue_lines,
+    plural,
+)
 from sync.terminal import echo
+
+if TYPE_CHECKING:  # the engine is imported by the commands that run it
+    from sync.run import RunOutcome
 
 
 def sync_zone(app: App, sync: str | None) -> ZoneInfo:
@@ -50,15 +59,32 @@ def outcome_dict(outcome: RunOutcome) -> dict[str, Any]:
         "applied": outcome.applied,
         "failed": outcome.failed,
         "retries": outcome.retries,
+        "undoes": outcome.undoes,
         "held_because": list(outcome.verdict.reasons) if outcome.verdict else [],
         "changes": [c.to_dict() for c in outcome.plan.changes],
         "issues": [issue_dict(i) for i in outcome.issues],
     }
 
 
+def report_outcome(outcome: RunOutcome, *, dry_run: bool, as_json: bool) -> None:
+    """A run's outcome as JSON or text; a plan that could not be made says so first, on
+    stderr, so that it never reads as "nothing to do"."""
+    if dry_run and outcome.status is RunStatus.FAILED:
+        echo(
+            f"rostersync: the plan for sync {outcome.sync!r} could not be made: {outcome.error}",
+            err=True,
+        )
+    if as_json:
+        echo_json(outcome_dict(outcome))
+    else:
+        print_outcome(outcome, dry_run=dry_run)
+
+
 def print_outcome(outcome: RunOutcome, *, dry_run: bool) -> None:
     errors, warnings = issue_counts(outcome.issues)
-    if dry_run:
+    if dry_run and outcome.status is RunStatus.FAILED:
+        pass  # said on stderr by report_outcome; the issues found on the way follow
+    elif dry_run:
         would = describe_counts(outcome.plan.counts(), future=True)
         echo(f"plan for sync {outcome.sync!r} (dry run, nothing changed): {would}")
         echo("\n".join(change_lines(outcome.plan.changes)) or "  nothing to do")
@@ -67,6 +93,8 @@ def print_outcome(outcome: RunOutcome, *, dry_run: bool) -> None:
     else:
         head = f"run {outcome.run_id} {outcome.status.value}"
         echo(f"{head}: {describe_counts(outcome.applied)}")
+        if outcome.undoes is not None:
+            echo(f"  undoing run {outcome.undoes}")
         if outcome.retries:
             echo(f"  {outcome.retries} retries")
         if outcome.status is RunStatus.HELD:
@@ -79,7 +107,7 @@ def print_outcome(outcome: RunOutcome, *, dry_run: bool) -> None:
         elif outcome.error:
             echo(f"  {outcome.error}")
     if outcome.issues:
-        echo(f"{errors} errors, {warnings} warnings:")
+        echo(f"{plural(errors, 'error')}, {plural(warnings, 'warning')}:")
         echo("\n".join(issue_lines(outcome.issues)))
         if outcome.run_id is not None and len(outcome.issues) > 20:
             echo(f"  (all of them: rostersync runs show {outcome.run_id})")

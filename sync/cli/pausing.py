@@ -9,6 +9,7 @@ import click
 
 from sync.app import App
 from sync.cli.output import local_time, sync_zone
+from sync.store import Pause
 from sync.terminal import echo
 
 
@@ -28,6 +29,12 @@ def parse_until(text: str, zone: str) -> datetime:
     return moment
 
 
+def describe_pause(pause: Pause) -> str:
+    """``until 2026-09-01T00:00:00+01:00 (reason: summer)``, for the pause replaced."""
+    when = f"until {pause.until.isoformat()}" if pause.until else "until resumed"
+    return when + (f" (reason: {pause.reason})" if pause.reason else " (no reason given)")
+
+
 @click.command("pause")
 @click.option("--until", "until_text", help="resume by itself then (e.g. 2026-09-01)")
 @click.option("--reason", default="", help="shown by 'rostersync status'")
@@ -39,10 +46,13 @@ def pause_command(app: App, until_text: str | None, reason: str) -> None:
         schedule = app.config.syncs[name].schedule
         zone = schedule.timezone if schedule else "UTC"
         until = parse_until(until_text, zone) if until_text else None
+        before = app.store.pause_state(name)
         app.store.pause(name, until, reason)
         shown = local_time(until, sync_zone(app, name)) if until else ""
         when = f"until {shown}" if until else "until 'rostersync resume'"
         echo(f"sync {name}: scheduled runs paused {when}; 'rostersync sync' still works")
+        if before.active():
+            echo(f"  this replaces the earlier pause {describe_pause(before)}")
 
 
 @click.command("resume")

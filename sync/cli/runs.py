@@ -7,8 +7,15 @@ import click
 from sync.app import App
 from sync.cli.exits import fail
 from sync.cli.output import echo_json, local_time, sync_zone
-from sync.model import RunStatus
-from sync.report import change_lines, describe_counts, issue_counts, issue_dict, issue_lines
+from sync.model import RunStatus, Trigger
+from sync.report import (
+    change_lines,
+    describe_counts,
+    issue_counts,
+    issue_dict,
+    issue_lines,
+    plural,
+)
 from sync.terminal import echo
 
 
@@ -33,7 +40,8 @@ def runs_command(ctx: click.Context, limit: int, as_json: bool) -> None:
         started = local_time(s.started_at, sync_zone(app, s.sync))
         echo(
             f"#{s.id:<5} {s.status.value:<11} {s.trigger.value:<9} {started}  "
-            f"{describe_counts(s.counts)}" + (f"  [{s.issues} issues]" if s.issues else "")
+            f"{describe_counts(s.counts)}"
+            + (f"  [{plural(s.issues, 'issue')}]" if s.issues else "")
         )
 
 
@@ -55,11 +63,14 @@ def runs_show(app: App, run_id: int, as_json: bool, show_all: bool) -> None:
         data = s.to_dict()
         data["step"] = detail.step
         data["planned"] = detail.planned
+        data["undoes"] = app.store.run_undo_record(run_id).undoes
         data["changes"] = [c.to_dict() for c in changes]
         data["issues"] = [issue_dict(i) for i in issues]
         echo_json(data)
         return
     echo(f"run {s.id} of sync {s.sync!r}: {s.status.value} ({s.trigger.value})")
+    if s.trigger is Trigger.UNDO:
+        echo(f"  undoes run {app.store.run_undo_record(run_id).undoes}")
     zone = sync_zone(app, s.sync)
     echo(f"  started {local_time(s.started_at, zone)}, finished {local_time(s.finished_at, zone)}")
     if s.error:
@@ -76,5 +87,5 @@ def runs_show(app: App, run_id: int, as_json: bool, show_all: bool) -> None:
         echo("\n".join(change_lines(changes, limit)))
     if issues:
         errors, warnings = issue_counts(issues)
-        echo(f"issues: {errors} errors, {warnings} warnings")
+        echo(f"issues: {plural(errors, 'error')}, {plural(warnings, 'warning')}")
         echo("\n".join(issue_lines(issues, limit)))

@@ -10,7 +10,7 @@ from sync.app import App
 from sync.cli.output import echo_json, local_time, sync_zone
 from sync.model import RunStatus
 from sync.public_status import public_status
-from sync.report import describe_counts
+from sync.report import describe_counts, plural
 from sync.terminal import echo
 
 
@@ -20,6 +20,7 @@ def status_dict(app: App, sync: str) -> dict[str, Any]:
     success = store.last_success(sync)
     pause = store.pause_state(sync)
     state = last.summary.status.value if last else "never run"
+    rejected = store.rejected_rows(last.summary.id) if last and last.summary.issues else 0
     return {
         "sync": sync,
         "state": state,
@@ -29,6 +30,7 @@ def status_dict(app: App, sync: str) -> dict[str, Any]:
         "paused": pause.active(),
         "paused_until": pause.until.isoformat() if pause.active() and pause.until else None,
         "pause_reason": pause.reason if pause.active() else "",
+        "rejected_rows": rejected,
     }
 
 
@@ -60,10 +62,13 @@ def status_command(app: App, as_json: bool) -> None:
     for report in reports:
         zone = sync_zone(app, report["sync"])
         state = report["state"].upper()
+        last = report["last_run"]
         if report["step"]:
             state += f" ({report['step']})"
+        if report["rejected_rows"]:
+            rows = plural(report["rejected_rows"], "row")
+            state += f", {rows} rejected (rostersync runs show {last['id']})"
         echo(f"sync {report['sync']}: {state}")
-        last = report["last_run"]
         if last:
             when = (
                 local_time(last["finished_at"], zone)
@@ -78,3 +83,5 @@ def status_command(app: App, as_json: bool) -> None:
         if report["paused"]:
             until = local_time(report["paused_until"], zone, "resumed by hand")
             echo(f"  PAUSED until {until}: scheduled syncs do not run")
+            if report["pause_reason"]:
+                echo(f"  pause reason: {report['pause_reason']}")

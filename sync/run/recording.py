@@ -5,6 +5,7 @@ from __future__ import annotations
 from sync.model import RunStatus
 from sync.run.request import RunOutcome
 from sync.store import StagedState, Store, utcnow
+from sync.undo import previous_values
 
 
 def save_plugin_states(
@@ -53,4 +54,10 @@ def record(
         ),
         target_fingerprint=outcome.target_fingerprint,
         approved_run=outcome.approved_run,
+        undo_values=(
+            previous_values(outcome.applied_changes, outcome.before)
+            if outcome.before is not None and outcome.status is not RunStatus.HELD
+            else None
+        ),
+        undoes=outcome.undoes,
     )

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from sync.model import Change, RunStatus, RunSummary, Trigger
-from sync.store.codec import pack_changes, unpack_changes
+from sync.store.codec import UndoRecord, pack_changes, unpack_changes, unpack_undo
 from sync.store.database import Database, run_t
 from sync.store.times import iso, utcnow
 
@@ -68,6 +68,8 @@ class RunRecords(Database):
         changes: Sequence[Change] | None = None,
         target_fingerprint: str = "",
         approved_run: int | None = None,
+        undo_values: Sequence[Change] | None = None,
+        undoes: int | None = None,
     ) -> None:
         values: dict[str, Any] = {
             "status": status.value,
@@ -83,7 +85,7 @@ class RunRecords(Database):
         if planned is not None:
             values["planned"] = json.dumps(planned, sort_keys=True)
         if changes is not None:
-            values["plan"] = pack_changes(changes)
+            values["plan"] = pack_changes(changes, undo_values=undo_values, undoes=undoes)
         with self._tx() as c:
             c.execute(sa.update(run_t).where(run_t.c.id == run_id).values(**values))
 
@@ -178,3 +180,9 @@ class RunRecords(Database):
         with self._tx() as c:
             blob = c.execute(sa.select(run_t.c.plan).where(run_t.c.id == run_id)).scalar()
         return unpack_changes(blob)
+
+    def run_undo_record(self, run_id: int) -> UndoRecord:
+        """The previous values a run's undo needs, and the run it undid (if an undo)."""
+        with self._tx() as c:
+            blob = c.execute(sa.select(run_t.c.plan).where(run_t.c.id == run_id)).scalar()
+        return unpack_undo(blob)

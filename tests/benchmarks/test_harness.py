@@ -74,3 +74,17 @@ def test_the_harness_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
         assert rows[("ldap", "1% moved")]["applied"] == 2 * (district.memberships // 100)
     assert "x base" in process.stdout
     assert all(len(r["runs_seconds"]) == 2 for r in report["results"])
+
+
+def test_the_startup_benchmark_runs(tmp_path: Path) -> None:
+    process = subprocess.run(
+        [sys.executable, "-m", "benchmarks.startup", "--repeat", "1", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert process.stdout.splitlines()[0].split()[0] == "startup"
+    rows = json.loads((tmp_path / "startup.json").read_text())
+    assert set(rows) == {"--help", "plugins", "status"}
+    assert all(row["fastest"] > 0 for row in rows.values())

@@ -158,8 +158,11 @@ def test_the_example_configuration_is_valid(monkeypatch: pytest.MonkeyPatch) -> 
 def _commands(command: click.Command, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
     if path:
         yield path
-    if isinstance(command, click.Group):
-        for name, sub in sorted(command.commands.items()):
+    if isinstance(command, click.Group):  # list_commands: the lazy built-ins too
+        context = click.Context(command)
+        for name in sorted(command.list_commands(context)):
+            sub = command.get_command(context, name)
+            assert sub is not None
             yield from _commands(sub, (*path, name))
 
 
