@@ -367,6 +367,7 @@ class Trigger(StrEnum):
     MANUAL = "manual"
     SCHEDULED = "scheduled"
     APPROVAL = "approval"
+    WEB = "web"
 
 
 @dataclass(frozen=True, slots=True)
