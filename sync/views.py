@@ -272,3 +272,38 @@ def removals(changes: Sequence[Change]) -> list[Change]:
         ChangeKind.REMOVE_BLOCK,
     }
     return [c for c in changes if c.kind in taking]
+
+
+@dataclass
+class GroupRemovals:
+    """What a plan takes away from one group: the group itself, members, access."""
+
+    group: str
+    name: str
+    deleted: bool = False
+    members: list[str] = field(default_factory=list)
+    revoked: list[str] = field(default_factory=list)
+
+
+def removals_by_group(changes: Sequence[Change]) -> tuple[list[GroupRemovals], list[Change]]:
+    """A plan's removals grouped by group (biggest first), and the rest of its removals
+    (profiles cleared, blocks lifted) as they are."""
+    groups: dict[str, GroupRemovals] = {}
+    others: list[Change] = []
+    for change in removals(changes):
+        if not change.group:
+            others.append(change)
+            continue
+        entry = groups.setdefault(change.group, GroupRemovals(change.group, change.group))
+        if change.name:
+            entry.name = change.name
+        if change.kind is ChangeKind.DELETE_GROUP:
+            entry.deleted = True
+        elif change.kind is ChangeKind.REMOVE_MEMBER:
+            entry.members.append(change.person)
+        elif change.kind is ChangeKind.REVOKE_ACCESS:
+            entry.revoked.append(change.person)
+        else:
+            others.append(change)
+    ordered = sorted(groups.values(), key=lambda g: (-len(g.members), g.name))
+    return ordered, others

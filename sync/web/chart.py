@@ -12,7 +12,7 @@ from html import escape
 
 from sync.store import RunDetail
 
-WIDTH, HEIGHT = 720, 220
+WIDTH, HEIGHT = 1080, 260
 LEFT, RIGHT, TOP, BOTTOM = 44, 52, 16, 34
 SERIES = (
     ("added", "#2f7d4f", ("add_member", "create_group", "rename_group")),
@@ -70,7 +70,7 @@ def runs_chart(runs: Sequence[RunDetail]) -> str:
     durations = [_duration(r) for r in runs]
     top_seconds = _nice(max(durations))
     slot = plot_w / len(runs)
-    bar = max(slot * 0.64, 2.0)
+    bar = min(max(slot * 0.64, 2.0), 28.0)
     for i in range(5):  # grid and left axis
         y = TOP + plot_h * i / 4
         value = top * (4 - i) / 4

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 
 from sync.errors import RostersyncError
 from sync.model import RunStatus
-from sync.views import find_runs, removals
+from sync.views import find_runs, removals, removals_by_group
 from sync.web.deps import AdminAction, ConsoleDep, Viewer, redirect
 
 router = APIRouter(tags=["held runs"])
@@ -33,17 +33,20 @@ def held_run(request: Request, ctx: ConsoleDep, user: Viewer, run_id: int) -> Re
     if detail is None:
         raise HTTPException(404, "no such run")
     changes = store.run_changes(run_id)
-    taken = removals(changes)
+    taken = set(removals(changes))
+    by_group, other_removals = removals_by_group(changes)
+    rest = [c for c in changes if c not in taken]
     return ctx.render(
         request,
         "held.html",
         detail=detail,
         summary=detail.summary,
         held=detail.summary.status is RunStatus.HELD,
-        changes=changes[:200],
-        more=max(len(changes) - 200, 0),
-        removals=taken[:500],
-        more_removals=max(len(taken) - 500, 0),
+        removal_count=len(taken),
+        by_group=by_group,
+        other_removals=other_removals,
+        changes=rest[:200],
+        more=max(len(rest) - 200, 0),
         confirm=CONFIRM,
     )
 
