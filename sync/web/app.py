@@ -29,6 +29,9 @@ from sync.web.sessions import SessionCodec
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
+ROUTERS = tuple(
+    area.router for area in (monitoring, signin, overview, runs, held, pause, groups, accounts)
+)
 OPEN_PATHS = ("/healthz", "/status", "/metrics")
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -90,8 +93,8 @@ def create_app(
     api = FastAPI(title="rostersync console", docs_url=None, redoc_url=None, openapi_url=None)
     api.state.console = console
     api.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for area in (monitoring, signin, overview, runs, held, pause, groups, accounts):
-        api.include_router(area.router)
+    for router in ROUTERS:
+        api.include_router(router)
 
     @api.middleware("http")
     async def security_headers(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from sync.app import App
 from sync.config import WebConfig
@@ -30,6 +31,7 @@ class Running:
     app: App
     server: ConsoleServer
     workdir: Path
+    asgi: FastAPI
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, follow_redirects=False, timeout=30)
@@ -75,7 +77,7 @@ def serve(app: App, workdir: Path, web: WebConfig | None = None) -> Iterator[Run
     server = ConsoleServer(asgi, web)
     server.start()
     try:
-        yield Running(server.url, app, server, workdir)
+        yield Running(server.url, app, server, workdir, asgi)
     finally:
         server.close()
         asgi.state.console.runner.join(60)
