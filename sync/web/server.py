@@ -22,12 +22,21 @@ from sync.config import WebConfig
 log = logging.getLogger(__name__)
 
 
-def timed_protocol(seconds: float) -> type[asyncio.Protocol]:
-    """uvicorn's h11 protocol with a deadline for each request's headers."""
+TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain\r\n"
+    b"content-length: 22\r\nconnection: close\r\n\r\nrequest header too big\n"
+)
+
+
+def timed_protocol(seconds: float, max_header_bytes: int) -> type[asyncio.Protocol]:
+    """uvicorn's h11 protocol with a deadline and a size limit for each request's headers
+    (h11's own limit only counts a header still incomplete in its buffer, so a big
+    header arriving in one read would pass)."""
 
     class TimedH11Protocol(H11Protocol):
         _deadline: asyncio.TimerHandle | None = None
         _timed_cycle: object = None
+        _header_bytes = 0
 
         def _arm(self) -> None:
             self._disarm()
@@ -49,14 +58,28 @@ def timed_protocol(seconds: float) -> type[asyncio.Protocol]:
             self._arm()
 
         def data_received(self, data: bytes) -> None:
+            if self._deadline is not None:  # still reading a request's headers
+                end = data.find(b"\r\n\r\n")
+                header = self._header_bytes + (end if end >= 0 else len(data))
+                self._header_bytes += len(data)
+                if header > max_header_bytes:
+                    self._refuse()
+                    return
             super().data_received(data)
             if self.cycle is not None and self.cycle is not self._timed_cycle:
                 self._timed_cycle = self.cycle  # this request's headers are all in
                 self._disarm()
 
+        def _refuse(self) -> None:
+            self._disarm()
+            if not self.transport.is_closing():
+                self.transport.write(TOO_LARGE)
+                self.transport.close()
+
         def on_response_complete(self) -> None:
             super().on_response_complete()
             if not self.transport.is_closing():
+                self._header_bytes = 0
                 self._arm()  # the next request on this connection gets its own deadline
 
         def connection_lost(self, exc: Exception | None) -> None:
@@ -85,7 +108,7 @@ class ConsoleServer:
         self._socket = bind(web.host, web.port if port is None else port)
         self.config = uvicorn.Config(
             asgi,
-            http=timed_protocol(web.read_timeout_seconds),
+            http=timed_protocol(web.read_timeout_seconds, web.max_header_bytes),
             limit_concurrency=web.max_connections,
             h11_max_incomplete_event_size=web.max_header_bytes,
             timeout_keep_alive=5,

@@ -288,4 +288,3 @@ def _held_run(rostersync: CliRun, workdir: Path) -> int:
     write_school(workdir / "impero", drop=("Potions", "Charms", "Herbology"))
     assert rostersync("sync").exit_code == 4
     return 2
-
