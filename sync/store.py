@@ -10,8 +10,10 @@ import json
 import logging
 import os
 import socket
+import threading
 import uuid
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -126,6 +128,39 @@ def unpack_changes(blob: bytes | None) -> list[Change]:
     ]
 
 
+def change_entries(blob: bytes | None) -> list[list[Any]]:
+    """A record's entries as ``pack_changes`` wrote them (older records converted)."""
+    if not blob:
+        return []
+    data = json.loads(zlib.decompress(blob))
+    if isinstance(data, list):
+        return [
+            [kind, group, name, options, student, reason, [person]]
+            for kind, group, name, person, options, student, reason in data
+        ]
+    entries: list[list[Any]] = data["runs"]
+    return entries
+
+
+def changes_page(entries: Sequence[list[Any]], offset: int, limit: int) -> tuple[list[Change], int]:
+    """Changes ``offset`` to ``offset + limit`` of a record's entries, and how many there
+    are, without making the rest (a district's first sync records hundreds of thousands)."""
+    page: list[Change] = []
+    seen = 0
+    for kind, group, name, options, student, reason, people in entries:
+        count = len(people)
+        if len(page) < limit and seen + count > offset:
+            start = max(offset - seen, 0)
+            for person in people[start : start + limit - len(page)]:
+                page.append(
+                    Change(
+                        ChangeKind(kind), group, name, person, frozenset(options), student, reason
+                    )
+                )
+        seen += count
+    return page, seen
+
+
 @dataclass(frozen=True)
 class RunDetail:
     """A run as recorded, with what it planned and what it held (if anything)."""
@@ -156,6 +191,8 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine: Engine = open_database(url)
+        self._entries: OrderedDict[int, list[list[Any]]] = OrderedDict()
+        self._entries_lock = threading.Lock()
         try:
             migrate(self.engine, MIGRATIONS, VERSION_TABLE)
         except (OSError, sa.exc.SQLAlchemyError) as exc:
@@ -342,6 +379,24 @@ class Store:
         with self._tx() as c:
             blob = c.execute(sa.select(run_t.c.plan).where(run_t.c.id == run_id)).scalar()
         return unpack_changes(blob)
+
+    def run_changes_page(self, run_id: int, offset: int, limit: int) -> tuple[list[Change], int]:
+        """One page of a run's recorded changes, and how many there are. The record of a
+        finished run never changes, so the last few read are kept decoded."""
+        with self._entries_lock:
+            entries = self._entries.get(run_id)
+        if entries is None:
+            with self._tx() as c:
+                row = c.execute(
+                    sa.select(run_t.c.plan, run_t.c.status).where(run_t.c.id == run_id)
+                ).first()
+            entries = change_entries(row.plan if row else None)
+            if row is not None and row.status != RunStatus.RUNNING.value:
+                with self._entries_lock:
+                    self._entries[run_id] = entries
+                    while len(self._entries) > 2:
+                        self._entries.popitem(last=False)
+        return changes_page(entries, offset, limit)
 
     def run_issues(self, run_id: int) -> list[Issue]:
         query = sa.select(issue_t).where(issue_t.c.run_id == run_id).order_by(issue_t.c.id)

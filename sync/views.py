@@ -132,10 +132,13 @@ def run_page(
     detail = store.run(run_id)
     if detail is None:
         return None
-    changes = store.run_changes(run_id)
-    needle = query.strip().casefold()
-    matching = [c for c in changes if needle in c.describe().casefold()] if needle else changes
     offset = max(offset, 0)
+    needle = query.strip().casefold()
+    if not needle:
+        page, total = store.run_changes_page(run_id, offset, limit)
+        return RunPage(detail, page, total, total, store.run_issues(run_id), offset, limit)
+    changes = store.run_changes(run_id)
+    matching = [c for c in changes if needle in c.describe().casefold()]
     return RunPage(
         detail=detail,
         changes=matching[offset : offset + limit],

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sync.app import App
 from sync.config import WebConfig
+from sync.metrics import MetricsPage
 from sync.report import describe_counts
 from sync.web.accounts import Accounts, LoginThrottle
 from sync.web.deps import Console, NotSignedIn
@@ -89,6 +90,7 @@ def create_app(
         ref_key=hashlib.sha256(f"ref:{key}".encode()).digest(),
         sessions_key=key,
         healthy=healthy,
+        metrics=MetricsPage(lambda: app().store, lambda: list(app().config.syncs)),
     )
     api = FastAPI(title="rostersync console", docs_url=None, redoc_url=None, openapi_url=None)
     api.state.console = console

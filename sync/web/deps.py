@@ -16,6 +16,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from sync.app import App
 from sync.config import WebConfig
+from sync.metrics import MetricsPage
 from sync.web.accounts import Account, Accounts, LoginThrottle, WebRole
 from sync.web.runner import ConsoleRunner
 from sync.web.sessions import CSRF_FIELD, Session, SessionCodec, client_address, csrf_matches
@@ -35,6 +36,7 @@ class Console:
     ref_key: bytes
     sessions_key: str
     healthy: Callable[[], bool]
+    metrics: MetricsPage
 
     def ref(self, value: str) -> str:
         """An opaque reference to a person or group id for URLs: no name in a URL."""

@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from sync.errors import RostersyncError
-from sync.metrics import CONTENT_TYPE, metrics_text
+from sync.metrics import CONTENT_TYPE
 from sync.views import sync_status
 from sync.web.deps import ConsoleDep
 
@@ -56,9 +56,8 @@ def status(ctx: ConsoleDep) -> Response:
 
 @router.get("/metrics")
 def metrics(ctx: ConsoleDep) -> Response:
-    app = ctx.app()
     try:
-        text = metrics_text(app.store, list(app.config.syncs))
+        text = ctx.metrics.text()
     except (RostersyncError, sa.exc.SQLAlchemyError) as exc:
         log.error("/metrics failed: %s", type(exc).__name__)
         return UNAVAILABLE
