@@ -6,6 +6,7 @@ here at the edge; their values never appear in an error message.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sync.errors import ConfigError
 from sync.redact import register_secret
@@ -105,6 +106,16 @@ class WebConfig(_Strict):
     read_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
     max_connections: int = Field(default=100, ge=1, le=10_000)
     max_header_bytes: int = Field(default=16_384, ge=1024, le=1_048_576)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an address or a network") from None
+        return value
 
 
 class _Root(_Strict):
