@@ -31,12 +31,12 @@ class Session:
 class SessionCodec:
     """Makes and reads session cookies signed with the console's key."""
 
-    def __init__(self, key: str, max_age_seconds: int, *, secure: bool = False) -> None:
+    def __init__(self, key: str, max_age_seconds: int) -> None:
         self._serializer = URLSafeTimedSerializer(key, salt="rostersync-session")
         self.max_age = max_age_seconds
-        self.secure = secure
 
-    def issue(self, response: Response, user: str) -> Session:
+    def issue(self, response: Response, user: str, *, secure: bool = False) -> Session:
+        """Set the cookie; ``secure`` (the browser came over HTTPS) keeps it off plain HTTP."""
         session = Session(user=user, csrf=secrets.token_urlsafe(24))
         token = self._serializer.dumps({"u": session.user, "c": session.csrf})
         response.set_cookie(
@@ -45,7 +45,7 @@ class SessionCodec:
             max_age=self.max_age,
             httponly=True,
             samesite="lax",
-            secure=self.secure,
+            secure=secure,
             path="/",
         )
         return session
@@ -87,6 +87,16 @@ def client_address(request: Request, trusted_proxies: Sequence[str]) -> str:
         if not _in(hop, networks):
             return hop
     return hops[0] if hops else peer
+
+
+def came_over_https(request: Request, trusted_proxies: Sequence[str]) -> bool:
+    """Whether the browser's connection was HTTPS: ours, or a trusted proxy's word."""
+    if request.url.scheme == "https":
+        return True
+    peer = request.client.host if request.client else ""
+    networks = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return bool(networks) and _in(peer, networks) and forwarded == "https"
 
 
 def _in(address: str, networks: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:

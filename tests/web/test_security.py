@@ -16,6 +16,7 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 
 from sync.app import App
+from sync.config import WebConfig
 from sync.plugins import load_plugins
 from tests.conftest import CliRun, write_csv
 from tests.web.conftest import PASSWORDS, Running, csrf_of, serve, sign_in
@@ -288,3 +289,19 @@ def _held_run(rostersync: CliRun, workdir: Path) -> int:
     write_school(workdir / "impero", drop=("Potions", "Charms", "Herbology"))
     assert rostersync("sync").exit_code == 4
     return 2
+
+
+def test_the_cookie_is_secure_when_a_trusted_proxy_says_https(
+    console_app: App, workdir: Path
+) -> None:
+    web = WebConfig(enabled=True, port=0, trusted_proxies=["127.0.0.1"])
+    for running in serve(console_app, workdir, web):
+        with running.client() as client:
+            client.headers["X-Forwarded-Proto"] = "https"
+            answer = sign_in(client, "alice", PASSWORDS["alice"])
+            assert answer.status_code == 303 and "Secure" in answer.headers["set-cookie"]
+    for running in serve(console_app, workdir):  # not trusted: the header means nothing
+        with running.client() as client:
+            client.headers["X-Forwarded-Proto"] = "https"
+            answer = sign_in(client, "alice", PASSWORDS["alice"])
+            assert answer.status_code == 303 and "Secure" not in answer.headers["set-cookie"]

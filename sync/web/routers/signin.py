@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from sync.web.deps import ConsoleDep, SignedIn, address, csrf_checked
+from sync.web.sessions import came_over_https
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["sign in"])
@@ -75,7 +76,9 @@ def login(
         return _login_page(request, ctx, error="Wrong account name or password.", status_code=401)
     ctx.throttle.succeeded(*keys)
     response = RedirectResponse("/", status_code=303)
-    ctx.sessions.issue(response, account.name)
+    ctx.sessions.issue(
+        response, account.name, secure=came_over_https(request, ctx.web.trusted_proxies)
+    )
     response.delete_cookie(LOGIN_COOKIE)
     ctx.accounts.record(account.name, "sign in", detail=f"from {client}")
     return response
