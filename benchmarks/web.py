@@ -137,9 +137,9 @@ def main() -> None:
     import httpx
 
     from sync.app import App
-    from sync.engine import RunRequest
     from sync.model import Trigger
     from sync.plugins import load_plugins
+    from sync.run import RunRequest
     from sync.web import ConsoleServer, create_app
     from sync.web.accounts import Accounts
     from tests.web.conftest import sign_in

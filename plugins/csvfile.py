@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from sync.errors import SourceError
-from sync.model import Issue, Severity
+from sync.api import Issue, Severity, SourceError
 
 UTF8_BOM = b"\xef\xbb\xbf"
 # A multi-byte UTF-8 character: in a file that is otherwise Windows-1252 these are mojibake

@@ -12,7 +12,7 @@ import unicodedata
 from datetime import date
 from typing import Literal
 
-from sync.model import Group
+from sync.api import Group
 
 DateOrder = Literal["day_first", "month_first", "year_first"]
 GroupField = Literal["registration_group", "year_group"]

@@ -15,8 +15,7 @@ from collections.abc import Mapping
 
 from pydantic import Field, field_validator, model_validator
 
-from sync.contract import PluginOptions
-from sync.model import StaffProfile
+from sync.api import PluginOptions, StaffProfile
 
 LOG_CONCERNS = "log_concerns"
 VIEW_BEHAVIOUR = "view_behaviour"

@@ -7,7 +7,8 @@ this rule. Plugin tests may also use ``sync.testing``, the plugin test kit.
 
 from __future__ import annotations
 
-from sync.app import App
+from sync.command_context import CommandContext, PluginKind
+from sync.config import PluginTable
 from sync.contract import (
     CAPABILITY_ACCESS,
     CAPABILITY_HIDE_MEMBERS,
@@ -36,6 +37,12 @@ from sync.errors import (
 from sync.hookspecs import hookimpl
 from sync.model import (
     APPLY_ORDER,
+    CHANGE_ALL_BUT_PERSON,
+    CHANGE_GROUP,
+    CHANGE_GROUP_PERSON,
+    CHANGE_KIND,
+    CHANGE_PERSON,
+    GRANT_GROUP,
     AccessGrant,
     Block,
     Change,
@@ -53,7 +60,9 @@ from sync.model import (
     Severity,
     StaffProfile,
     TargetState,
+    changes_of_fields,
     group_members,
+    memberships_of_pairs,
 )
 from sync.redact import redact, register_secret
 from sync.storage import database_url, migrate, open_database, run_migrations_online
@@ -64,12 +73,18 @@ __all__ = [
     "CAPABILITY_HIDE_MEMBERS",
     "CAPABILITY_MEMBER_DIGESTS",
     "CAPABILITY_PROFILES",
+    "CHANGE_ALL_BUT_PERSON",
+    "CHANGE_GROUP",
+    "CHANGE_GROUP_PERSON",
+    "CHANGE_KIND",
+    "CHANGE_PERSON",
+    "GRANT_GROUP",
     "AccessGrant",
-    "App",
     "Block",
     "Change",
     "ChangeFailure",
     "ChangeKind",
+    "CommandContext",
     "ConfigError",
     "DigestTarget",
     "FatalError",
@@ -79,7 +94,9 @@ __all__ = [
     "Memberships",
     "Person",
     "PluginContext",
+    "PluginKind",
     "PluginOptions",
+    "PluginTable",
     "RetriableError",
     "Role",
     "Roster",
@@ -98,10 +115,12 @@ __all__ = [
     "TargetError",
     "TargetState",
     "TargetType",
+    "changes_of_fields",
     "database_url",
     "digest_members",
     "group_members",
     "hookimpl",
+    "memberships_of_pairs",
     "migrate",
     "open_database",
     "redact",

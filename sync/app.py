@@ -1,17 +1,22 @@
 """What every command works on: the configuration, the plugins, the store and the engine.
 
 Loaded lazily, so ``rostersync plugins`` works without a configuration file. Plugin
-commands receive the ``App`` through ``click.pass_obj``.
+commands receive the ``App`` through ``click.pass_obj``, seen through its public face
+``sync.api.CommandContext``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sync.config import Config, load_config
-from sync.engine import Engine
+from sync.command_context import CommandContext, PluginKind
+from sync.config import Config, PluginTable, load_config
 from sync.plugins import PluginSystem, load_plugins
+from sync.run import Engine
+from sync.storage import database_url
 from sync.store import Store
 
 
@@ -37,3 +42,34 @@ class App:
     def sync(self) -> str:
         """The sync the user chose with --sync, or the only one configured."""
         return self.config.sync(self.sync_name)[0]
+
+    # -- sync.api.CommandContext ------------------------------------------------
+    @property
+    def config_file(self) -> Path:
+        return self.config.path
+
+    def plugin_tables(self, kind: PluginKind, plugin: str) -> dict[str, PluginTable]:
+        tables = self.config.sources if kind == "source" else self.config.targets
+        return {name: table for name, table in tables.items() if table.plugin == plugin}
+
+    def target_table(self) -> PluginTable:
+        _, sync = self.config.sync(self.sync_name)
+        return self.config.targets[sync.target]
+
+    def plugin_options(self, kind: PluginKind, table_name: str) -> Any:
+        if kind == "source":
+            table = self.config.sources[table_name]
+            model = self.plugins.source_type(table.plugin).options
+        else:
+            table = self.config.targets[table_name]
+            model = self.plugins.target_type(table.plugin).options
+        return self.engine.plugin_options(table, model)
+
+    def database(self, url: str | None) -> str:
+        return database_url(url, self.config.directory) if url else self.config.state_url
+
+
+if TYPE_CHECKING:  # plugin commands get the App as their CommandContext: mypy checks it is one
+
+    def _as_command_context(app: App) -> CommandContext:
+        return app

@@ -33,10 +33,11 @@ import sqlalchemy as sa
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from sync.app import App
-from sync.engine import Engine, RunOutcome, RunRequest
 from sync.errors import ConfigError, RostersyncError, RunInProgressError
+from sync.gc_tuning import few_gc_passes
 from sync.model import RunStatus, Trigger
 from sync.redact import redact
+from sync.run import Engine, RunOutcome, RunRequest
 from sync.schedule import SlotExecutor, current_slot, scheduled_triggers
 from sync.sdnotify import notify, watchdog_interval
 from sync.storage import is_postgresql
@@ -316,6 +317,10 @@ class Daemon:
 
     def serve(self, on_started: Callable[[], None] = lambda: None) -> int:
         """Run until asked to stop; the batch in flight finishes and its run is recorded."""
+        with few_gc_passes():
+            return self._serve(on_started)
+
+    def _serve(self, on_started: Callable[[], None]) -> int:
         self.scheduler.start()
         self._schedule()
         on_started()

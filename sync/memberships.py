@@ -24,6 +24,13 @@ class Membership(NamedTuple):
     person: str
 
 
+def memberships_of_pairs(pairs: Iterable[tuple[str, str]]) -> Iterator[Membership]:
+    """``Membership``s made from (group, person) pairs by ``tuple.__new__``: no Python
+    call per membership, for the millions of a district."""
+    made: Iterator[Membership] = map(tuple.__new__, repeat(Membership), pairs)
+    return made
+
+
 def group_members(memberships: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     """Each group's member ids, in the order met (one pass; a district has millions)."""
     by_group: dict[str, list[str]] = {}
@@ -88,8 +95,7 @@ class Memberships(Set[Membership]):
 
     def __iter__(self) -> Iterator[Membership]:
         pairs = chain.from_iterable(zip(repeat(g), people) for g, people in self._by_group.items())
-        made: Iterator[Membership] = map(tuple.__new__, repeat(Membership), pairs)
-        return made
+        return memberships_of_pairs(pairs)
 
     def __contains__(self, item: object) -> bool:
         return item in self.frozen()

@@ -13,12 +13,10 @@ from datetime import UTC, datetime
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
-
 from sync.config import Config
 from sync.model import Change, ChangeKind, Issue, RunStatus, Severity, TargetState
 from sync.schedule import next_fire, scheduled_triggers
-from sync.store import RunDetail, Store, run_t
+from sync.store import RunDetail, Store
 
 REJECTED_COLUMNS = ("file", "line", "field", "value", "message")
 
@@ -53,34 +51,11 @@ def next_runs(config: Config, now: datetime | None = None) -> dict[str, str | No
     return out
 
 
-def find_runs(
-    store: Store,
-    *,
-    sync: str | None = None,
-    status: RunStatus | None = None,
-    offset: int = 0,
-    limit: int = 50,
-) -> list[RunDetail]:
-    """The history, newest first, of one sync or all, with one status or any."""
-    query = (
-        sa.select(*store._detail_columns)
-        .order_by(run_t.c.id.desc())
-        .offset(max(offset, 0))
-        .limit(limit)
-    )
-    if sync is not None:
-        query = query.where(run_t.c.sync == sync)
-    if status is not None:
-        query = query.where(run_t.c.status == status.value)
-    with store.engine.connect() as c:
-        return [store._detail(row) for row in c.execute(query)]
-
-
 def last_runs(store: Store, sync: str | None, count: int = 30) -> list[RunDetail]:
     """The last ``count`` finished runs, oldest first (for the overview's chart)."""
     found = [
         d
-        for d in find_runs(store, sync=sync, limit=count + 5)
+        for d in store.find_runs(sync=sync, limit=count + 5)
         if d.summary.status is not RunStatus.RUNNING
     ]
     return list(reversed(found[:count]))

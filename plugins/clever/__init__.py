@@ -28,10 +28,16 @@ from plugins.clever.mapping import (
     compact_user,
     template_fields,
 )
-from sync.contract import PluginContext, PluginOptions, SourceRead, SourceType
-from sync.hookspecs import hookimpl
-from sync.model import Issue, Severity
-from sync.redact import register_secret
+from sync.api import (
+    Issue,
+    PluginContext,
+    PluginOptions,
+    Severity,
+    SourceRead,
+    SourceType,
+    hookimpl,
+    register_secret,
+)
 
 log = logging.getLogger(__name__)
 

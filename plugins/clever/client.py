@@ -19,8 +19,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from sync.errors import RetriableError, SourceError
-from sync.redact import redact
+from sync.api import RetriableError, SourceError, redact
 
 log = logging.getLogger(__name__)
 

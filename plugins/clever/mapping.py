@@ -15,16 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
-from sync.model import (
-    AccessGrant,
-    Group,
-    Issue,
-    Memberships,
-    Person,
-    Role,
-    Roster,
-    Severity,
-)
+from sync.api import AccessGrant, Group, Issue, Memberships, Person, Role, Roster, Severity
 
 Identity = Literal["district_username", "email", "email_local_part"]
 JSON = dict[str, Any]

@@ -19,10 +19,7 @@ from plugins.directory.target import (
     visible_members,
 )
 from plugins.permissions import PERMISSIONS, explain
-from sync.app import App
-from sync.contract import TargetType
-from sync.hookspecs import hookimpl
-from sync.storage import database_url
+from sync.api import CommandContext, TargetType, hookimpl
 
 
 @hookimpl
@@ -46,23 +43,22 @@ def directory_cli() -> None:
 @click.argument("name")
 @click.option("--member", "members", multiple=True, help="a member to add (repeatable)")
 @click.pass_obj
-def add_group(app: App, name: str, members: tuple[str, ...]) -> None:
+def add_group(context: CommandContext, name: str, members: tuple[str, ...]) -> None:
     """Make a group by hand; syncs never change or delete it."""
-    add_hand_made_group(open_directory(_url(app)), name, name, members)
+    add_hand_made_group(open_directory(_url(context)), name, name, members)
     click.echo(f"created hand-made group {name!r}")
 
 
-def _url(app: App) -> str:
+def _url(context: CommandContext) -> str:
     """The database of the directory target the chosen sync writes to."""
-    _, sync = app.config.sync(app.sync_name)
-    table = app.config.targets[sync.target]
+    table = context.target_table()
     if table.plugin != "directory":
         raise click.UsageError(
-            f"sync {app.sync!r} writes to {table.where}, a {table.plugin!r} target; the access "
+            f"sync {context.sync!r} writes to {table.where}, a {table.plugin!r} target; the access "
             "commands answer for the built-in directory target only"
         )
-    options = app.engine.plugin_options(table, DirectoryOptions)
-    return database_url(options.url, app.config.directory) if options.url else app.config.state_url
+    options = context.plugin_options("target", table.name)
+    return context.database(options.url)
 
 
 @click.group("access")
@@ -74,10 +70,10 @@ def access_cli() -> None:
 @click.argument("user")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def access_show(app: App, user: str, as_json: bool) -> None:
+def access_show(context: CommandContext, user: str, as_json: bool) -> None:
     """USER's user group, permissions (each with its reason), groups and blocked children."""
-    engine = open_directory(_url(app))
-    state = read_state(engine, app.sync)
+    engine = open_directory(_url(context))
+    state = read_state(engine, context.sync)
     profile = state.roster.profiles.get(user)
     groups = sorted(g.group for g in state.roster.grants if g.principal == user)
     blocked = blocked_students(engine, user)
@@ -129,9 +125,9 @@ def access_show(app: App, user: str, as_json: bool) -> None:
 @click.argument("staff")
 @click.argument("student")
 @click.pass_obj
-def access_check(app: App, staff: str, student: str) -> None:
+def access_check(context: CommandContext, staff: str, student: str) -> None:
     """Can STAFF see STUDENT? Prints yes or no and why; exit code 0 for yes, 1 for no."""
-    answer = can_see(open_directory(_url(app)), staff, student)
+    answer = can_see(open_directory(_url(context)), staff, student)
     click.echo(f"{'yes' if answer.allowed else 'no'}: {answer.reason}")
     if not answer.allowed:
         raise SystemExit(1)

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from plugins.directory.members import read_members
 from plugins.directory.sql import columns, is_postgres, mark
-from sync.digest import digest_members
+from sync.api import digest_members
 
 
 def refresh_digests(

@@ -26,16 +26,11 @@ from plugins.directory.digests import refresh_digests, stored_digests
 from plugins.directory.members import count_members, read_members, write_members
 from plugins.directory.sql import columns, insert_rows, is_postgres, select_in
 from plugins.directory.tables import block_t, grant_t, group_t, member_t, profile_t
-from sync.contract import (
+from sync.api import (
     CAPABILITY_ACCESS,
     CAPABILITY_HIDE_MEMBERS,
     CAPABILITY_MEMBER_DIGESTS,
     CAPABILITY_PROFILES,
-    PluginContext,
-    PluginOptions,
-)
-from sync.digest import digest_members
-from sync.model import (
     AccessGrant,
     Block,
     Change,
@@ -43,12 +38,16 @@ from sync.model import (
     ChangeKind,
     Group,
     Memberships,
+    PluginContext,
+    PluginOptions,
     Roster,
     StaffProfile,
     TargetState,
+    digest_members,
     group_members,
+    migrate,
+    open_database,
 )
-from sync.storage import migrate, open_database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "dir_alembic_version"

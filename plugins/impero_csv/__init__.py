@@ -12,17 +12,20 @@ from typing import Any, Literal
 from pydantic import Field
 
 from plugins.impero_csv.reader import FileRead, read_pairs, without_duplicates
-from sync.contract import PluginContext, PluginOptions, SourceRead, SourceType
-from sync.hookspecs import hookimpl
-from sync.model import (
+from sync.api import (
     AccessGrant,
     Group,
     Issue,
     Memberships,
     Person,
+    PluginContext,
+    PluginOptions,
     Role,
     Roster,
     Severity,
+    SourceRead,
+    SourceType,
+    hookimpl,
 )
 
 BASIC_CONSOLE_ONLY = "basic_console_only"

@@ -16,8 +16,7 @@ from pathlib import Path
 from sys import intern
 
 from plugins.csvfile import Row, decode
-from sync.errors import SourceError
-from sync.model import Issue, Severity
+from sync.api import Issue, Severity, SourceError
 
 HEADER = ("username", "class")
 SUPPORTED_VERSIONS = ("1",)

@@ -11,11 +11,7 @@ import click
 from plugins import people as rules
 from plugins.manual.source import ManualOptions, ManualSource, group_of
 from plugins.manual.store import Entry, ManualStore
-from sync.app import App
-from sync.contract import SourceType
-from sync.hookspecs import hookimpl
-from sync.model import Role
-from sync.storage import database_url
+from sync.api import CommandContext, Role, SourceType, hookimpl
 
 __all__ = ["ManualOptions", "ManualSource"]
 
@@ -32,9 +28,9 @@ def register_sources(register: Callable[[SourceType[Any]], None]) -> None:
     )
 
 
-def _store(app: App, source: str | None) -> ManualStore:
+def _store(context: CommandContext, source: str | None) -> ManualStore:
     """The store of the configured manual source (``--source``, or the only one)."""
-    tables = {n: t for n, t in app.config.sources.items() if t.plugin == "manual"}
+    tables = context.plugin_tables("source", "manual")
     if source is not None:
         if source not in tables:
             raise click.UsageError(f"no manual source named {source!r} in the configuration")
@@ -43,11 +39,11 @@ def _store(app: App, source: str | None) -> ManualStore:
         raise click.UsageError(
             f"several manual sources ({', '.join(sorted(tables))}); choose one with --source"
         )
-    url = app.config.state_url
+    url = context.database(None)
     if tables:
-        options = app.engine.plugin_options(next(iter(tables.values())), ManualOptions)
+        options = context.plugin_options("source", next(iter(tables)))
         if options.url:
-            url = database_url(options.url, app.config.directory)
+            url = context.database(options.url)
     return ManualStore(url)
 
 
@@ -79,7 +75,7 @@ def _fail(message: str) -> None:
 @SOURCE
 @click.pass_obj
 def add_student(
-    app: App,
+    context: CommandContext,
     first_name: str,
     surname: str,
     dob: str,
@@ -113,7 +109,7 @@ def add_student(
         },
         "",
     )
-    replaced = _store(app, source).put_person(entry)
+    replaced = _store(context, source).put_person(entry)
     click.echo(f"{'updated' if replaced else 'added'} student {ident}")
 
 
@@ -127,7 +123,7 @@ def add_student(
 @SOURCE
 @click.pass_obj
 def add_staff(
-    app: App,
+    context: CommandContext,
     login: str,
     first_name: str,
     surname: str,
@@ -146,7 +142,7 @@ def add_staff(
         {"job_role": " ".join(job_role.split()), "user_group": " ".join(user_group.split())},
         " ".join(user_group.split()),
     )
-    replaced = _store(app, source).put_person(entry)
+    replaced = _store(context, source).put_person(entry)
     click.echo(f"{'updated' if replaced else 'added'} staff member {entry.id}")
 
 
@@ -155,9 +151,9 @@ def add_staff(
 @click.option("--name", default=None, help="what people see (default: KEY)")
 @SOURCE
 @click.pass_obj
-def add_group(app: App, key: str, name: str | None, source: str | None) -> None:
+def add_group(context: CommandContext, key: str, name: str | None, source: str | None) -> None:
     """Add (or rename) a group."""
-    _store(app, source).put_group(key, name or key)
+    _store(context, source).put_group(key, name or key)
     click.echo(f"added group {key!r}")
 
 
@@ -167,10 +163,12 @@ def add_group(app: App, key: str, name: str | None, source: str | None) -> None:
 @click.option("--access", is_flag=True, help="give PERSON access to GROUP instead of membership")
 @SOURCE
 @click.pass_obj
-def add_member(app: App, group: str, person: str, access: bool, source: str | None) -> None:
+def add_member(
+    context: CommandContext, group: str, person: str, access: bool, source: str | None
+) -> None:
     """Put PERSON in GROUP (a manual group, or reg:FORM / year:N). Manual staff members
     get access instead of membership."""
-    store = _store(app, source)
+    store = _store(context, source)
     contents = store.contents()
     if group_of(group, contents.groups) is None:
         _fail(f"group {group!r} is not defined; add it with 'rostersync manual add-group {group}'")
@@ -188,9 +186,9 @@ def add_member(app: App, group: str, person: str, access: bool, source: str | No
 @click.option("--from", "from_group", default=None, help="only take KEY out of this group")
 @SOURCE
 @click.pass_obj
-def remove(app: App, key: str, from_group: str | None, source: str | None) -> None:
+def remove(context: CommandContext, key: str, from_group: str | None, source: str | None) -> None:
     """Remove a person or group (with its memberships), or one membership with --from."""
-    store = _store(app, source)
+    store = _store(context, source)
     if from_group is not None:
         if not store.remove_member(from_group, key):
             _fail(f"{key!r} is not entered in group {from_group!r}")
@@ -208,11 +206,13 @@ def remove(app: App, key: str, from_group: str | None, source: str | None) -> No
 @click.option("--reason", required=True, help="why, e.g. 'parent of the child'")
 @SOURCE
 @click.pass_obj
-def block(app: App, staff: str, student: str, reason: str, source: str | None) -> None:
+def block(
+    context: CommandContext, staff: str, student: str, reason: str, source: str | None
+) -> None:
     """Hide STUDENT from STAFF in every group (applied at the next sync)."""
     if not reason.strip():
         _fail("give a reason with --reason")
-    _store(app, source).put_block(staff, student, reason.strip())
+    _store(context, source).put_block(staff, student, reason.strip())
     click.echo(f"blocked {student} from {staff}; the next sync applies it")
 
 
@@ -221,9 +221,9 @@ def block(app: App, staff: str, student: str, reason: str, source: str | None) -
 @click.argument("student")
 @SOURCE
 @click.pass_obj
-def unblock(app: App, staff: str, student: str, source: str | None) -> None:
+def unblock(context: CommandContext, staff: str, student: str, source: str | None) -> None:
     """Lift a block (applied at the next sync)."""
-    if not _store(app, source).remove_block(staff, student):
+    if not _store(context, source).remove_block(staff, student):
         _fail(f"{student} is not blocked from {staff}")
     click.echo(f"unblocked {student} for {staff}; the next sync applies it")
 
@@ -232,9 +232,9 @@ def unblock(app: App, staff: str, student: str, source: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @SOURCE
 @click.pass_obj
-def list_command(app: App, as_json: bool, source: str | None) -> None:
+def list_command(context: CommandContext, as_json: bool, source: str | None) -> None:
     """Everything entered by hand."""
-    contents = _store(app, source).contents()
+    contents = _store(context, source).contents()
     data: dict[str, Any] = {
         "people": [
             {

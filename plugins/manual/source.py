@@ -7,16 +7,17 @@ from pydantic import Field
 from plugins import people as rules
 from plugins.manual.store import ManualStore
 from plugins.permissions import StaffOptions
-from sync.contract import PluginContext, SourceRead
-from sync.model import (
+from sync.api import (
     AccessGrant,
     Group,
     Issue,
     Membership,
     Person,
+    PluginContext,
     Role,
     Roster,
     Severity,
+    SourceRead,
     StaffProfile,
 )
 

@@ -16,8 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from sync.model import Block, Role
-from sync.storage import migrate, open_database
+from sync.api import Block, Role, migrate, open_database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "manual_alembic_version"

@@ -14,10 +14,7 @@ import click
 from plugins.csvfile import UTF8_BOM
 from plugins.roster_csv.columns import FIELDS, Kind, guess_kind, match, template_header
 from plugins.roster_csv.source import RosterCsvOptions, RosterCsvSource, read_table
-from sync.app import App
-from sync.contract import SourceType
-from sync.errors import ConfigError
-from sync.hookspecs import hookimpl
+from sync.api import CommandContext, ConfigError, SourceType, hookimpl
 
 __all__ = ["RosterCsvOptions", "RosterCsvSource"]
 
@@ -58,15 +55,14 @@ def template_command(kind: Kind, output: Path | None) -> None:
     click.echo(f"wrote the {kind} template to {output}")
 
 
-def _mapping(app: App, kind: Kind, source: str | None) -> tuple[dict[str, str], str]:
+def _mapping(context: CommandContext, kind: Kind, source: str | None) -> tuple[dict[str, str], str]:
     """The header mapping of the configured roster_csv source, if there is exactly one."""
     try:
-        sources = app.config.sources
+        tables = context.plugin_tables("source", "roster_csv")
     except ConfigError:
         if source is not None:
             raise
         return {}, ""
-    tables = {n: t for n, t in sources.items() if t.plugin == "roster_csv"}
     if source is not None:
         if source not in tables:
             raise click.UsageError(f"no roster_csv source named {source!r} in the configuration")
@@ -83,11 +79,13 @@ def _mapping(app: App, kind: Kind, source: str | None) -> tuple[dict[str, str], 
 @click.option("--kind", type=KIND, default=None, help="students or staff (default: guessed)")
 @click.option("--source", default=None, help="use this roster_csv source's column mapping")
 @click.pass_obj
-def columns_command(app: App, file: Path, kind: Kind | None, source: str | None) -> None:
+def columns_command(
+    context: CommandContext, file: Path, kind: Kind | None, source: str | None
+) -> None:
     """Show how FILE's headers match the student or staff fields, and what is missing."""
     header, records, issues = read_table(file, file.name, source="columns", cp1252=True)
     chosen: Kind = kind or guess_kind(header.fields)
-    mapping, name = _mapping(app, chosen, source)
+    mapping, name = _mapping(context, chosen, source)
     matching = match(header.fields, chosen, mapping)
     via = f" (with the mapping of [sources.{name}])" if name else ""
     click.echo(f"{chosen} file {file.name}{via}: {len(records)} data rows")

@@ -21,17 +21,18 @@ from plugins import people as rules
 from plugins.csvfile import Row, decode, rows, sniff_delimiter
 from plugins.permissions import StaffOptions, UserGroups
 from plugins.roster_csv.columns import FIELDS, Kind, Matching, match
-from sync.contract import PluginContext, SourceRead
-from sync.errors import SourceError
-from sync.model import (
+from sync.api import (
     AccessGrant,
     Group,
     Issue,
     Membership,
     Person,
+    PluginContext,
     Role,
     Roster,
     Severity,
+    SourceError,
+    SourceRead,
     StaffProfile,
 )
 

@@ -6,8 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from plugins.scim.target import ScimOptions, ScimTarget
-from sync.contract import TargetType
-from sync.hookspecs import hookimpl
+from sync.api import TargetType, hookimpl
 
 
 @hookimpl

@@ -26,8 +26,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from sync.errors import RetriableError, RostersyncError, TargetError
-from sync.redact import redact
+from sync.api import RetriableError, RostersyncError, TargetError, redact
 
 log = logging.getLogger(__name__)
 

@@ -24,20 +24,23 @@ from plugins.scim.client import (
     ScimRefused,
     quote,
 )
-from sync.contract import CAPABILITY_ACCESS, PluginContext, PluginOptions
-from sync.errors import RetriableError, TargetError
-from sync.model import (
+from sync.api import (
     APPLY_ORDER,
+    CAPABILITY_ACCESS,
     AccessGrant,
     Change,
     ChangeFailure,
     ChangeKind,
     Group,
     Membership,
+    PluginContext,
+    PluginOptions,
+    RetriableError,
     Roster,
+    TargetError,
     TargetState,
+    register_secret,
 )
-from sync.redact import register_secret
 
 log = logging.getLogger(__name__)
 

@@ -21,10 +21,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from sync.errors import FatalError, RetriableError
-from sync.hookspecs import hookimpl
-from sync.model import RunSummary
-from sync.redact import register_secret
+from sync.api import FatalError, RetriableError, RunSummary, hookimpl, register_secret
 
 log = logging.getLogger(__name__)
 

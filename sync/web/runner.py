@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from sync.app import App
-from sync.engine import RunOutcome, RunRequest
 from sync.errors import RostersyncError, RunInProgressError
 from sync.model import RunStatus, Trigger
+from sync.run import RunOutcome, RunRequest
 
 log = logging.getLogger(__name__)
 

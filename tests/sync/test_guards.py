@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from sync.model import TargetState
+from sync.model import ChangeKind, RunStatus, TargetState
+from sync.store import Store
+from sync.testing import MemoryTarget
 from tests.conftest import CliRun, write_csv
 
 HEAD = ("version,1", "username,class")
@@ -149,7 +151,6 @@ def test_plan_writes_nothing_at_all(rostersync: CliRun, workdir: Path) -> None:
     assert data["run_id"] is None and len(data["changes"]) == 14
     assert json.loads(rostersync("runs", "--json").output) == []
     assert shown(rostersync) == {}
-    from sync.store import Store
 
     assert Store(f"sqlite:///{workdir / 'state.db'}").current_lock("default") is None
 
@@ -176,7 +177,7 @@ def test_percentages_apply_only_above_the_minimum(rostersync: CliRun, workdir: P
 def test_lifting_many_blocks_at_once_is_held() -> None:
     from sync.config import GuardsConfig
     from sync.guard import check_guards
-    from sync.model import Change, ChangeKind, Plan
+    from sync.model import Change, Plan
 
     lifts = tuple(
         Change(ChangeKind.REMOVE_BLOCK, "", person=f"staff{n}", student="Harry") for n in range(6)
@@ -225,3 +226,53 @@ def test_approve_replans_when_the_target_changed_just_after_planning(
         "name": "Potions",
         "person": "Neville",
     } in plan["changes"]
+
+
+def test_blocks_lost_by_the_sources_hold_the_run_on_any_target() -> None:
+    from sync.config import GuardsConfig
+    from sync.guard import check_guards
+    from sync.model import Plan
+
+    verdict = check_guards(
+        Plan(), GuardsConfig(), desired_empty=False, allow_deletes=False, lifted_blocks=10
+    )
+    assert verdict.held and "remove 10 blocks" in verdict.reason
+
+
+def test_blocks_dropped_by_a_source_hold_the_run_through_the_engine(workdir: Path) -> None:
+    from collections.abc import Callable
+    from typing import Any
+
+    from sync.config import load_config
+    from sync.contract import PluginOptions, SourceRead, SourceType
+    from sync.hookspecs import hookimpl
+    from sync.model import Block, Roster
+    from sync.plugins import load_plugins
+    from sync.run import Engine
+    from tests.sync.run.test_faults import MemoryPlugin
+
+    blocks = [Block(f"teacher{n}", "Harry_Potter", "relative") for n in range(6)]
+
+    class BlockSource:
+        @hookimpl
+        def register_sources(self, register: Callable[[SourceType[Any]], None]) -> None:
+            register(SourceType(name="blocks", options=PluginOptions, factory=self._make))
+
+        def _make(self, options: object, context: object) -> Any:
+            return self
+
+        def read(self) -> SourceRead:
+            return SourceRead(roster=Roster.build(blocks=blocks))
+
+    config = workdir / "config.toml"
+    text = config.read_text().replace('plugin = "directory"', 'plugin = "memory"')
+    text = text.replace('sources = ["school"]', 'sources = ["school", "extra"]')
+    config.write_text(text + '\n[sources.extra]\nplugin = "blocks"\n')
+    target = MemoryTarget()
+    extra = [MemoryPlugin(target), BlockSource()]
+    engine = Engine(load_config(config), load_plugins(entry_points=False, extra=extra))
+    assert engine.run().status is RunStatus.OK
+    blocks.clear()  # the manual store lost its blocks
+    outcome = engine.run()
+    assert outcome.status is RunStatus.HELD
+    assert "it would remove 6 blocks, more than the limit of 5" in outcome.error

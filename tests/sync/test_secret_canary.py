@@ -25,10 +25,10 @@ from pydantic import SecretStr
 
 from plugins.clever import CleverOptions, CleverSource
 from plugins.scim.target import ScimOptions, ScimTarget
-from sync import cli as cli_module
 from sync.app import App
 from sync.cli import make_cli
-from sync.daemon_cli import status_report
+from sync.cli import root as cli_module
+from sync.cli.status import status_report
 from sync.errors import ConfigError, RostersyncError
 from sync.http_status import StatusServer
 from sync.metrics import metrics_text

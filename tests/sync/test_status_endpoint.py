@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from sync.app import App
-from sync.daemon_cli import status_report
+from sync.cli.status import status_report
 from sync.http_status import StatusServer
 from sync.metrics import metrics_text
 from sync.plugins import load_plugins

@@ -2,6 +2,6 @@
 
 from alembic import context
 
-from sync.storage import run_migrations_online
+from sync.api import run_migrations_online
 
 run_migrations_online(context.config)

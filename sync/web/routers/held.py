@@ -13,7 +13,7 @@ from fastapi.responses import Response
 
 from sync.errors import RostersyncError
 from sync.model import RunStatus
-from sync.views import find_runs, removals, removals_by_group
+from sync.views import removals, removals_by_group
 from sync.web.deps import AdminAction, ConsoleDep, Viewer, redirect
 
 router = APIRouter(tags=["held runs"])
@@ -22,7 +22,7 @@ CONFIRM = "yes"
 
 @router.get("/held")
 def held_runs(request: Request, ctx: ConsoleDep, user: Viewer) -> Response:
-    held = find_runs(ctx.app().store, status=RunStatus.HELD, limit=200)
+    held = ctx.app().store.find_runs(status=RunStatus.HELD, limit=200)
     return ctx.render(request, "held_list.html", runs=held)
 
 

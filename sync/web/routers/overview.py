@@ -9,8 +9,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from sync.app import App
-from sync.engine import RunRequest
 from sync.model import RunStatus
+from sync.run import RunRequest
 from sync.views import last_runs, next_runs, removals, sync_status
 from sync.web.chart import runs_chart
 from sync.web.deps import Console, ConsoleDep, OperatorAction, Viewer, redirect

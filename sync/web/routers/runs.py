@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from sync.model import RunStatus
-from sync.views import find_runs, issues_by_file, rejected_rows, run_page, write_rejected_csv
+from sync.views import issues_by_file, rejected_rows, run_page, write_rejected_csv
 from sync.web.deps import Console, ConsoleDep, Viewer, ViewerForm
 
 router = APIRouter(tags=["runs"])
@@ -28,8 +28,8 @@ def runs(
     app = ctx.app()
     wanted = RunStatus(status) if status in {s.value for s in RunStatus} else None
     chosen = sync if sync in app.config.syncs else None
-    found = find_runs(
-        app.store, sync=chosen, status=wanted, offset=(page - 1) * PAGE, limit=PAGE + 1
+    found = app.store.find_runs(
+        sync=chosen, status=wanted, offset=(page - 1) * PAGE, limit=PAGE + 1
     )
     shown = found[:PAGE]
     return ctx.render(

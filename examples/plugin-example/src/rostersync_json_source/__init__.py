@@ -11,10 +11,22 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from sync.contract import PluginContext, PluginOptions, SourceRead, SourceType
-from sync.errors import SourceError
-from sync.hookspecs import hookimpl
-from sync.model import AccessGrant, Group, Issue, Membership, Person, Role, Roster, Severity
+from sync.api import (
+    AccessGrant,
+    Group,
+    Issue,
+    Membership,
+    Person,
+    PluginContext,
+    PluginOptions,
+    Role,
+    Roster,
+    Severity,
+    SourceError,
+    SourceRead,
+    SourceType,
+    hookimpl,
+)
 
 
 class JsonOptions(PluginOptions):

@@ -16,11 +16,11 @@ import pytest
 
 from sync.config import load_config
 from sync.contract import PluginOptions, TargetType
-from sync.engine import Engine, RunRequest
-from sync.errors import RetriableError
+from sync.errors import RetriableError, TargetError
 from sync.hookspecs import hookimpl
 from sync.model import Change, ChangeKind, RunStatus
 from sync.plugins import load_plugins
+from sync.run import Engine, RunRequest
 from sync.testing import MemoryTarget, flaky
 from tests.fakes.entry_points import install_entry_point, rostersync_env, run_rostersync
 
@@ -198,3 +198,25 @@ def test_sigkill_mid_apply_then_the_next_run_converges(workdir: Path, tmp_path: 
     assert [(r["id"], r["status"]) for r in runs] == [(2, "ok"), (1, "interrupted")]
     third = json.loads(run_rostersync("--config", str(config), "sync", "--json", env=env).stdout)
     assert third["changes"] == []
+
+
+def test_a_target_refusing_a_batch_keeps_what_earlier_batches_applied(workdir: Path) -> None:
+    target = MemoryTarget(fail_calls={3: TargetError("401 the token was revoked")})
+    engine = engine_for(workdir, target)
+    outcome = engine.run()
+    assert outcome.status is RunStatus.FAILED
+    assert "the target refused a batch: 401 the token was revoked" in outcome.error
+    recorded = engine.store.run(outcome.run_id or 0)
+    assert recorded is not None and sum(recorded.summary.counts.values()) == 4  # two batches
+    assert len(engine.store.run_changes(outcome.run_id or 0)) == 4
+
+
+def test_an_interrupt_never_leaves_a_run_running(workdir: Path) -> None:
+    target = MemoryTarget(fail_calls={2: KeyboardInterrupt()})
+    engine = engine_for(workdir, target)
+    with pytest.raises(KeyboardInterrupt):
+        engine.run()
+    last = engine.store.last_run("default")
+    assert last is not None and last.summary.status is RunStatus.INTERRUPTED
+    assert engine.store.current_lock("default") is None
+    assert engine.run().status is RunStatus.OK

@@ -1,7 +1,4 @@
-"""The daemon's commands: ``daemon``, ``reload``, ``pause`` and ``resume``.
-
-Attached to the ``rostersync`` group by the import at the bottom of ``sync.cli``.
-"""
+"""``daemon`` and ``reload``: run the scheduled syncs, and re-read their configuration."""
 
 from __future__ import annotations
 
@@ -9,14 +6,12 @@ import logging
 import os
 import signal
 import sys
-from datetime import UTC, datetime
-from typing import Any
-from zoneinfo import ZoneInfo
 
 import click
 
 from sync.app import App
-from sync.cli import cli, configure_logging, status_dict
+from sync.cli.root import configure_logging
+from sync.cli.status import status_report
 from sync.config import config_path, load_config
 from sync.daemon import Daemon, pid_file_path, read_pid_file, signal_daemon, write_pid_file
 from sync.http_status import StatusServer
@@ -24,13 +19,6 @@ from sync.metrics import metrics_text
 from sync.schedule import scheduled_triggers
 
 log = logging.getLogger(__name__)
-
-
-def status_report(app: App) -> Any:
-    """What ``rostersync status --json`` prints: one sync's status, or a list of them."""
-    names = [app.sync] if app.sync_name or len(app.config.syncs) == 1 else list(app.config.syncs)
-    reports = [status_dict(app, name) for name in names]
-    return reports[0] if len(reports) == 1 else reports
 
 
 def status_server(daemon: Daemon) -> StatusServer:
@@ -54,7 +42,7 @@ def _log_level(configured: str) -> str:
     return logging.getLevelName(min(current, wanted))
 
 
-@cli.command("daemon")
+@click.command("daemon")
 @click.option(
     "--pid-file",
     type=click.Path(dir_okay=False),
@@ -93,7 +81,7 @@ def daemon_command(app: App, pid_file: str | None) -> None:
     sys.exit(code)
 
 
-@cli.command("reload")
+@click.command("reload")
 @click.option(
     "--pid-file",
     type=click.Path(dir_okay=False),
@@ -107,45 +95,3 @@ def reload_command(app: App, pid_file: str | None) -> None:
     scheduled_triggers(config)
     pid = signal_daemon(pid_file_path(pid_file, config.path), signal.SIGHUP)
     click.echo(f"asked the daemon (pid {pid}) to re-read {config.path}")
-
-
-def parse_until(text: str, zone: str) -> datetime:
-    """An ISO date or date-time; without an offset it is read in ``zone``."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(
-            f"{text!r} is not a date; write e.g. 2026-09-01 or 2026-09-01T07:00",
-            param_hint="--until",
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(zone))
-    if moment <= datetime.now(UTC):
-        raise click.BadParameter(f"{text} is in the past", param_hint="--until")
-    return moment
-
-
-@cli.command("pause")
-@click.option("--until", "until_text", help="resume by itself then (e.g. 2026-09-01)")
-@click.option("--reason", default="", help="shown by 'rostersync status'")
-@click.pass_obj
-def pause_command(app: App, until_text: str | None, reason: str) -> None:
-    """Stop scheduled runs (all syncs, or --sync NAME); 'rostersync sync' still works."""
-    names = [app.sync] if app.sync_name else list(app.config.syncs)
-    for name in names:
-        schedule = app.config.syncs[name].schedule
-        zone = schedule.timezone if schedule else "UTC"
-        until = parse_until(until_text, zone) if until_text else None
-        app.store.pause(name, until, reason)
-        when = f"until {until.isoformat()}" if until else "until 'rostersync resume'"
-        click.echo(f"sync {name}: scheduled runs paused {when}; 'rostersync sync' still works")
-
-
-@cli.command("resume")
-@click.pass_obj
-def resume_command(app: App) -> None:
-    """Let scheduled runs go on again (all syncs, or --sync NAME)."""
-    names = [app.sync] if app.sync_name else list(app.config.syncs)
-    for name in names:
-        app.store.resume(name)
-        click.echo(f"sync {name}: scheduled runs resumed")

@@ -6,30 +6,23 @@ never reaches the target; a dry run writes nothing at all, not even a lock.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import gc
-import hashlib
 import logging
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from functools import partial
-from operator import itemgetter
 from typing import Any
 
-from pydantic import ValidationError
-
 from sync.apply import ApplyResult, StopSignal, apply_plan
-from sync.config import Config, PluginTable, SyncConfig, describe_validation_error, resolve_secrets
+from sync.config import Config, PluginTable, SyncConfig
 from sync.contract import PluginContext, Source, SourceRead, Target
 from sync.digest import read_target, with_matched_members
-from sync.errors import ConfigError, FatalError, RetriableError, RostersyncError
-from sync.guard import GuardVerdict, check_guards
+from sync.errors import FatalError, RetriableError, RostersyncError
+from sync.guard import check_guards
 from sync.merge import merge
 from sync.model import (
+    CHANGE_KIND,
+    GRANT_GROUP,
     Change,
     Issue,
     Memberships,
@@ -37,88 +30,19 @@ from sync.model import (
     Roster,
     RunStatus,
     Severity,
-    TargetState,
     Trigger,
 )
 from sync.plan import make_plan
 from sync.plugins import PluginSystem
 from sync.redact import redact
+from sync.run import building
+from sync.run.approval import approved_plan, fingerprint, held_run
+from sync.run.recording import record
+from sync.run.request import RunFailed, RunOutcome, RunRequest
+from sync.run.runlock import DEFAULT_LEASE, AnyOf, Heartbeat
 from sync.store import RunDetail, StagedState, Store, new_holder, utcnow
 
 log = logging.getLogger(__name__)
-
-DEFAULT_LEASE = timedelta(seconds=120)
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """How to run: who asked, and what they allowed."""
-
-    trigger: Trigger = Trigger.MANUAL
-    dry_run: bool = False
-    allow_deletes: bool = False
-    stop: threading.Event | None = None
-    progress: Callable[[str], None] = field(default=lambda message: None)
-    approve: int | None = None
-    """A held run whose plan to apply (if the target is unchanged since)."""
-    compare_all: bool = False
-    """Read and compare every member, whatever the target's member digests say."""
-
-
-@dataclass
-class RunOutcome:
-    """What a run did; ``run_id`` is None for a dry run, which records nothing."""
-
-    sync: str
-    status: RunStatus
-    run_id: int | None = None
-    plan: Plan = field(default_factory=Plan)
-    issues: list[Issue] = field(default_factory=list)
-    applied: dict[str, int] = field(default_factory=dict)
-    failed: int = 0
-    retries: int = 0
-    error: str = ""
-    verdict: GuardVerdict | None = None
-    applied_changes: list[Change] = field(default_factory=list)
-    target_fingerprint: str = ""
-    source_groups: dict[str, int] = field(default_factory=dict)
-    desired_blocks: int | None = None
-    compared_all: bool = False
-    """Whether the plan compared every member (no group taken on its digest)."""
-    approved_run: int | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status is RunStatus.OK
-
-
-class _RunFailed(Exception):
-    """Ends a run early with a status and a message for the record."""
-
-    def __init__(self, message: str, status: RunStatus = RunStatus.FAILED) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-def fingerprint(state: TargetState) -> str:
-    """A digest of what the sync manages in the target, to tell whether it changed."""
-    digest = hashlib.sha256()
-    roster = state.roster
-    for key in sorted(state.managed):
-        group = roster.groups.get(key)
-        digest.update(f"g\0{key}\0{group.name if group else ''}\n".encode())
-    for m in sorted(m for m in roster.memberships if m.group in state.managed):
-        digest.update(f"m\0{m.group}\0{m.person}\n".encode())
-    for g in sorted(g for g in roster.grants if state.is_managed_grant(g)):
-        digest.update(f"a\0{g.group}\0{g.principal}\0{','.join(sorted(g.options))}\n".encode())
-    for person in sorted(state.managed_profiles):
-        profile = roster.profiles.get(person)
-        if profile is not None:
-            permissions = ",".join(sorted(profile.permissions))
-            digest.update(f"p\0{person}\0{profile.user_group}\0{permissions}\n".encode())
-    for staff, student in sorted(state.managed_blocks):
-        digest.update(f"b\0{staff}\0{student}\n".encode())
-    return digest.hexdigest()
 
 
 def _may_use_digests(
@@ -138,7 +62,7 @@ def _check_references(name: str, roster: Roster) -> tuple[Roster, list[Issue]]:
     """Drop memberships and grants that name a group the source did not define."""
     groups = roster.groups
     by_group = roster.members_by_group()
-    used = by_group.keys() | set(map(itemgetter(0), roster.grants))
+    used = by_group.keys() | set(map(GRANT_GROUP, roster.grants))
     if used.issubset(groups):
         return roster, []
     bad_members = [m for m in roster.memberships if m.group not in groups]
@@ -185,50 +109,24 @@ class Engine:
     # -- building plugins ---------------------------------------------------
     def plugin_options(self, table: PluginTable, model: type[Any]) -> Any:
         """A plugin table's options, secrets resolved and validated against ``model``."""
-        options = resolve_secrets(dict(table.options), key=table.where, path=self.config.path)
-        try:
-            return model.model_validate(options)
-        except ValidationError as exc:
-            raise ConfigError(
-                f"{self.config.path}: {table.where} {describe_validation_error(exc)}"
-            ) from None
+        return building.plugin_options(self.config, table, model)
 
     def context(
         self, sync: str, table: PluginTable, state: StagedState, request: RunRequest
     ) -> PluginContext:
-        return PluginContext(
-            name=table.name,
-            sync=sync,
-            config_dir=self.config.directory,
-            state_url=self.config.state_url,
-            state=state,
-            dry_run=request.dry_run,
-            progress=request.progress,
-        )
+        return building.plugin_context(self.config, sync, table, state, request)
 
     def open_target(self, sync: str, request: RunRequest | None = None) -> Target:
-        _, sync_config = self.config.sync(sync)
-        table = self.config.targets[sync_config.target]
-        kind = self.plugins.target_type(table.plugin)
-        state = StagedState(partial(self.store.plugin_state, sync, f"target:{table.name}"))
-        return kind.factory(
-            self.plugin_options(table, kind.options),
-            self.context(sync, table, state, request or RunRequest()),
+        return building.open_target(
+            self.config, self.plugins, self.store, sync, request or RunRequest()
         )
 
     def _sources(
         self, sync: str, sync_config: SyncConfig, request: RunRequest
     ) -> list[tuple[str, Source, StagedState]]:
-        built = []
-        for name in sync_config.sources:
-            table = self.config.sources[name]
-            kind = self.plugins.source_type(table.plugin)
-            state = StagedState(partial(self.store.plugin_state, sync, f"source:{name}"))
-            options = self.plugin_options(table, kind.options)
-            built.append(
-                (name, kind.factory(options, self.context(sync, table, state, request)), state)
-            )
-        return built
+        return building.open_sources(
+            self.config, self.plugins, self.store, sync, sync_config, request
+        )
 
     # -- one run ------------------------------------------------------------
     def run(self, sync: str | None = None, request: RunRequest | None = None) -> RunOutcome:
@@ -240,8 +138,7 @@ class Engine:
         sync_name, sync_config = self.config.sync(sync)
         self.open_target(sync_name, request).close()  # validate the target's options first
         self._sources(sync_name, sync_config, request)  # and every source's
-        with _few_gc_passes():
-            return self._run_locked(sync_name, sync_config, request)
+        return self._run_locked(sync_name, sync_config, request)
 
     def _run_locked(
         self, sync_name: str, sync_config: SyncConfig, request: RunRequest
@@ -250,12 +147,12 @@ class Engine:
             return self._execute(sync_name, sync_config, request, run_id=None)
         holder = new_holder()
         self.store.acquire_lock(sync_name, holder, self.lease)
-        heartbeat = _Heartbeat(self.store, sync_name, holder, self.lease)
+        heartbeat = Heartbeat(self.store, sync_name, holder, self.lease)
         try:
             run_id = self.store.start_run(sync_name, request.trigger, holder=holder)
             self.store.attach_run(sync_name, holder, run_id)
             heartbeat.start()
-            stop = _AnyOf(request.stop, heartbeat.lost)
+            stop = AnyOf(request.stop, heartbeat.lost)
             try:
                 outcome = self._execute(sync_name, sync_config, request, run_id=run_id, stop=stop)
             except BaseException:  # Ctrl-C, or the store failing while recording
@@ -272,15 +169,7 @@ class Engine:
         return outcome
 
     def _held(self, run_id: int) -> RunDetail:
-        detail = self.store.run(run_id)
-        if detail is None:
-            raise RostersyncError(f"there is no run {run_id}")
-        if detail.summary.status is not RunStatus.HELD:
-            raise RostersyncError(
-                f"run {run_id} is {detail.summary.status.value}, not held; only a held run "
-                "can be approved or rejected"
-            )
-        return detail
+        return held_run(self.store, run_id)
 
     def approve(self, run_id: int, request: RunRequest | None = None) -> RunOutcome:
         """Apply exactly the plan held by ``run_id`` if the target has not changed since;
@@ -367,11 +256,11 @@ class Engine:
                     # Of the state the plan was made from; approval compares a whole read.
                     whole = with_matched_members(current, desired)
                     outcome.target_fingerprint = fingerprint(whole)
-                    raise _RunFailed(f"held: {verdict.reason}", RunStatus.HELD)
+                    raise RunFailed(f"held: {verdict.reason}", RunStatus.HELD)
             self._step(run_id, "applying", request)
             result = self._apply(target, plan.changes, sync_config, request, stop)
             self._finish_apply(outcome, result)
-        except _RunFailed as stop:
+        except RunFailed as stop:
             outcome.status = stop.status
             outcome.error = redact(str(stop))
         except RetriableError as exc:
@@ -388,42 +277,21 @@ class Engine:
             if target is not None:
                 target.close()
         if run_id is not None:
-            self._record(run_id, outcome, states)
+            record(self.store, run_id, outcome, states)
         return outcome
 
     def _approved_plan(
         self, target: Target, request: RunRequest, outcome: RunOutcome, run_id: int | None
     ) -> Plan | None:
         """The held plan to apply as it is, or None to plan afresh (the target changed)."""
-        if request.approve is None:
-            return None
-        held = self._held(request.approve)
-        self._step(run_id, "checking the held plan", request)
-        if fingerprint(target.read()) == held.target_fingerprint:
-            plan = Plan(changes=tuple(self.store.run_changes(held.summary.id)))
-            if not self.store.decide_held(
-                held.summary.id, RunStatus.APPROVED, f"approved; applied by run {run_id}"
-            ):
-                raise _RunFailed(f"run {held.summary.id} was rejected meanwhile; nothing applied")
-            outcome.plan = plan
-            outcome.approved_run = held.summary.id
-            return plan
-        outcome.issues.append(
-            Issue(
-                Severity.WARNING,
-                f"the target changed since run {held.summary.id} was held, so its plan was "
-                "not applied; this run planned afresh",
-                field="approve",
-                value=str(held.summary.id),
-            )
+        return approved_plan(
+            self.store,
+            target,
+            request,
+            outcome,
+            run_id,
+            lambda step: self._step(run_id, step, request),
         )
-        if not self.store.decide_held(
-            held.summary.id,
-            RunStatus.REJECTED,
-            f"superseded: the target changed since; run {run_id} planned afresh",
-        ):
-            raise _RunFailed(f"run {held.summary.id} was rejected meanwhile; nothing applied")
-        return None
 
     def _emptied_sources(self, sync: str, groups: dict[str, int]) -> list[tuple[str, int]]:
         emptied = []
@@ -448,9 +316,9 @@ class Engine:
             try:
                 read: SourceRead = source.read()
             except RetriableError as exc:
-                raise _RunFailed(f"source {name!r} failed after retries: {exc}") from None
+                raise RunFailed(f"source {name!r} failed after retries: {exc}") from None
             except FatalError as exc:
-                raise _RunFailed(f"source {name!r} failed: {exc}") from None
+                raise RunFailed(f"source {name!r} failed: {exc}") from None
             outcome.retries += read.retries
             outcome.issues.extend(read.issues)
             roster, bad_refs = _check_references(name, read.roster)
@@ -459,7 +327,7 @@ class Engine:
             if read.records and read.rejected:
                 share = 100.0 * read.rejected / read.records
                 if share > guards.max_rejected_percent:
-                    raise _RunFailed(
+                    raise RunFailed(
                         f"source {name!r}: {read.rejected} of {read.records} records were "
                         f"rejected ({share:.0f}%), more than the {guards.max_rejected_percent:g}% "
                         "allowed ([sync.guards] max_rejected_percent); nothing was changed"
@@ -502,7 +370,7 @@ class Engine:
         )
 
     def _finish_apply(self, outcome: RunOutcome, result: ApplyResult) -> None:
-        applied = Counter(map(itemgetter(0), result.applied))
+        applied = Counter(map(CHANGE_KIND, result.applied))
         outcome.applied = {kind.value: n for kind, n in applied.items()}
         outcome.failed = len(result.failures)
         outcome.retries += result.retries
@@ -534,109 +402,3 @@ class Engine:
             outcome.status = RunStatus.PARTIAL
         else:
             outcome.status = RunStatus.OK
-
-    def _record(
-        self, run_id: int, outcome: RunOutcome, states: list[tuple[str, StagedState]]
-    ) -> None:
-        self.store.add_issues(run_id, outcome.issues)
-        if outcome.status in (RunStatus.OK, RunStatus.PARTIAL):
-            for name, state in states:
-                self.store.save_plugin_state(outcome.sync, f"source:{name}", state.staged)
-            for name, groups in outcome.source_groups.items():
-                self.store.save_plugin_state(outcome.sync, f"engine:{name}", {"groups": groups})
-            if outcome.desired_blocks is not None:
-                self.store.save_plugin_state(
-                    outcome.sync, "engine", {"blocks": outcome.desired_blocks}
-                )
-            if outcome.compared_all:
-                self.store.save_plugin_state(
-                    outcome.sync, "engine", {"compared_all_at": utcnow().isoformat()}
-                )
-        if outcome.status in (RunStatus.OK, RunStatus.PARTIAL, RunStatus.HELD):
-            # This run planned from newer input: older held plans are stale now.
-            self.store.supersede_held(outcome.sync, newer=run_id)
-        self.store.finish_run(
-            run_id,
-            outcome.status,
-            counts=outcome.applied,
-            planned=outcome.plan.counts() if outcome.plan else {},
-            retries=outcome.retries,
-            error=outcome.error,
-            changes=(
-                outcome.plan.changes
-                if outcome.status is RunStatus.HELD
-                else outcome.applied_changes
-            ),
-            target_fingerprint=outcome.target_fingerprint,
-            approved_run=outcome.approved_run,
-        )
-
-
-_gc_lock = threading.Lock()
-_gc_users: list[int] = []
-_gc_saved: list[int] = []
-
-
-@contextlib.contextmanager
-def _few_gc_passes() -> Iterator[None]:
-    """Let the cyclic garbage collector run rarely during a run.
-
-    A run allocates hundreds of thousands of small tuples and keeps them; with the
-    default thresholds the collector rescans them over and over, which measured at
-    more than half of a no-change resync of a 50,000-student district.
-    """
-    with _gc_lock:
-        if not _gc_users:
-            _gc_saved[:] = gc.get_threshold()
-            gc.set_threshold(100_000, 50, 100)
-        _gc_users.append(1)  # runs of several syncs may overlap in the daemon
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_users.pop()
-            if not _gc_users:
-                gc.set_threshold(*_gc_saved)
-
-
-class _AnyOf:
-    """Set when any of its events is: a stop request, or a lost run lock."""
-
-    def __init__(self, *events: threading.Event | None) -> None:
-        self._events = [e for e in events if e is not None]
-
-    def is_set(self) -> bool:
-        return any(e.is_set() for e in self._events)
-
-
-class _Heartbeat:
-    """Renews the run lock's lease while a run goes on; ``lost`` is set if another
-    process took the lock over (the run then stops after the batch in flight)."""
-
-    def __init__(self, store: Store, sync: str, holder: str, lease: timedelta) -> None:
-        self._store = store
-        self._sync = sync
-        self._holder = holder
-        self._lease = lease
-        self._stop = threading.Event()
-        self.lost = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{sync}", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
-
-    def _beat(self) -> None:
-        interval = max(self._lease.total_seconds() / 4, 0.5)
-        while not self._stop.wait(interval):
-            try:
-                if not self._store.renew_lock(self._sync, self._holder, self._lease):
-                    log.error("lost the run lock of sync %s; stopping the run", self._sync)
-                    self.lost.set()
-                    return
-            except Exception:
-                log.exception("could not renew the run lock of sync %s", self._sync)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from sync.errors import RunInProgressError
 from sync.model import Change, ChangeKind, Issue, RunStatus, Severity, Trigger
 from sync.store import StagedState, Store, new_holder, this_machine
+from tests.conftest import CliRun
 
 LEASE = timedelta(minutes=2)
 
@@ -97,7 +100,6 @@ def test_a_dead_process_on_this_host_loses_its_lock_at_once(store: Store) -> Non
 
 
 def test_change_records_round_trip_and_old_records_still_read() -> None:
-    import json
     import zlib
 
     from sync.store import pack_changes, unpack_changes
@@ -131,3 +133,25 @@ def test_staged_state_reads_the_store_once_and_only_when_asked() -> None:
     assert state.get("other") == 1 and loads == []
     assert state.get("cursor") == "abc" and state.get("cursor") == "abc"
     assert loads == [1]
+
+
+def test_a_held_run_is_decided_once(state_url: str) -> None:
+    store = Store(state_url)
+    holder = new_holder()
+    run_id = store.start_run("default", Trigger.MANUAL, holder=holder)
+    store.finish_run(run_id, RunStatus.HELD)
+    assert store.decide_held(run_id, RunStatus.REJECTED, "rejected")
+    assert not store.decide_held(run_id, RunStatus.APPROVED, "approved")
+    assert store.run(run_id).summary.status is RunStatus.REJECTED  # type: ignore[union-attr]
+
+
+def test_a_bad_state_database_is_a_clear_error(rostersync: CliRun, workdir: Path) -> None:
+    config = workdir / "config.toml"
+    text = config.read_text()
+    start = text.index('url = "') + len('url = "')
+    config.write_text(
+        text[:start] + "sqlite:////proc/1/nope/state.db" + text[text.index('"', start) :]
+    )
+    result = rostersync("status")
+    assert result.exit_code == 2
+    assert "[state] url: cannot" in result.output and "Traceback" not in result.output

@@ -1,0 +1,52 @@
+"""``pause`` and ``resume``: stop and restart a sync's scheduled runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import click
+
+from sync.app import App
+
+
+def parse_until(text: str, zone: str) -> datetime:
+    """An ISO date or date-time; without an offset it is read in ``zone``."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not a date; write e.g. 2026-09-01 or 2026-09-01T07:00",
+            param_hint="--until",
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(zone))
+    if moment <= datetime.now(UTC):
+        raise click.BadParameter(f"{text} is in the past", param_hint="--until")
+    return moment
+
+
+@click.command("pause")
+@click.option("--until", "until_text", help="resume by itself then (e.g. 2026-09-01)")
+@click.option("--reason", default="", help="shown by 'rostersync status'")
+@click.pass_obj
+def pause_command(app: App, until_text: str | None, reason: str) -> None:
+    """Stop scheduled runs (all syncs, or --sync NAME); 'rostersync sync' still works."""
+    names = [app.sync] if app.sync_name else list(app.config.syncs)
+    for name in names:
+        schedule = app.config.syncs[name].schedule
+        zone = schedule.timezone if schedule else "UTC"
+        until = parse_until(until_text, zone) if until_text else None
+        app.store.pause(name, until, reason)
+        when = f"until {until.isoformat()}" if until else "until 'rostersync resume'"
+        click.echo(f"sync {name}: scheduled runs paused {when}; 'rostersync sync' still works")
+
+
+@click.command("resume")
+@click.pass_obj
+def resume_command(app: App) -> None:
+    """Let scheduled runs go on again (all syncs, or --sync NAME)."""
+    names = [app.sync] if app.sync_name else list(app.config.syncs)
+    for name in names:
+        app.store.resume(name)
+        click.echo(f"sync {name}: scheduled runs resumed")

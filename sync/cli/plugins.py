@@ -1,0 +1,41 @@
+"""``plugins``: installed sources and targets, and where each came from."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from sync.app import App
+from sync.cli.output import echo_json
+from sync.contract import SourceType, TargetType
+
+
+@click.command("plugins")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def plugins_command(app: App, as_json: bool) -> None:
+    """Installed sources and targets, and where each came from."""
+    system = app.plugins
+    kinds: list[tuple[str, Sequence[SourceType[Any] | TargetType[Any]]]] = [
+        ("source", list(system.sources.values())),
+        ("target", list(system.targets.values())),
+    ]
+    rows = [
+        {
+            "kind": kind,
+            "name": item.name,
+            "origin": system.origins[f"{kind}:{item.name}"],
+            "description": item.description,
+        }
+        for kind, items in kinds
+        for item in sorted(items, key=lambda i: i.name)
+    ]
+    if as_json:
+        echo_json(rows)
+        return
+    for row in rows:
+        click.echo(f"{row['kind']:<7} {row['name']:<14} {row['origin']:<24} {row['description']}")
+    for failure in system.failures:
+        click.echo(f"failed to load: {failure}")

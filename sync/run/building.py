@@ -1,0 +1,86 @@
+"""Building a run's plugins: options validated, a context each, sources and target opened."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from pydantic import ValidationError
+
+from sync.config import (
+    Config,
+    PluginTable,
+    SyncConfig,
+    describe_validation_error,
+    resolve_secrets,
+)
+from sync.contract import PluginContext, Source, Target
+from sync.errors import ConfigError
+from sync.plugins import PluginSystem
+from sync.run.request import RunRequest
+from sync.store import StagedState, Store
+
+
+def plugin_options(config: Config, table: PluginTable, model: type[Any]) -> Any:
+    """A plugin table's options, secrets resolved and validated against ``model``."""
+    options = resolve_secrets(dict(table.options), key=table.where, path=config.path)
+    try:
+        return model.model_validate(options)
+    except ValidationError as exc:
+        raise ConfigError(
+            f"{config.path}: {table.where} {describe_validation_error(exc)}"
+        ) from None
+
+
+def plugin_context(
+    config: Config, sync: str, table: PluginTable, state: StagedState, request: RunRequest
+) -> PluginContext:
+    """What a plugin is told about the run it is built for."""
+    return PluginContext(
+        name=table.name,
+        sync=sync,
+        config_dir=config.directory,
+        state_url=config.state_url,
+        state=state,
+        dry_run=request.dry_run,
+        progress=request.progress,
+    )
+
+
+def open_target(
+    config: Config, plugins: PluginSystem, store: Store, sync: str, request: RunRequest
+) -> Target:
+    """The sync's target, built from its table with its staged state."""
+    _, sync_config = config.sync(sync)
+    table = config.targets[sync_config.target]
+    kind = plugins.target_type(table.plugin)
+    state = StagedState(partial(store.plugin_state, sync, f"target:{table.name}"))
+    return kind.factory(
+        plugin_options(config, table, kind.options),
+        plugin_context(config, sync, table, state, request),
+    )
+
+
+def open_sources(
+    config: Config,
+    plugins: PluginSystem,
+    store: Store,
+    sync: str,
+    sync_config: SyncConfig,
+    request: RunRequest,
+) -> list[tuple[str, Source, StagedState]]:
+    """Each source of the sync, by name, with the staged state it writes to."""
+    built = []
+    for name in sync_config.sources:
+        table = config.sources[name]
+        kind = plugins.source_type(table.plugin)
+        state = StagedState(partial(store.plugin_state, sync, f"source:{name}"))
+        options = plugin_options(config, table, kind.options)
+        built.append(
+            (
+                name,
+                kind.factory(options, plugin_context(config, sync, table, state, request)),
+                state,
+            )
+        )
+    return built
