@@ -19,6 +19,7 @@ from sync.cli.running import plan_command, sync_command
 from sync.cli.runs import runs_command
 from sync.cli.show import show_command
 from sync.cli.status import status_command
+from sync.cli.web import web_command
 from sync.plugins import PluginSystem, load_plugins
 
 COMMANDS: tuple[click.Command, ...] = (
@@ -34,6 +35,7 @@ COMMANDS: tuple[click.Command, ...] = (
     reload_command,
     pause_command,
     resume_command,
+    web_command,
 )
 for _command in COMMANDS:
     cli.add_command(_command)
