@@ -66,6 +66,7 @@ from sync.model import (
 )
 from sync.redact import redact, register_secret
 from sync.storage import database_url, migrate, open_database, run_migrations_online
+from sync.views import StaffAccess, staff_access
 
 __all__ = [
     "APPLY_ORDER",
@@ -109,6 +110,7 @@ __all__ = [
     "SourceError",
     "SourceRead",
     "SourceType",
+    "StaffAccess",
     "StaffProfile",
     "StateBag",
     "Target",
@@ -126,4 +128,5 @@ __all__ = [
     "redact",
     "register_secret",
     "run_migrations_online",
+    "staff_access",
 ]

@@ -12,14 +12,12 @@ from plugins.directory.target import (
     DirectoryOptions,
     DirectoryTarget,
     add_hand_made_group,
-    blocked_students,
     can_see,
     open_directory,
     read_state,
-    visible_members,
 )
 from plugins.permissions import PERMISSIONS, explain
-from sync.api import CommandContext, TargetType, hookimpl
+from sync.api import CommandContext, TargetType, hookimpl, staff_access
 
 
 @hookimpl
@@ -72,35 +70,19 @@ def access_cli() -> None:
 @click.pass_obj
 def access_show(context: CommandContext, user: str, as_json: bool) -> None:
     """USER's user group, permissions (each with its reason), groups and blocked children."""
-    engine = open_directory(_url(context))
-    state = read_state(engine, context.sync)
+    state = read_state(open_directory(_url(context)), context.sync)
     profile = state.roster.profiles.get(user)
-    groups = sorted(g.group for g in state.roster.grants if g.principal == user)
-    blocked = blocked_students(engine, user)
+    access = staff_access(state, user)  # what the console's staff page shows too
+    blocked = access.blocked
     data: dict[str, Any] = {
-        "user": user,
-        "user_group": profile.user_group if profile else None,
+        **access.to_dict(),
         "permissions": {
             p: {"meaning": PERMISSIONS.get(p, ""), "reason": explain(p, profile)}
-            for p in sorted(profile.permissions)
+            for p in access.permissions
         }
         if profile
         else {},
-        "groups": [],
-        "blocked": blocked,
     }
-    for key in groups:
-        group = state.roster.groups.get(key)
-        members = state.roster.members_of(key)
-        visible = visible_members(engine, user, key)
-        data["groups"].append(
-            {
-                "key": key,
-                "name": group.name if group else key,
-                "visible": visible,
-                "hidden": len(members) - len(visible),
-            }
-        )
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return

@@ -32,8 +32,7 @@ def web_command(ctx: click.Context, host: str | None, port: int | None) -> None:
     asgi = create_app(lambda: app, web=web)
     if not Accounts(app.config.state_url).all():
         click.echo(
-            "rostersync: no account yet; add one with "
-            "'rostersync web add-user NAME --role admin'",
+            "rostersync: no account yet; add one with 'rostersync web add-user NAME --role admin'",
             err=True,
         )
     server = ConsoleServer(asgi, web)

@@ -9,9 +9,12 @@ request headers have not all arrived within ``read_timeout_seconds``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 import socket
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
@@ -89,6 +92,27 @@ def timed_protocol(seconds: float, max_header_bytes: int) -> type[asyncio.Protoc
     return TimedH11Protocol
 
 
+class _Server(uvicorn.Server):
+    """uvicorn, stopping on SIGINT or SIGTERM without raising the signal again after (so
+    ``rostersync web`` ends with exit 0, as the daemon does)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def stop(signum: int, frame: object) -> None:
+            self.should_exit = True
+
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
 def bind(host: str, port: int) -> socket.socket:
     """A listening socket (port 0 picks a free one)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -122,7 +146,7 @@ class ConsoleServer:
             server_header=False,
             ws="none",
         )
-        self.server = uvicorn.Server(self.config)
+        self.server = _Server(self.config)
         self._thread: threading.Thread | None = None
 
     @property
