@@ -99,17 +99,6 @@ def signed_in(request: Request, ctx: ConsoleDep) -> SignedIn:
     return user
 
 
-def require(role: WebRole) -> Callable[..., SignedIn]:
-    """A dependency: the signed-in user, who must have at least ``role``."""
-
-    def check(user: Annotated[SignedIn, Depends(signed_in)]) -> SignedIn:
-        if not user.role.allows(role):
-            raise HTTPException(403, f"this needs the {role.value} role")
-        return user
-
-    return check
-
-
 def csrf_checked(
     user: Annotated[SignedIn, Depends(signed_in)],
     csrf_token: Annotated[str | None, Form()] = None,
@@ -120,15 +109,27 @@ def csrf_checked(
     return user
 
 
-def acting(role: WebRole) -> Callable[..., SignedIn]:
-    """A dependency for an action: CSRF token checked, and at least ``role``."""
+def _with_role(role: WebRole, base: Callable[..., SignedIn]) -> Callable[..., SignedIn]:
+    """A dependency: the user ``base`` gives, who must have at least ``role``."""
 
-    def check(user: Annotated[SignedIn, Depends(csrf_checked)]) -> SignedIn:
+    # A default, not Annotated: annotations are strings here, and a closure's name in
+    # one would not resolve.
+    def check(user: SignedIn = Depends(base)) -> SignedIn:  # noqa: B008
         if not user.role.allows(role):
             raise HTTPException(403, f"this needs the {role.value} role")
         return user
 
     return check
+
+
+def require(role: WebRole) -> Callable[..., SignedIn]:
+    """A dependency for a page: signed in, with at least ``role``."""
+    return _with_role(role, signed_in)
+
+
+def acting(role: WebRole) -> Callable[..., SignedIn]:
+    """A dependency for an action: CSRF token checked, and at least ``role``."""
+    return _with_role(role, csrf_checked)
 
 
 Viewer = Annotated[SignedIn, Depends(require(WebRole.VIEWER))]

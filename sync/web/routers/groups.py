@@ -4,6 +4,8 @@ linked by opaque references, so no name of a student ever lands in a URL."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
@@ -40,28 +42,39 @@ def person_name(state: TargetState, person: str) -> str:
     return person
 
 
-def _groups_view(request: Request, ctx: Console, sync: str, q: str) -> Response:
+def _target_page(
+    request: Request, ctx: Console, template: str, sync: str, fill: Callable[..., dict[str, Any]]
+) -> Response:
+    """A page over the target of ``sync``: ``fill(state)`` gives its own context."""
     app = ctx.app()
     sync = _sync(app, sync)
     state = read_target(app, sync)
-    groups = target_groups(state)
-    needle = q.strip().casefold()
-    if needle:
-        groups = [
-            g
-            for g in groups
-            if needle in g["name"].casefold()
-            or any(needle in p.casefold() for p in (*g["members"], *g["access"]))
-        ]
     return ctx.render(
         request,
-        "groups.html",
+        template,
         sync=sync,
         syncs=list(app.config.syncs),
-        groups=groups,
-        q=q,
         name=lambda p: person_name(state, p),
+        **fill(state),
     )
+
+
+def _matches(needle: str, *texts: str) -> bool:
+    return not needle or any(needle in text.casefold() for text in texts)
+
+
+def _groups_view(request: Request, ctx: Console, sync: str, q: str) -> Response:
+    needle = q.strip().casefold()
+
+    def fill(state: TargetState) -> dict[str, Any]:
+        groups = [
+            g
+            for g in target_groups(state)
+            if _matches(needle, g["name"], *g["members"], *g["access"])
+        ]
+        return {"groups": groups, "q": q}
+
+    return _target_page(request, ctx, "groups.html", sync, fill)
 
 
 @router.get("/groups")
@@ -93,53 +106,33 @@ def group(
     ref: str,
     sync: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
-    app = ctx.app()
-    sync = _sync(app, sync)
-    state = read_target(app, sync)
-    found: dict[str, Any] | None = next(
-        (g for g in target_groups(state) if ctx.ref(g["key"]) == ref), None
-    )
-    if found is None:
-        raise HTTPException(404, "no such group")
-    blocked = {(b.staff, b.student) for b in state.roster.blocks}
-    return ctx.render(
-        request,
-        "group.html",
-        sync=sync,
-        group=found,
-        name=lambda p: person_name(state, p),
-        hidden_from={
-            staff: sorted(s for t, s in blocked if t == staff and s in found["members"])
+    def fill(state: TargetState) -> dict[str, Any]:
+        found = next((g for g in target_groups(state) if ctx.ref(g["key"]) == ref), None)
+        if found is None:
+            raise HTTPException(404, "no such group")
+        members = set(found["members"])
+        hidden = {
+            staff: [
+                b.student
+                for b in sorted(state.roster.blocks)
+                if b.staff == staff and b.student in members
+            ]
             for staff in found["access"]
-        },
-    )
+        }
+        return {"group": found, "hidden_from": hidden}
+
+    return _target_page(request, ctx, "group.html", sync, fill)
 
 
 def _staff_view(request: Request, ctx: Console, sync: str, q: str) -> Response:
-    app = ctx.app()
-    sync = _sync(app, sync)
-    state = read_target(app, sync)
-    staff = staff_ids(state)
     needle = q.strip().casefold()
-    if needle:
-        staff = [
-            p for p in staff if needle in p.casefold() or needle in person_name(state, p).casefold()
-        ]
-    profiles = state.roster.profiles
-    grants: dict[str, int] = {}
-    for g in state.roster.grants:
-        grants[g.principal] = grants.get(g.principal, 0) + 1
-    return ctx.render(
-        request,
-        "staff.html",
-        sync=sync,
-        syncs=list(app.config.syncs),
-        staff=staff,
-        profiles=profiles,
-        grants=grants,
-        q=q,
-        name=lambda p: person_name(state, p),
-    )
+
+    def fill(state: TargetState) -> dict[str, Any]:
+        grants = Counter(g.principal for g in state.roster.grants)
+        staff = [p for p in staff_ids(state) if _matches(needle, p, person_name(state, p))]
+        return {"staff": staff, "profiles": state.roster.profiles, "grants": grants, "q": q}
+
+    return _target_page(request, ctx, "staff.html", sync, fill)
 
 
 @router.get("/access")
@@ -171,16 +164,10 @@ def staff_member(
     ref: str,
     sync: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
-    app = ctx.app()
-    sync = _sync(app, sync)
-    state = read_target(app, sync)
-    person = next((p for p in staff_ids(state) if ctx.ref(p) == ref), None)
-    if person is None:
-        raise HTTPException(404, "no such staff member")
-    return ctx.render(
-        request,
-        "access.html",
-        sync=sync,
-        access=staff_access(state, person),
-        name=lambda p: person_name(state, p),
-    )
+    def fill(state: TargetState) -> dict[str, Any]:
+        person = next((p for p in staff_ids(state) if ctx.ref(p) == ref), None)
+        if person is None:
+            raise HTTPException(404, "no such staff member")
+        return {"access": staff_access(state, person)}
+
+    return _target_page(request, ctx, "access.html", sync, fill)

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from sync.errors import RostersyncError
 from sync.model import RunStatus
 from sync.views import removals, removals_by_group
-from sync.web.deps import AdminAction, ConsoleDep, Viewer, redirect
+from sync.web.deps import AdminAction, Console, ConsoleDep, Viewer, redirect
 
 router = APIRouter(tags=["held runs"])
 CONFIRM = "yes"
@@ -63,7 +63,7 @@ def approve(
     if detail is None:
         raise HTTPException(404, "no such run")
     if confirm != CONFIRM:
-        return redirect(ctx, f"/held/{run_id}", "Tick the confirmation to approve.", error=True)
+        return _unconfirmed(ctx, run_id, "approve")
     started = ctx.runner.start(detail.summary.sync, user.name, approve=run_id)
     if not started.started or started.run_id is None:
         return redirect(ctx, f"/held/{run_id}", started.message, error=True)
@@ -79,7 +79,7 @@ def reject(
 ) -> Response:
     app = ctx.app()
     if confirm != CONFIRM:
-        return redirect(ctx, f"/held/{run_id}", "Tick the confirmation to reject.", error=True)
+        return _unconfirmed(ctx, run_id, "reject")
     try:
         app.engine.reject(run_id)
     except RostersyncError as exc:
@@ -87,3 +87,7 @@ def reject(
     sync = app.store.run(run_id)
     ctx.accounts.record(user.name, "reject", sync=sync.summary.sync if sync else "", run_id=run_id)
     return redirect(ctx, "/held", f"Run {run_id}: plan rejected, nothing applied.")
+
+
+def _unconfirmed(ctx: Console, run_id: int, what: str) -> Response:
+    return redirect(ctx, f"/held/{run_id}", f"Tick the confirmation to {what}.", error=True)
