@@ -20,6 +20,7 @@ from sync.app import App
 from sync.cli import make_cli
 from sync.plugins import load_plugins
 from tests.conftest import ROOT
+from tests.plugins.school import school as roster_school
 from tests.web.conftest import PASSWORDS, Running, serve
 from tests.web.pages import (
     AccessPage,
@@ -265,7 +266,6 @@ def test_search_a_group_and_open_a_staff_members_access(
     expect(access.groups()).to_have_count(2)
     expect(page.locator("body")).to_contain_text("Dark Arts")
     assert "Severus" not in page.url
-    access.screenshot("access")
 
 
 def test_preview_and_accounts_pages(page: Page, running: Running, shots: Path) -> None:
@@ -279,3 +279,40 @@ def test_preview_and_accounts_pages(page: Page, running: Running, shots: Path) -
     page.goto(running.url + "/accounts")
     expect(page.locator("table").first).to_contain_text("oscar")
     overview.screenshot("accounts")
+
+
+def test_a_staff_members_access_shows_permissions_and_blocked_children(
+    page: Page, tmp_path: Path, shots: Path
+) -> None:
+    config = roster_school(tmp_path)
+    harry = "A123456789012"
+    result = CliRunner().invoke(
+        make_cli(),
+        [
+            "--config",
+            str(config),
+            "manual",
+            "block",
+            "snape",
+            harry,
+            "--reason",
+            "a relative of the family",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(make_cli(), ["--config", str(config), "sync"])
+    assert result.exit_code in (0, 3), result.output
+    app = App(config_path=str(config), plugins=load_plugins(entry_points=False))
+    for running in serve(app, tmp_path):
+        signed_in(page, running, shots)
+        staff = StaffPage(page, running.url, shots)
+        staff.open()
+        staff.search("snape")
+        staff.open_staff("snape")
+        access = AccessPage(page, running.url, shots)
+        expect(access.heading()).to_have_text("snape")
+        expect(page.locator("body")).to_contain_text("Teachers")
+        expect(page.locator("body")).to_contain_text("a relative of the family")
+        expect(access.groups().filter(has_text="7A")).to_contain_text("1 blocked child hidden")
+        assert harry not in page.url and "snape" not in page.url
+        access.screenshot("access")
