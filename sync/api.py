@@ -17,6 +17,8 @@ from sync.contract import (
     DigestTarget,
     PluginContext,
     PluginOptions,
+    ReportsIssues,
+    SkippedRecords,
     Source,
     SourceRead,
     SourceType,
@@ -35,6 +37,18 @@ from sync.errors import (
     TargetError,
 )
 from sync.hookspecs import hookimpl
+from sync.http_client import (
+    Authenticator,
+    BearerToken,
+    ClientCredentials,
+    HttpClient,
+    HttpRefused,
+    TokenRefused,
+    decode_json,
+    describe_body,
+    next_link,
+    redact_url,
+)
 from sync.model import (
     APPLY_ORDER,
     CHANGE_ALL_BUT_PERSON,
@@ -65,7 +79,14 @@ from sync.model import (
     memberships_of_pairs,
 )
 from sync.redact import redact, register_secret
-from sync.storage import database_url, migrate, open_database, run_migrations_online
+from sync.retry import RetryPolicy
+from sync.storage import (
+    database_url,
+    migrate,
+    open_database,
+    retriable_database_errors,
+    run_migrations_online,
+)
 from sync.views import StaffAccess, staff_access
 
 __all__ = [
@@ -81,15 +102,20 @@ __all__ = [
     "CHANGE_PERSON",
     "GRANT_GROUP",
     "AccessGrant",
+    "Authenticator",
+    "BearerToken",
     "Block",
     "Change",
     "ChangeFailure",
     "ChangeKind",
+    "ClientCredentials",
     "CommandContext",
     "ConfigError",
     "DigestTarget",
     "FatalError",
     "Group",
+    "HttpClient",
+    "HttpRefused",
     "Issue",
     "Membership",
     "Memberships",
@@ -98,7 +124,9 @@ __all__ = [
     "PluginKind",
     "PluginOptions",
     "PluginTable",
+    "ReportsIssues",
     "RetriableError",
+    "RetryPolicy",
     "Role",
     "Roster",
     "RostersyncError",
@@ -106,6 +134,7 @@ __all__ = [
     "RunSummary",
     "Severity",
     "SkippableError",
+    "SkippedRecords",
     "Source",
     "SourceError",
     "SourceRead",
@@ -117,16 +146,22 @@ __all__ = [
     "TargetError",
     "TargetState",
     "TargetType",
+    "TokenRefused",
     "changes_of_fields",
     "database_url",
+    "decode_json",
+    "describe_body",
     "digest_members",
     "group_members",
     "hookimpl",
     "memberships_of_pairs",
     "migrate",
+    "next_link",
     "open_database",
     "redact",
+    "redact_url",
     "register_secret",
+    "retriable_database_errors",
     "run_migrations_online",
     "staff_access",
 ]

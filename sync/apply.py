@@ -3,7 +3,10 @@
 Batches hold changes of one kind, in the plan's order (create before add, add
 before remove, remove before delete). A batch that fails with ``RetriableError``
 is retried whole, which is safe because targets apply idempotently. Changes the
-target rejects for good are collected and the rest go on.
+target rejects for good are collected and the rest go on. A batch that raises
+``SkippableError`` is applied again change by change: each change that raises it is
+skipped (reported as a rejected change) and the others go on. Any other exception ends
+the apply with ``ApplyResult.error``, keeping what was applied before it.
 """
 
 from __future__ import annotations
@@ -15,17 +18,12 @@ from itertools import groupby
 from operator import attrgetter
 from typing import Protocol
 
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential,
-)
+from tenacity import RetryCallState
 
 from sync.contract import Target
-from sync.errors import FatalError, RetriableError
+from sync.errors import RostersyncError, SkippableError
 from sync.model import Change, ChangeFailure
+from sync.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +41,7 @@ class ApplyResult:
     applied: list[Change] = field(default_factory=list)
     failures: list[ChangeFailure] = field(default_factory=list)
     retries: int = 0
-    error: RetriableError | FatalError | None = None
+    error: Exception | None = None
     interrupted: bool = False
 
     @property
@@ -59,17 +57,11 @@ def batches(changes: Sequence[Change], size: int) -> Iterator[Sequence[Change]]:
             yield same_kind[start : start + size]
 
 
-def _wait(base: float) -> Callable[[RetryCallState], float]:
-    backoff = wait_exponential(multiplier=base, min=base, max=60)
-
-    def wait(state: RetryCallState) -> float:
-        outcome = state.outcome
-        exc = outcome.exception() if outcome is not None else None
-        if isinstance(exc, RetriableError) and exc.retry_after is not None:
-            return min(max(exc.retry_after, 0.0), 300.0)
-        return float(backoff(state))
-
-    return wait
+def _policy(attempts: int, base: float) -> RetryPolicy:
+    """Backoff from ``base`` up to 60 s; a target's ``Retry-After`` is honoured up to 300 s."""
+    return RetryPolicy(
+        max_attempts=attempts, backoff_seconds=base, max_backoff_seconds=60, max_wait_seconds=300
+    )
 
 
 def apply_plan(
@@ -91,36 +83,55 @@ def apply_plan(
 
     def count_retry(state: RetryCallState) -> None:
         result.retries += 1
-        exc = state.outcome.exception() if state.outcome else None
-        log.warning(
-            "target batch failed (attempt %d of %d): %s; retrying",
-            state.attempt_number,
-            attempts,
-            exc,
-        )
 
-    retrying = Retrying(
-        retry=retry_if_exception_type(RetriableError),
-        stop=stop_after_attempt(attempts),
-        wait=_wait(retry_wait),
-        before_sleep=count_retry,
-        reraise=True,
-    )
+    retrying = _policy(attempts, retry_wait).retrying("target batch", on_retry=count_retry)
     for batch in batches(changes, batch_size):
         if stop is not None and stop.is_set():
             result.interrupted = True
             break
         try:
-            failures = retrying(target.apply, batch)
-        except (RetriableError, FatalError) as exc:
-            result.error = exc  # what earlier batches applied stays in the result
+            _apply_batch(lambda changes: retrying(target.apply, changes), batch, result)
+        except Exception as exc:  # what earlier batches applied stays in the result
+            if not isinstance(exc, RostersyncError):
+                log.error("the target failed with an unexpected error", exc_info=exc)
+            result.error = exc
             break
-        if failures:
-            failed = {f.change for f in failures}
-            result.failures.extend(failures)
-            result.applied.extend(c for c in batch if c not in failed)
-        else:
-            result.applied.extend(batch)
         if on_batch is not None:
             on_batch(result)
     return result
+
+
+def _apply_batch(
+    apply: Callable[[Sequence[Change]], Sequence[ChangeFailure]],
+    batch: Sequence[Change],
+    result: ApplyResult,
+) -> None:
+    """Apply one batch into ``result``; on ``SkippableError``, change by change."""
+    try:
+        _record(result, batch, apply(batch))
+        return
+    except SkippableError as exc:
+        log.warning(
+            "a batch of %d %s changes raised SkippableError (%s); applying them one by one",
+            len(batch),
+            batch[0].kind.value,
+            exc,
+        )
+    for change in batch:
+        try:
+            failures = apply([change])
+        except SkippableError as exc:
+            result.failures.append(ChangeFailure(change, f"skipped: {exc}"))
+            continue
+        _record(result, [change], failures)
+
+
+def _record(
+    result: ApplyResult, batch: Sequence[Change], failures: Sequence[ChangeFailure]
+) -> None:
+    if failures:
+        failed = {f.change for f in failures}
+        result.failures.extend(failures)
+        result.applied.extend(c for c in batch if c not in failed)
+    else:
+        result.applied.extend(batch)

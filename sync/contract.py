@@ -8,22 +8,46 @@ pydantic model), then calls ``factory(options, context)`` once per run.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
-from sync.model import Change, ChangeFailure, Issue, Roster, TargetState
+from sync.errors import SkippableError
+from sync.model import Change, ChangeFailure, Issue, Roster, Severity, TargetState
 from sync.storage import database_url
+
+log = logging.getLogger(__name__)
 
 
 class PluginOptions(BaseModel):
-    """Base for a plugin's options: unknown keys are errors, values are immutable."""
+    """Base for a plugin's options: unknown keys are errors, values are immutable.
+
+    ``renamed`` maps an option's old name to its new one: the old name is still
+    accepted, with a warning, as long as the new one is not given too.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    renamed: ClassVar[Mapping[str, str]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_options(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping) or not cls.renamed:
+            return data
+        values = dict(data)
+        for old, new in cls.renamed.items():
+            if old not in values:
+                continue
+            if new in values:
+                raise ValueError(f"give {new!r} only; {old!r} is its old name")
+            log.warning("option %r is deprecated; call it %r", old, new)
+            values[new] = values.pop(old)
+        return values
 
 
 OptionsT = TypeVar("OptionsT", bound=PluginOptions)
@@ -80,11 +104,58 @@ class SourceRead:
     retries: int = 0
 
 
+@dataclass
+class SkippedRecords:
+    """The records a source skipped, each one an ``Issue``: wrap the handling of each
+    record in ``record()`` and raise ``SkippableError`` in it to skip that record::
+
+        skipped = SkippedRecords(context.name)
+        for line, row in enumerate(rows, start=2):
+            with skipped.record(file=str(path), line=line):
+                people.append(person_from(row))  # may raise SkippableError
+        return SourceRead(roster, issues=tuple(skipped.issues), records=len(rows),
+                          rejected=skipped.rejected)
+    """
+
+    source: str
+    issues: list[Issue] = field(default_factory=list)
+
+    @contextmanager
+    def record(self, *, file: str = "", line: int | None = None) -> Iterator[None]:
+        """Run the handling of one record; a ``SkippableError`` in it skips the record."""
+        try:
+            yield
+        except SkippableError as exc:
+            self.issues.append(
+                Issue(
+                    Severity.ERROR,
+                    f"record skipped: {exc}",
+                    source=self.source,
+                    file=file,
+                    line=line,
+                    field=exc.field,
+                    value=exc.value,
+                )
+            )
+
+    @property
+    def rejected(self) -> int:
+        return len(self.issues)
+
+
 class Source(Protocol):
     """Reads a roster. Raise ``SourceError`` (or ``RetriableError`` once retries ran out)
-    when the read cannot be trusted: the run then fails and the target is left alone."""
+    when the read cannot be trusted: the run then fails and the target is left alone.
+    Skip a bad record with ``SkippedRecords``; a ``SkippableError`` that escapes ``read``
+    fails the run like a ``SourceError`` (a source is never skipped whole).
+
+    ``close`` is called once the run is done with the source, whatever happened (after
+    a failed read too): close sessions and files there.
+    """
 
     def read(self) -> SourceRead: ...
+
+    def close(self) -> None: ...
 
 
 class Target(Protocol):
@@ -103,6 +174,18 @@ class Target(Protocol):
     def apply(self, changes: Sequence[Change]) -> Sequence[ChangeFailure]: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class ReportsIssues(Protocol):
+    """A target that found something the run record should say outside any one change
+    (a server feature missing and worked around, say). Sources say it in ``SourceRead``.
+
+    The engine calls ``run_issues`` once, after the apply (also when it failed), and adds
+    what it returns to the run's issues.
+    """
+
+    def run_issues(self) -> Sequence[Issue]: ...
 
 
 class DigestTarget(Target, Protocol):

@@ -39,7 +39,17 @@ class RetriableError(RostersyncError):
 
 
 class SkippableError(RostersyncError):
-    """One record or one change is bad; report it and carry on with the others."""
+    """One record or one change is bad; report it and carry on with the others.
+
+    A target raises it from ``apply``: the batch is applied again change by change and
+    each change that raises it is reported as rejected. A source raises it for one record
+    inside ``SkippedRecords.record()``; ``field`` and ``value`` say what was wrong.
+    """
+
+    def __init__(self, message: str, *, field: str = "", value: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+        self.value = value
 
 
 class RunInProgressError(RostersyncError):

@@ -1,14 +1,23 @@
-"""The one plugin manager: built-ins and entry points registered the same way."""
+"""The one plugin manager: built-ins and entry points registered the same way.
+
+Each entry point is loaded on its own, and each hook is called through pluggy once per
+implementing plugin, guarded: a package that fails to import, or whose hook raises, is
+recorded in ``PluginSystem.failures`` (``rostersync plugins`` lists them) and every
+other plugin still works.
+"""
 
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import logging
 import sys
-from collections.abc import Iterable
+import weakref
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import click
 import pluggy
 
 from sync import hookspecs
@@ -33,6 +42,38 @@ ENTRY_POINT_GROUP = "rostersync"
 
 BUILT_IN = "built-in"
 
+#: Who added each command of a command line: ``rostersync`` for its own commands.
+_command_owners: weakref.WeakKeyDictionary[click.Group, dict[str, str]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@dataclass(frozen=True)
+class PluginFailure:
+    """A plugin that could not be loaded, or one of whose hooks raised."""
+
+    plugin: str
+    """The entry point's name (or the module's, for a built-in)."""
+    package: str
+    """The distribution and version it came from, or ``built-in``."""
+    stage: str
+    """``import``, ``register``, or the name of the hook that failed."""
+    error: str
+
+    def __str__(self) -> str:
+        return f"{self.plugin} ({self.package}): {self.stage}: {self.error}"
+
+    def row(self) -> dict[str, str]:
+        """As ``rostersync plugins --json`` lists it, beside the kinds that loaded."""
+        return {
+            "kind": "failed",
+            "name": self.plugin,
+            "origin": self.package,
+            "description": f"{self.stage}: {self.error}",
+            "stage": self.stage,
+            "error": self.error,
+        }
+
 
 @dataclass
 class PluginSystem:
@@ -42,7 +83,9 @@ class PluginSystem:
     sources: dict[str, SourceType[Any]] = field(default_factory=dict)
     targets: dict[str, TargetType[Any]] = field(default_factory=dict)
     origins: dict[str, str] = field(default_factory=dict)
-    failures: list[str] = field(default_factory=list)
+    failures: list[PluginFailure] = field(default_factory=list)
+    packages: dict[str, str] = field(default_factory=dict)
+    """Plugin name (as registered with pluggy) -> ``distribution version``."""
 
     def source_type(self, name: str) -> SourceType[Any]:
         try:
@@ -60,12 +103,147 @@ class PluginSystem:
                 f"unknown target plugin {name!r}; available: {', '.join(sorted(self.targets))}"
             ) from None
 
+    # -- who a plugin is ----------------------------------------------------
+    def label(self, plugin: object) -> str:
+        """The plugin's name: its entry point's, a built-in's module, or its own name."""
+        name = self.manager.get_name(plugin) or ""
+        if name.isdigit():  # registered without a name (``extra``): pluggy used its id
+            return str(getattr(plugin, "__name__", None) or type(plugin).__name__)
+        return name
 
-def _plugin_origin(manager: pluggy.PluginManager, plugin: object) -> str:
-    for loaded, dist in manager.list_plugin_distinfo():
-        if loaded is plugin:
-            return f"{dist.project_name} {dist.version}"
-    return BUILT_IN
+    def package(self, plugin: object) -> str:
+        return self.packages.get(self.manager.get_name(plugin) or "", BUILT_IN)
+
+    def owner(self, plugin: object) -> str:
+        """The plugin and its package, as errors name them: ``json_source (pkg 1.0)``."""
+        return f"{self.label(plugin)} ({self.package(plugin)})"
+
+    def origin(self, plugin: object) -> str:
+        package = self.package(plugin)
+        return BUILT_IN if package == BUILT_IN else f"{self.label(plugin)} ({package})"
+
+    # -- calling hooks ------------------------------------------------------
+    def call_each(self, hook: str, **arguments: Any) -> list[PluginFailure]:
+        """Call ``hook`` through pluggy with ``arguments``, once per implementing plugin;
+        a plugin whose implementation raises is logged, the others still run, and the
+        failures are returned (not kept: this is for hooks called at run time)."""
+        failures = [self.call_one(plugin, hook, arguments) for plugin in self.implementers(hook)]
+        return [failure for failure in failures if failure is not None]
+
+    def implementers(self, hook: str) -> list[object]:
+        return [impl.plugin for impl in getattr(self.manager.hook, hook).get_hookimpls()]
+
+    def call_one(
+        self, plugin: object, hook: str, arguments: dict[str, Any]
+    ) -> PluginFailure | None:
+        """Call ``plugin``'s implementation of ``hook`` alone, through pluggy (a subset
+        hook caller); the failure, logged, if it raised."""
+        others = [p for p in self.implementers(hook) if p is not plugin]
+        try:
+            self.manager.subset_hook_caller(hook, remove_plugins=others)(**arguments)
+        except Exception as exc:
+            return self.failure(self.label(plugin), self.package(plugin), hook, exc)
+        return None
+
+    def _call_kept(self, plugin: object, hook: str, arguments: dict[str, Any]) -> bool:
+        failure = self.call_one(plugin, hook, arguments)
+        if failure is not None:
+            self.failures.append(failure)
+        return failure is None
+
+    def _refuse(self, plugin: object, stage: str, reason: str) -> None:
+        self.failures.append(self.failure(self.label(plugin), self.package(plugin), stage, reason))
+
+    @staticmethod
+    def failure(plugin: str, package: str, stage: str, error: Exception | str) -> PluginFailure:
+        """A failure of ``plugin``, logged (with its traceback for an exception)."""
+        text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        failure = PluginFailure(plugin, package, stage, text)
+        log.error("rostersync plugin %s", failure, exc_info=not isinstance(error, str))
+        return failure
+
+    # -- loading ------------------------------------------------------------
+    def load_entry_point(self, entry_point: importlib.metadata.EntryPoint) -> None:
+        name = entry_point.name
+        dist = entry_point.dist
+        package = f"{dist.name} {dist.version}" if dist is not None else "unknown package"
+        if self.manager.get_plugin(name) is not None or self.manager.is_blocked(name):
+            return
+        try:
+            plugin = entry_point.load()
+        except Exception as exc:
+            self.failures.append(self.failure(name, package, "import", exc))
+            return
+        if self.register(plugin, name=name, package=package):
+            self.packages[name] = package
+
+    def register(self, plugin: object, *, name: str | None = None, package: str = BUILT_IN) -> bool:
+        """Register ``plugin`` with pluggy; False (and a failure recorded) if refused."""
+        label = name or str(getattr(plugin, "__name__", None) or type(plugin).__name__)
+        try:
+            hash(plugin)  # each plugin's hooks are called on their own (``call_one``)
+        except TypeError:
+            reason = "a plugin must be hashable: a module, or an object compared by identity"
+            self.failures.append(self.failure(label, package, "register", reason))
+            return False
+        try:
+            self.manager.register(plugin, name=name)
+        except Exception as exc:  # pluggy refuses a hook it does not know, or a bad signature
+            self.failures.append(self.failure(label, package, "register", exc))
+            return False
+        return True
+
+    def register_kinds(self) -> None:
+        """Collect every plugin's sources and targets; a name taken is refused."""
+        owners: dict[str, str] = {}
+        for hook, kind, table in (
+            ("register_sources", "source", self.sources),
+            ("register_targets", "target", self.targets),
+        ):
+            for plugin in self.implementers(hook):
+                register = self._registrar(kind, table, plugin, owners)
+                self._call_kept(plugin, hook, {"register": register})
+
+    def _registrar(
+        self, kind: str, table: dict[str, Any], plugin: object, owners: dict[str, str]
+    ) -> Callable[[Any], None]:
+        def register(item: Any) -> None:
+            key = f"{kind}:{item.name}"
+            if item.name in table:  # the first stays; this plugin's other kinds still count
+                self._refuse(
+                    plugin,
+                    f"register_{kind}s",
+                    f"two plugins register the {kind} {item.name!r}: "
+                    f"{owners[key]} and {self.owner(plugin)}; the second is refused",
+                )
+                return
+            table[item.name] = item
+            self.origins[key] = self.origin(plugin)
+            owners[key] = self.owner(plugin)
+
+        return register
+
+    def add_commands(self, cli: click.Group) -> None:
+        """Add every plugin's commands to ``cli``; a name already taken is refused, naming
+        both packages."""
+        owners = _command_owners.setdefault(cli, {})
+        for plugin in self.implementers("register_commands"):
+            collected = click.Group(cli.name)
+            if not self._call_kept(plugin, "register_commands", {"cli": collected}):
+                continue
+            owner = self.owner(plugin)
+            for name, command in collected.commands.items():
+                taken = owners.get(name, "rostersync" if name in cli.commands else None)
+                if taken is not None and taken != owner:
+                    self._refuse(
+                        plugin,
+                        "register_commands",
+                        f"two plugins add the command {name!r}: {taken} and {owner}; "
+                        "the second is refused",
+                    )
+                    continue
+                cli.add_command(command, name)
+                owners[name] = owner
 
 
 def load_plugins(*, entry_points: bool | None = None, extra: Iterable[object] = ()) -> PluginSystem:
@@ -82,35 +260,11 @@ def load_plugins(*, entry_points: bool | None = None, extra: Iterable[object] = 
     if entry_points is None:
         entry_points = not getattr(sys, "_called_from_test", False)
     if entry_points:
-        try:
-            manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
-        except Exception as exc:  # a broken third-party package must not stop the others
-            log.error("could not load a rostersync plugin: %s", exc)
-            system.failures.append(str(exc))
+        found = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+        # In a stable order, so that of two clashing packages the same one always wins.
+        for entry_point in sorted(found, key=lambda ep: (ep.dist.name if ep.dist else "", ep.name)):
+            system.load_entry_point(entry_point)
     for plugin in extra:
-        manager.register(plugin)
-
-    def registrar(kind: str, table: dict[str, Any], plugin: object) -> Any:
-        def register(item: Any) -> None:
-            if item.name in table:
-                first = system.origins[f"{kind}:{item.name}"]
-                raise ConfigError(
-                    f"two plugins register the {kind} {item.name!r}: "
-                    f"{first} and {manager.get_name(plugin)}"
-                )
-            table[item.name] = item
-            origin = _plugin_origin(manager, plugin)
-            system.origins[f"{kind}:{item.name}"] = (
-                f"{manager.get_name(plugin)} ({origin})" if origin != BUILT_IN else BUILT_IN
-            )
-
-        return register
-
-    # Call each implementation on its own so every registration knows where it came from.
-    for hook_caller, kind, table in (
-        (manager.hook.register_sources, "source", system.sources),
-        (manager.hook.register_targets, "target", system.targets),
-    ):
-        for impl in hook_caller.get_hookimpls():
-            impl.function(register=registrar(kind, table, impl.plugin))
+        system.register(plugin)
+    system.register_kinds()
     return system

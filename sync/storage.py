@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +20,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy.engine import Engine, make_url
 
-from sync.errors import ConfigError
+from sync.errors import ConfigError, RetriableError
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +47,52 @@ def redact_url(url: str) -> str:
         return "<unparsable database URL>"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+#: How long SQLite waits for a lock before "database is locked"; ``?timeout=SECONDS``
+#: in a SQLite URL sets another.
+SQLITE_TIMEOUT = 30.0
+
+#: PostgreSQL errors that pass: serialization failure, deadlock, a lock not available,
+#: the server shutting down or restarting (class 08, connection lost, is matched too).
+_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57P01", "57P02", "57P03"})
+
+
+def _sqlite_pragmas(timeout: float, dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
     cursor.close()
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a database error passes: SQLite busy or locked, a PostgreSQL
+    serialization failure or deadlock, a connection lost, a pool exhausted."""
+    if isinstance(exc, sa.exc.TimeoutError):
+        return True
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    if sqlstate in _TRANSIENT_SQLSTATES or sqlstate.startswith("08"):
+        return True
+    name = getattr(exc.orig, "sqlite_errorname", "") or ""
+    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+
+
+@contextmanager
+def retriable_database_errors(what: str) -> Iterator[None]:
+    """Turn a database's transient errors (``is_transient``) into ``RetriableError``,
+    so that the engine retries them; every other error passes through unchanged.
+    Also a decorator: ``@retriable_database_errors("the directory")``."""
+    try:
+        yield
+    except (sa.exc.DBAPIError, sa.exc.TimeoutError) as exc:
+        if not is_transient(exc):
+            raise
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        raise RetriableError(f"{what}: {detail[0] if detail else type(exc).__name__}") from exc
 
 
 def open_database(url: str) -> Engine:
@@ -73,7 +115,8 @@ def open_database(url: str) -> Engine:
                     raise ConfigError(
                         f"[state] url: cannot create the folder of {database}: {exc.strerror}"
                     ) from None
-            kwargs["connect_args"] = {"timeout": 30}
+            timeout = _sqlite_timeout(parsed.query.get("timeout"), url)
+            kwargs["connect_args"] = {"timeout": timeout}
         else:
             kwargs["pool_pre_ping"] = True
         try:
@@ -83,9 +126,18 @@ def open_database(url: str) -> Engine:
                 f"[state] url: cannot use {redact_url(url)}: {type(exc).__name__}"
             ) from None
         if parsed.get_backend_name() == "sqlite":
-            sa.event.listen(engine, "connect", _sqlite_pragmas)
+            sa.event.listen(engine, "connect", partial(_sqlite_pragmas, timeout))
         _engines[url] = engine
         return engine
+
+
+def _sqlite_timeout(value: str | tuple[str, ...] | None, url: str) -> float:
+    if value is None:
+        return SQLITE_TIMEOUT
+    try:
+        return float(value if isinstance(value, str) else value[-1])
+    except ValueError:
+        raise ConfigError(f"[state] url: timeout is not a number: {redact_url(url)}") from None
 
 
 def dispose_all() -> None:

@@ -62,7 +62,9 @@ def _default_roles() -> list[RoleName]:
 
 
 class CleverOptions(PluginOptions):
-    base_url: str = Field(
+    renamed = {"base_url": "url"}
+
+    url: str = Field(
         default="https://api.clever.com", description="the API's address, without /v3.0"
     )
     token: SecretStr = Field(description='a district token, normally { env = "CLEVER_TOKEN" }')
@@ -80,7 +82,7 @@ class CleverOptions(PluginOptions):
     incremental: bool = True
     full_sync_every_hours: float = Field(default=24.0, ge=0)
 
-    @field_validator("base_url")
+    @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
@@ -137,7 +139,7 @@ class CleverSource:
     def _client(self) -> CleverClient:
         o = self.options
         return CleverClient(
-            o.base_url,
+            o.url,
             o.token.get_secret_value(),
             key=self.key,
             timeout=o.timeout_seconds,
@@ -152,7 +154,11 @@ class CleverSource:
     @property
     def scope(self) -> dict[str, Any]:
         """What the snapshot depends on: a change here makes the next sync a full one."""
-        return {"base_url": self.options.base_url, "roles": sorted(self.options.roles)}
+        # "base_url" is the key earlier versions stored: renaming it would force a full sync.
+        return {"base_url": self.options.url, "roles": sorted(self.options.roles)}
+
+    def close(self) -> None:
+        """Each read opens and closes its own client; nothing is held between reads."""
 
     def read(self) -> SourceRead:
         now = self._clock()
@@ -203,7 +209,7 @@ class CleverSource:
         if not isinstance(state.get(KEY_SNAPSHOT), dict):
             return "no snapshot from an earlier run"
         if state.get(KEY_SCOPE) != self.scope:
-            return "base_url or roles changed since the last run"
+            return "url or roles changed since the last run"
         cursor = state.get(KEY_CURSOR)
         if not isinstance(cursor, dict) or not cursor.get("id"):
             return "no event cursor (events not enabled, or none yet)"

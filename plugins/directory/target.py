@@ -15,7 +15,6 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import groupby
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,9 @@ from sync.api import (
     CAPABILITY_HIDE_MEMBERS,
     CAPABILITY_MEMBER_DIGESTS,
     CAPABILITY_PROFILES,
+    CHANGE_GROUP,
+    CHANGE_GROUP_PERSON,
+    CHANGE_KIND,
     AccessGrant,
     Block,
     Change,
@@ -47,10 +49,15 @@ from sync.api import (
     group_members,
     migrate,
     open_database,
+    retriable_database_errors,
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "dir_alembic_version"
+
+#: A locked SQLite file, a PostgreSQL serialization failure or deadlock, a connection
+#: lost: the engine retries the batch (each batch is one transaction, so none half-done).
+_DATABASE = "the directory database"
 
 
 class DirectoryOptions(PluginOptions):
@@ -134,21 +141,26 @@ class DirectoryTarget:
 
     def __init__(self, options: DirectoryOptions, context: PluginContext) -> None:
         self.sync = context.sync
-        self.engine = open_directory(context.database(options.url))
+        with retriable_database_errors(_DATABASE):
+            self.engine = open_directory(context.database(options.url))
 
+    @retriable_database_errors(_DATABASE)
     def read(self) -> TargetState:
         return read_state(self.engine, self.sync)
 
+    @retriable_database_errors(_DATABASE)
     def member_digests(self) -> dict[str, str]:
         with self.engine.connect() as c:
             return stored_digests(c, self.sync)
 
+    @retriable_database_errors(_DATABASE)
     def read_changed(self, matched: AbstractSet[str]) -> TargetState:
         return read_state(self.engine, self.sync, matched)
 
     def close(self) -> None:
         """The engine is pooled per URL and shared; nothing to close per run."""
 
+    @retriable_database_errors(_DATABASE)
     def apply(self, changes: Sequence[Change]) -> list[ChangeFailure]:
         failures: list[ChangeFailure] = []
         with self.engine.begin() as c:
@@ -404,7 +416,7 @@ class DirectoryTarget:
 
 
 _NO_MEMBERS = digest_members(())
-_KIND, _GROUP, _GROUP_PERSON = itemgetter(0), itemgetter(1), itemgetter(1, 3)
+_KIND, _GROUP, _GROUP_PERSON = CHANGE_KIND, CHANGE_GROUP, CHANGE_GROUP_PERSON
 # Changes after which a group's member digest is computed again.
 _MEMBER_KINDS = frozenset({ChangeKind.ADD_MEMBER, ChangeKind.REMOVE_MEMBER})
 

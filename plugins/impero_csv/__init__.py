@@ -63,6 +63,9 @@ class ImperoCsvSource:
             path, source=self.context.name, display=filename, identity=self.options.identity
         )
 
+    def close(self) -> None:
+        """Each read opens and closes its files; nothing is held between reads."""
+
     def read(self) -> SourceRead:
         name = self.context.name
         students = self._read(self.options.students_file)

@@ -50,6 +50,9 @@ class ManualSource:
         self.store = ManualStore(context.database(options.url))
         self.user_groups = options.user_groups_for(context.name)
 
+    def close(self) -> None:
+        """The store's engine is pooled per URL and shared; nothing to close per run."""
+
     def read(self) -> SourceRead:
         contents = self.store.contents()
         name = self.context.name

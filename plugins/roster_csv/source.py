@@ -164,6 +164,9 @@ class RosterCsvSource:
         self.context = context
         self.user_groups: UserGroups = options.user_groups_for(context.name)
 
+    def close(self) -> None:
+        """Each read opens and closes its files; nothing is held between reads."""
+
     def read(self) -> SourceRead:
         out = _Read()
         if self.options.students_file:

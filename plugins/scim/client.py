@@ -1,34 +1,29 @@
-"""A small SCIM 2.0 client: bearer token, paging, and retries of passing faults only.
+"""A small SCIM 2.0 client: bearer token, paging, and SCIM's refusals.
 
-Every request goes through ``ScimClient.request``. HTTP 429, 5xx, timeouts and refused
-connections raise ``RetriableError`` and are retried with tenacity (honouring
-``Retry-After``); 401 and 403 raise ``TargetError`` (the run stops); any other 4xx raises
-``ScimRefused`` carrying the server's ``detail``.
+Requests, retries (429, 5xx but 501, timeouts, refused connections) and the status ->
+error mapping are ``sync.api.HttpClient``'s. Here, 401 and 403 raise ``TargetError``
+(the run stops); 501 and any other 4xx raise ``ScimRefused`` carrying the server's
+``detail`` and ``scimType``: that one request is refused, the others go on.
 The bearer token is sent in a header only and never appears in a message.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential,
+
+from sync.api import (
+    BearerToken,
+    HttpClient,
+    HttpRefused,
+    RetryPolicy,
+    RostersyncError,
+    TargetError,
+    redact,
 )
-
-from sync.api import RetriableError, RostersyncError, TargetError, redact
-
-log = logging.getLogger(__name__)
 
 SCIM_JSON = "application/scim+json"
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
@@ -36,12 +31,9 @@ PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
-#: Longest ``Retry-After`` we honour; a server asking for more is waited on this long.
-MAX_RETRY_AFTER = 120.0
-
 
 class ScimRefused(RostersyncError):
-    """The server refused one request for good (a 4xx other than 429)."""
+    """The server refused one request for good (501, or a 4xx other than 429)."""
 
     def __init__(self, status: int, detail: str, scim_type: str = "") -> None:
         text = f"the SCIM server answered {status}"
@@ -55,42 +47,11 @@ class ScimRefused(RostersyncError):
         self.scim_type = scim_type
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how long to retry a request that failed for a passing reason."""
-
-    attempts: int = 5
-    wait: float = 1.0
-    max_wait: float = 30.0
-
-
-def _retry_after(value: str | None) -> float | None:
-    """``Retry-After`` as seconds: a number, or an HTTP date (RFC 9110)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
-
-
-def _detail(response: requests.Response) -> tuple[str, str]:
-    """The SCIM error's ``detail`` and ``scimType``, or the start of the body."""
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text.strip()[:200], ""
-    if isinstance(body, dict):
-        return str(body.get("detail") or "").strip()[:500], str(body.get("scimType") or "")
-    return "", ""
+def _refusal(exc: HttpRefused) -> ScimRefused:
+    """The SCIM error's ``detail`` and ``scimType`` (RFC 7644 §3.12), or the body's gist."""
+    body = exc.body if isinstance(exc.body, dict) else {}
+    detail = str(body.get("detail") or "").strip()[:500] or exc.description
+    return ScimRefused(exc.status, redact(detail), str(body.get("scimType") or ""))
 
 
 class ScimClient:
@@ -98,87 +59,39 @@ class ScimClient:
 
     def __init__(
         self,
-        base_url: str,
+        url: str,
         token: str,
         *,
         timeout: float = 30.0,
         policy: RetryPolicy | None = None,
         session: requests.Session | None = None,
-        sleep: Callable[[float], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
         where: str = "the scim target",
     ) -> None:
         self.where = where
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-        self.policy = policy or RetryPolicy()
-        self.session = session or requests.Session()
-        self.session.headers.update(
-            {
-                "Authorization": f"Bearer {token}",
+        self.http = HttpClient(
+            url,
+            service="the SCIM server",
+            auth=BearerToken(token),
+            policy=policy,
+            timeout=timeout,
+            headers={
                 "Accept": f"{SCIM_JSON}, application/json",
                 "Content-Type": SCIM_JSON,
                 "User-Agent": "rostersync-scim",
-            }
+            },
+            session=session,
+            sleep=sleep,
         )
-        self.retries = 0
-        self._sleep = sleep
+
+    @property
+    def retries(self) -> int:
+        return self.http.retries
 
     def close(self) -> None:
-        self.session.close()
+        self.http.close()
 
     # -- one request -------------------------------------------------------------------
-
-    def _send(
-        self,
-        method: str,
-        path: str,
-        params: Mapping[str, Any] | None,
-        body: Any,
-    ) -> requests.Response:
-        url = f"{self.base_url}/{path.lstrip('/')}"
-        try:
-            response = self.session.request(
-                method, url, params=params, json=body, timeout=self.timeout
-            )
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise RetriableError(
-                f"{method} {path}: the SCIM server did not answer ({type(exc).__name__})"
-            ) from None
-        status = response.status_code
-        if status == 429 or status >= 500:
-            detail, _ = _detail(response)
-            raise RetriableError(
-                redact(f"{method} {path}: the SCIM server answered {status}: {detail}".strip()),
-                retry_after=_retry_after(response.headers.get("Retry-After")),
-            )
-        if status in (401, 403):  # every request would fail the same way: stop the run
-            raise TargetError(
-                f"{self.where}: the SCIM server refused the token ({status}) for "
-                f"{method} {path}; check the token and its permissions on Users and Groups"
-            )
-        if status >= 400:
-            detail, scim_type = _detail(response)
-            raise ScimRefused(status, detail, scim_type)
-        return response
-
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome is not None else None
-        if isinstance(exc, RetriableError) and exc.retry_after is not None:
-            return min(exc.retry_after, MAX_RETRY_AFTER)
-        backoff = wait_exponential(
-            multiplier=self.policy.wait, min=self.policy.wait, max=self.policy.max_wait
-        )
-        return float(backoff(state))
-
-    def _log_retry(self, state: RetryCallState) -> None:
-        self.retries += 1
-        exc = state.outcome.exception() if state.outcome is not None else None
-        log.warning(
-            "SCIM request failed (attempt %d of %d): %s; retrying",
-            state.attempt_number,
-            self.policy.attempts,
-            exc,
-        )
 
     def request(
         self,
@@ -195,30 +108,27 @@ class ScimClient:
         than None, that is the answer: a POST whose first try did reach the server
         finds what it created instead of creating it twice.
         """
-        retrying = Retrying(
-            retry=retry_if_exception_type(RetriableError),
-            stop=stop_after_attempt(self.policy.attempts),
-            wait=self._wait,
-            before_sleep=self._log_retry,
-            reraise=True,
-            sleep=self._sleep or time.sleep,
-        )
-        for attempt in retrying:
-            with attempt:
-                if before_retry is not None and attempt.retry_state.attempt_number > 1:
-                    found = before_retry()
-                    if found is not None:
-                        return found
-                response = self._send(method, path, params, body)
-                if response.status_code == 204 or not response.content:
-                    return None
-                try:
-                    return response.json()
-                except ValueError:
-                    raise ScimRefused(
-                        response.status_code, "the answer is not JSON", "invalidSyntax"
-                    ) from None
-        raise AssertionError("unreachable")  # pragma: no cover - tenacity reraises
+        try:
+            answer = self.http.request(
+                method, path, params=params, json=body, before_retry=before_retry
+            )
+        except HttpRefused as exc:
+            if exc.status in (401, 403):  # every request would fail the same way: stop the run
+                raise TargetError(
+                    f"{self.where}: the SCIM server refused the token ({exc.status}) for "
+                    f"{method} {path}; check the token and its permissions on Users and Groups"
+                ) from None
+            raise _refusal(exc) from None
+        if not isinstance(answer, requests.Response):
+            return answer  # what before_retry found
+        if answer.status_code == 204 or not answer.content:
+            return None
+        try:
+            return answer.json()
+        except ValueError:
+            raise ScimRefused(
+                answer.status_code, "the answer is not JSON", "invalidSyntax"
+            ) from None
 
     # -- resources ---------------------------------------------------------------------
 

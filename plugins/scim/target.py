@@ -19,7 +19,6 @@ from pydantic import Field, SecretStr, field_validator
 from plugins.scim.client import (
     GROUP_SCHEMA,
     USER_SCHEMA,
-    RetryPolicy,
     ScimClient,
     ScimRefused,
     quote,
@@ -32,11 +31,14 @@ from sync.api import (
     ChangeFailure,
     ChangeKind,
     Group,
+    Issue,
     Membership,
     PluginContext,
     PluginOptions,
     RetriableError,
+    RetryPolicy,
     Roster,
+    Severity,
     TargetError,
     TargetState,
     register_secret,
@@ -60,6 +62,8 @@ ACCESS_MARK = "#access"
 
 
 class ScimOptions(PluginOptions):
+    renamed = {"attempts": "max_attempts", "retry_wait_seconds": "backoff_seconds"}
+
     url: str
     """Base URL of the SCIM endpoints, e.g. ``https://idp.example.org/scim/v2``."""
     token: SecretStr
@@ -78,8 +82,9 @@ class ScimOptions(PluginOptions):
     page_size: int = Field(default=100, ge=1, le=1000)
     max_patch_members: int = Field(default=100, ge=1, le=10_000)
     """At most this many member values in one PATCH request."""
-    attempts: int = Field(default=5, ge=1, le=20)
-    retry_wait_seconds: float = Field(default=1.0, ge=0)
+    max_attempts: int = Field(default=5, ge=1, le=20)
+    backoff_seconds: float = Field(default=1.0, ge=0)
+    max_wait_seconds: float = Field(default=120.0, ge=0)
     timeout_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("url")
@@ -160,11 +165,34 @@ class ScimTarget:
             options.url,
             token,
             timeout=options.timeout_seconds,
-            policy=RetryPolicy(attempts=options.attempts, wait=options.retry_wait_seconds),
+            policy=RetryPolicy(
+                options.max_attempts, options.backoff_seconds, options.max_wait_seconds
+            ),
             where=self.where,
         )
         self._snapshot: Snapshot | None = None
         self._filter_supported: bool | None = None
+        # Set once the server answered that it cannot do a filtered member ``remove``
+        # or a ``displayName`` replace; the fallbacks are then used from the start.
+        self._replace_members = False
+        self._put_names = False
+        self._issues: list[Issue] = []
+
+    def run_issues(self) -> list[Issue]:
+        """The fallbacks this target had to use, each said once (``ReportsIssues``)."""
+        return list(self._issues)
+
+    def _fall_back(self, what: str, instead: str, exc: ScimRefused) -> None:
+        log.warning(
+            "%s: the SCIM server cannot %s (%s); %s instead", self.where, what, exc, instead
+        )
+        self._issues.append(
+            Issue(
+                Severity.WARNING,
+                f"the SCIM server cannot {what} ({exc}); rostersync {instead} instead",
+                source=self.where,
+            )
+        )
 
     # -- reading -----------------------------------------------------------------------
 
@@ -363,11 +391,36 @@ class ScimTarget:
     def _set_name(self, group: ScimGroup, display_name: str) -> None:
         if group.display_name == display_name:
             return
-        self.client.patch(
-            f"Groups/{group.id}",
-            [{"op": "replace", "path": "displayName", "value": display_name}],
-        )
+        if not self._put_names:
+            try:
+                self.client.patch(
+                    f"Groups/{group.id}",
+                    [{"op": "replace", "path": "displayName", "value": display_name}],
+                )
+            except ScimRefused as exc:
+                if not _cannot(exc):
+                    raise
+                self._put_names = True
+                self._fall_back("replace a group's displayName", "PUTs the whole group", exc)
+            else:
+                group.display_name = display_name
+                return
+        self._put(group, display_name, group.members)
         group.display_name = display_name
+
+    def _put(self, group: ScimGroup, display_name: str, members: set[str]) -> None:
+        """Replace the whole group (RFC 7644 §3.5.1): its name, externalId and members."""
+        self.client.request(
+            "PUT",
+            f"Groups/{group.id}",
+            body={
+                "schemas": [GROUP_SCHEMA],
+                "id": group.id,
+                "displayName": display_name,
+                "externalId": group.external_id,
+                "members": [{"value": uid} for uid in sorted(members)],
+            },
+        )
 
     def _create(self, snap: Snapshot, change: Change, failures: dict[Change, str]) -> None:
         try:
@@ -509,16 +562,13 @@ class ScimTarget:
     ) -> None:
         if not items:
             return
-        operations: list[dict[str, Any]] = []
         added = sorted({uid for op, _, uid in items if op == "add"})
-        if added:
-            operations.append(
-                {"op": "add", "path": "members", "value": [{"value": uid} for uid in added]}
-            )
-        for uid in sorted({uid for op, _, uid in items if op == "remove"}):
-            operations.append({"op": "remove", "path": f"members[value eq {quote(uid)}]"})
+        removed = sorted({uid for op, _, uid in items if op == "remove"})
         try:
-            self.client.patch(f"Groups/{group.id}", operations)
+            if removed and self._replace_members:
+                self._replace(group, (group.members | set(added)) - set(removed))
+            else:
+                self._patch_delta(group, added, removed)
         except ScimRefused as exc:
             if len(items) > 1 and exc.status != 404:
                 for item in items:  # find the one the server objects to
@@ -537,5 +587,53 @@ class ScimTarget:
             else:
                 group.members.discard(uid)
 
+    def _patch_delta(self, group: ScimGroup, added: list[str], removed: list[str]) -> None:
+        operations: list[dict[str, Any]] = []
+        if added:
+            operations.append(
+                {"op": "add", "path": "members", "value": [{"value": uid} for uid in added]}
+            )
+        for uid in removed:
+            operations.append({"op": "remove", "path": f"members[value eq {quote(uid)}]"})
+        try:
+            self.client.patch(f"Groups/{group.id}", operations)
+        except ScimRefused as exc:
+            if not removed or not _cannot(exc):
+                raise
+            self._replace_members = True
+            self._fall_back(
+                'remove a member by a filtered path (members[value eq "..."])',
+                "replaces the whole member list",
+                exc,
+            )
+            self._replace(group, (group.members | set(added)) - set(removed))
+
+    def _replace(self, group: ScimGroup, members: set[str]) -> None:
+        """Set the group's members to ``members``: a PATCH ``replace``, else a PUT."""
+        try:
+            self.client.patch(
+                f"Groups/{group.id}",
+                [
+                    {
+                        "op": "replace",
+                        "path": "members",
+                        "value": [{"value": uid} for uid in sorted(members)],
+                    }
+                ],
+            )
+        except ScimRefused as exc:
+            if not _cannot(exc):
+                raise
+            self._put(group, group.display_name, members)
+
     def close(self) -> None:
         self.client.close()
+
+
+#: ``scimType`` values of a 400 that mean "this server cannot do that operation".
+_UNSUPPORTED_SCIM_TYPES = frozenset({"invalidPath", "invalidFilter"})
+
+
+def _cannot(exc: ScimRefused) -> bool:
+    """True when the server refused the kind of operation, not its content."""
+    return exc.status == 501 or (exc.status == 400 and exc.scim_type in _UNSUPPORTED_SCIM_TYPES)

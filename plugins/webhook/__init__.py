@@ -12,16 +12,15 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential,
+from sync.api import (
+    FatalError,
+    HttpClient,
+    RetriableError,
+    RetryPolicy,
+    RunSummary,
+    hookimpl,
+    register_secret,
 )
-
-from sync.api import FatalError, RetriableError, RunSummary, hookimpl, register_secret
 
 log = logging.getLogger(__name__)
 
@@ -45,36 +44,18 @@ def payload(summary: RunSummary) -> dict[str, Any]:
     return data
 
 
-def post(url: str, data: Mapping[str, Any]) -> None:
-    """POST once; HTTP 429/5xx and network faults are retriable, other answers fatal."""
-    try:
-        response = requests.post(url, json=data, timeout=TIMEOUT_SECONDS)
-    except requests.Timeout:
-        raise RetriableError(f"{where(url)} timed out") from None
-    except requests.ConnectionError:
-        raise RetriableError(f"{where(url)} could not be reached") from None
-    if response.status_code == 429 or response.status_code >= 500:
-        raise RetriableError(f"{where(url)} answered HTTP {response.status_code}")
-    if response.status_code >= 400:
-        raise FatalError(f"{where(url)} answered HTTP {response.status_code}")
-
-
-def _log_retry(state: RetryCallState) -> None:
-    exc = state.outcome.exception() if state.outcome else None
-    log.warning("webhook post failed (attempt %d of %d): %s", state.attempt_number, ATTEMPTS, exc)
-
-
 def send(url: str, data: Mapping[str, Any], *, wait: float = 1.0) -> bool:
-    """Post with retries; True if the webhook took it. Never raises."""
-    retrying = Retrying(
-        retry=retry_if_exception_type(RetriableError),
-        stop=stop_after_attempt(ATTEMPTS),
-        wait=wait_exponential(multiplier=wait, min=wait, max=10 * wait),
-        before_sleep=_log_retry,
-        reraise=True,
+    """POST with retries (429, 5xx and network faults); True if the webhook took it.
+    Never raises."""
+    register_secret(url)
+    client = HttpClient(
+        url,
+        service=where(url),
+        policy=RetryPolicy(ATTEMPTS, backoff_seconds=wait, max_wait_seconds=10 * wait),
+        timeout=TIMEOUT_SECONDS,
     )
     try:
-        retrying(post, url, data)
+        client.request("POST", url, json=data)
     except (RetriableError, FatalError) as exc:
         log.error(
             "could not notify about run %s: %s (check [notify] webhook_url in config.toml)",
@@ -82,6 +63,8 @@ def send(url: str, data: Mapping[str, Any], *, wait: float = 1.0) -> bool:
             exc,
         )
         return False
+    finally:
+        client.close()
     return True
 
 

@@ -44,8 +44,7 @@ for _command in COMMANDS:
 def make_cli(plugins: PluginSystem | None = None) -> click.Group:
     """The command line with every plugin's commands added (``register_commands``)."""
     plugins = plugins or load_plugins()
-    for impl in plugins.manager.hook.register_commands.get_hookimpls():
-        impl.function(cli=cli)
+    plugins.add_commands(cli)  # each plugin on its own; a name taken is refused
     cli.context_settings["obj"] = plugins
     return cli
 

@@ -33,9 +33,9 @@ def plugins_command(app: App, as_json: bool) -> None:
         for item in sorted(items, key=lambda i: i.name)
     ]
     if as_json:
-        echo_json(rows)
+        echo_json(rows + [f.row() for f in system.failures])
         return
     for row in rows:
         click.echo(f"{row['kind']:<7} {row['name']:<14} {row['origin']:<24} {row['description']}")
     for failure in system.failures:
-        click.echo(f"failed to load: {failure}")
+        click.echo(f"failed  {failure}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 from typing import Any
 
@@ -19,6 +20,8 @@ from sync.errors import ConfigError
 from sync.plugins import PluginSystem
 from sync.run.request import RunRequest
 from sync.store import StagedState, Store
+
+log = logging.getLogger(__name__)
 
 
 def plugin_options(config: Config, table: PluginTable, model: type[Any]) -> Any:
@@ -47,18 +50,36 @@ def plugin_context(
     )
 
 
-def open_target(
+def check_options(config: Config, plugins: PluginSystem, sync_config: SyncConfig) -> None:
+    """Validate the options of the sync's target and sources with their options models
+    alone, building nothing (``ConfigError`` naming the table and key)."""
+    target = config.targets[sync_config.target]
+    plugin_options(config, target, plugins.target_type(target.plugin).options)
+    for name in sync_config.sources:
+        table = config.sources[name]
+        plugin_options(config, table, plugins.source_type(table.plugin).options)
+
+
+def build_target(
     config: Config, plugins: PluginSystem, store: Store, sync: str, request: RunRequest
-) -> Target:
-    """The sync's target, built from its table with its staged state."""
+) -> tuple[Target, StagedState]:
+    """The sync's target, built from its table, and the staged state it writes to."""
     _, sync_config = config.sync(sync)
     table = config.targets[sync_config.target]
     kind = plugins.target_type(table.plugin)
     state = StagedState(partial(store.plugin_state, sync, f"target:{table.name}"))
-    return kind.factory(
+    target = kind.factory(
         plugin_options(config, table, kind.options),
         plugin_context(config, sync, table, state, request),
     )
+    return target, state
+
+
+def open_target(
+    config: Config, plugins: PluginSystem, store: Store, sync: str, request: RunRequest
+) -> Target:
+    """The sync's target, built from its table (to read it, as ``show`` does)."""
+    return build_target(config, plugins, store, sync, request)[0]
 
 
 def open_sources(
@@ -69,18 +90,27 @@ def open_sources(
     sync_config: SyncConfig,
     request: RunRequest,
 ) -> list[tuple[str, Source, StagedState]]:
-    """Each source of the sync, by name, with the staged state it writes to."""
-    built = []
-    for name in sync_config.sources:
-        table = config.sources[name]
-        kind = plugins.source_type(table.plugin)
-        state = StagedState(partial(store.plugin_state, sync, f"source:{name}"))
-        options = plugin_options(config, table, kind.options)
-        built.append(
-            (
-                name,
-                kind.factory(options, plugin_context(config, sync, table, state, request)),
-                state,
-            )
-        )
+    """Each source of the sync, by name, with the staged state it writes to. If one
+    cannot be built, those built before it are closed and the error raised."""
+    built: list[tuple[str, Source, StagedState]] = []
+    try:
+        for name in sync_config.sources:
+            table = config.sources[name]
+            kind = plugins.source_type(table.plugin)
+            state = StagedState(partial(store.plugin_state, sync, f"source:{name}"))
+            options = plugin_options(config, table, kind.options)
+            source = kind.factory(options, plugin_context(config, sync, table, state, request))
+            built.append((name, source, state))
+    except BaseException:
+        for name, source, _ in built:
+            close_plugin(f"source {name!r}", source)
+        raise
     return built
+
+
+def close_plugin(what: str, plugin: Source | Target) -> None:
+    """``plugin.close()``; a failure is logged and never changes the run."""
+    try:
+        plugin.close()
+    except Exception:
+        log.exception("closing %s failed", what)

@@ -1,7 +1,7 @@
 """One run of a sync: lock, read sources, merge, plan, guard, apply, record.
 
 The engine knows sources and targets only through ``sync.contract``. A failed read
-never reaches the target; a dry run writes nothing at all, not even a lock.
+never reaches the target; a dry run takes no lock, records nothing and applies nothing.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any
 
 from sync.apply import ApplyResult, StopSignal, apply_plan
 from sync.config import Config, PluginTable, SyncConfig
-from sync.contract import PluginContext, Source, SourceRead, Target
+from sync.contract import PluginContext, ReportsIssues, Source, SourceRead, Target
 from sync.digest import read_target, with_matched_members
-from sync.errors import FatalError, RetriableError, RostersyncError
+from sync.errors import FatalError, RetriableError, RostersyncError, SkippableError
 from sync.guard import check_guards
 from sync.merge import merge
 from sync.model import (
@@ -136,8 +136,7 @@ class Engine:
         if request.approve is not None:
             sync = self._held(request.approve).summary.sync
         sync_name, sync_config = self.config.sync(sync)
-        self.open_target(sync_name, request).close()  # validate the target's options first
-        self._sources(sync_name, sync_config, request)  # and every source's
+        building.check_options(self.config, self.plugins, sync_config)  # before the lock
         return self._run_locked(sync_name, sync_config, request)
 
     def _run_locked(
@@ -199,12 +198,10 @@ class Engine:
         detail = self.store.run(outcome.run_id)
         if detail is None:
             return
-        arguments = {"summary": detail.summary, "notify": self.config.notify.model_dump()}
-        for impl in self.plugins.manager.hook.sync_finished.get_hookimpls():
-            try:
-                impl.function(**{k: v for k, v in arguments.items() if k in impl.argnames})
-            except Exception:
-                log.exception("the sync_finished hook of %s failed", impl.plugin_name)
+        # Each implementation on its own: one that raises is logged, the others still hear.
+        self.plugins.call_each(
+            "sync_finished", summary=detail.summary, notify=self.config.notify.model_dump()
+        )
 
     def _step(self, run_id: int | None, step: str, request: RunRequest) -> None:
         log.info("%s", step)
@@ -223,13 +220,18 @@ class Engine:
     ) -> RunOutcome:
         outcome = RunOutcome(sync=sync, status=RunStatus.RUNNING, run_id=run_id)
         states: list[tuple[str, StagedState]] = []
+        opened: list[tuple[str, Source | Target]] = []  # closed in every case
         target: Target | None = None
         try:
-            target = self.open_target(sync, request)
+            target, target_state = building.build_target(
+                self.config, self.plugins, self.store, sync, request
+            )
+            opened.append(("the target", target))
+            states.append((f"target:{sync_config.target}", target_state))
             plan = self._approved_plan(target, request, outcome, run_id)
             if plan is None:
                 self._step(run_id, "fetching", request)
-                desired = self._read_sources(sync, sync_config, request, outcome, states)
+                desired = self._read_sources(sync, sync_config, request, outcome, states, opened)
                 self._step(run_id, "planning", request)
                 engine_state = self.store.plugin_state(sync, "engine")
                 use_digests = _may_use_digests(sync_config, request, engine_state)
@@ -274,8 +276,10 @@ class Engine:
             outcome.status = RunStatus.FAILED
             outcome.error = redact(f"unexpected error: {type(exc).__name__}: {exc}")
         finally:
-            if target is not None:
-                target.close()
+            if target is not None and isinstance(target, ReportsIssues):
+                outcome.issues.extend(target.run_issues())
+            for what, plugin in opened:
+                building.close_plugin(what, plugin)
         if run_id is not None:
             record(self.store, run_id, outcome, states)
         return outcome
@@ -308,16 +312,19 @@ class Engine:
         request: RunRequest,
         outcome: RunOutcome,
         states: list[tuple[str, StagedState]],
+        opened: list[tuple[str, Source | Target]],
     ) -> Roster:
         reads: list[tuple[str, Roster]] = []
         guards = sync_config.guards
-        for name, source, state in self._sources(sync, sync_config, request):
-            states.append((name, state))
+        sources = self._sources(sync, sync_config, request)
+        opened.extend((f"source {name!r}", source) for name, source, _ in sources)
+        for name, source, state in sources:
+            states.append((f"source:{name}", state))
             try:
                 read: SourceRead = source.read()
             except RetriableError as exc:
                 raise RunFailed(f"source {name!r} failed after retries: {exc}") from None
-            except FatalError as exc:
+            except (FatalError, SkippableError) as exc:  # a source is never skipped whole
                 raise RunFailed(f"source {name!r} failed: {exc}") from None
             outcome.retries += read.retries
             outcome.issues.extend(read.issues)
@@ -395,9 +402,13 @@ class Engine:
             outcome.error = redact(
                 f"the target kept failing, gave up after retries: {result.error}"
             )
-        elif result.error is not None:
+        elif isinstance(result.error, RostersyncError):
             outcome.status = RunStatus.FAILED
             outcome.error = redact(f"the target refused a batch: {result.error}")
+        elif result.error is not None:  # a driver's error, or a bug in the target
+            outcome.status = RunStatus.FAILED
+            error = result.error
+            outcome.error = redact(f"the target failed: {type(error).__name__}: {error}")
         elif result.failures:
             outcome.status = RunStatus.PARTIAL
         else:

@@ -10,9 +10,10 @@ from sync.store import StagedState, Store, utcnow
 def save_plugin_states(
     store: Store, outcome: RunOutcome, states: list[tuple[str, StagedState]]
 ) -> None:
-    """Keep what the sources staged and what the engine remembers between runs."""
-    for name, state in states:
-        store.save_plugin_state(outcome.sync, f"source:{name}", state.staged)
+    """Keep what the plugins staged (``states``: ``source:NAME`` or ``target:NAME``, and
+    the state) and what the engine remembers between runs."""
+    for key, state in states:
+        store.save_plugin_state(outcome.sync, key, state.staged)
     for name, groups in outcome.source_groups.items():
         store.save_plugin_state(outcome.sync, f"engine:{name}", {"groups": groups})
     if outcome.desired_blocks is not None:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from sync.contract import PluginOptions, SourceType
-from sync.errors import ConfigError
 from sync.hookspecs import hookimpl
 from sync.plugins import DEFAULT_PLUGINS, load_plugins
 from tests.conftest import ROOT
@@ -60,9 +58,16 @@ def test_a_sync_through_a_third_party_source(workdir: Path, plugin_env: dict[str
 
 
 def test_two_plugins_may_not_claim_one_name() -> None:
-    def register_sources(register: Any) -> None:
-        register(SourceType(name="impero_csv", options=PluginOptions, factory=lambda o, c: None))
+    class Clash:
+        @hookimpl
+        def register_sources(self, register: Any) -> None:
+            register(SourceType(name="impero_csv", options=PluginOptions, factory=lambda o, c: 0))
+            register(SourceType(name="clash_own", options=PluginOptions, factory=lambda o, c: 0))
 
-    clash = SimpleNamespace(register_sources=hookimpl(register_sources))
-    with pytest.raises(ConfigError, match="two plugins register the source 'impero_csv'"):
-        load_plugins(entry_points=False, extra=[clash])
+    system = load_plugins(entry_points=False, extra=[Clash()])
+    assert [str(f) for f in system.failures] == [
+        "Clash (built-in): register_sources: two plugins register the source 'impero_csv': "
+        "plugins.impero_csv (built-in) and Clash (built-in); the second is refused"
+    ]
+    assert system.sources["impero_csv"].description  # the first one stays
+    assert "clash_own" in system.sources  # and the plugin's other kinds still count

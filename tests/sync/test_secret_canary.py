@@ -56,7 +56,7 @@ retry_wait_seconds = 0
 
 [sources.district]
 plugin = "clever"
-base_url = "{clever_url}"
+url = "{clever_url}"
 token = {{ env = "CANARY_CLEVER_TOKEN" }}
 page_size = 50
 max_attempts = 2
@@ -336,7 +336,7 @@ def test_plugin_errors_carry_no_token(tmp_path: Path) -> None:
     redaction: the tokens are never put in them."""
     with CleverServer(generate_district(), token=CLEVER_TOKEN) as server:
         options = CleverOptions(
-            base_url=server.url,
+            url=server.url,
             token=SecretStr("not-the-token-" + CLEVER_TOKEN),
             max_attempts=1,
             backoff_seconds=0,

@@ -34,7 +34,7 @@ plugin = "directory"
 CLEVER = """\
 [sources.district]
 plugin = "clever"
-base_url = "{url}"
+url = "{url}"
 token = {{ env = "CLEVER_TOKEN" }}
 page_size = 50
 max_attempts = 4

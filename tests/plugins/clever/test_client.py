@@ -128,7 +128,7 @@ def test_401_is_fatal_at_once_with_advice_and_without_the_token() -> None:
     [
         (400, "malformed"),
         (403, "data sharing"),
-        (404, "sources.district.base_url"),
+        (404, "sources.district.url"),
         (413, "sources.district.page_size"),
         (501, "does not implement"),
     ],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from plugins.clever import CleverOptions, CleverSource
 from sync.errors import RetriableError, SourceError
 from sync.model import Severity
-from sync.testing import MemoryState, SourceContract, make_context
+from sync.testing import MemoryState, PluginKit, SourceContract, SourceFault, make_context
 from tests.fakes.clever_server import CleverServer, generate_district, make_user
 
 TOKEN = "tok-CANARY-source-77"
@@ -41,7 +42,7 @@ def make_source(
     **options: object,
 ) -> CleverSource:
     opts = CleverOptions(
-        base_url=server.url,
+        url=server.url,
         token=TOKEN,  # type: ignore[arg-type]
         page_size=40,
         backoff_seconds=0,
@@ -54,8 +55,27 @@ def make_source(
 
 class TestCleverContract(SourceContract):
     @pytest.fixture
-    def source(self, server: CleverServer, tmp_path: Path) -> CleverSource:
-        return make_source(server, tmp_path)
+    def source_kit(
+        self, server: CleverServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> PluginKit:
+        monkeypatch.setenv("KIT_CLEVER_TOKEN", TOKEN)
+        table = {
+            "plugin": "clever",
+            "url": server.url,
+            "token": {"env": "KIT_CLEVER_TOKEN"},
+            "page_size": 40,
+            "max_attempts": 2,
+            "backoff_seconds": 0,
+            "max_wait_seconds": 0,
+        }
+        return PluginKit.for_source(tmp_path, table, name="district")
+
+    @pytest.fixture
+    def source_fault(self, server: CleverServer) -> SourceFault:
+        def fault(kind: str) -> None:
+            server.fail("/v3.0", [503 if kind == "retriable" else 401] * 1000)
+
+        return fault
 
 
 def full_reads(server: CleverServer) -> int:
@@ -252,7 +272,7 @@ def test_hitting_the_rate_limit_waits_for_the_reset_and_carries_on(
         server.new_window()
 
     options = CleverOptions(
-        base_url=server.url,
+        url=server.url,
         token=TOKEN,  # type: ignore[arg-type]
         page_size=40,
         max_wait_seconds=7200,
@@ -265,12 +285,21 @@ def test_hitting_the_rate_limit_waits_for_the_reset_and_carries_on(
     assert all(3500 < wait <= 3601 for wait in waits), waits  # until X-RateLimit-Reset
 
 
-def test_a_wrong_base_url_reports_the_html_page(server: CleverServer, tmp_path: Path) -> None:
+def test_a_wrong_url_reports_the_html_page(server: CleverServer, tmp_path: Path) -> None:
     source = make_source(server, tmp_path)
-    options = source.options.model_copy(update={"base_url": f"{server.url}/api"})
+    options = source.options.model_copy(update={"url": f"{server.url}/api"})
     wrong = CleverSource(options, source.context, sleep=lambda s: None)
     with pytest.raises(SourceError) as caught:
         wrong.read()
     message = str(caught.value)
     assert "HTTP 404" in message and "an HTML page instead of JSON" in message
-    assert "sources.district.base_url" in message and "<html" not in message
+    assert "sources.district.url" in message and "<html" not in message
+
+
+def test_base_url_is_a_deprecated_alias_of_url(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        options = CleverOptions.model_validate({"base_url": "http://127.0.0.1:9", "token": "t"})
+    assert options.url == "http://127.0.0.1:9"
+    assert "'base_url' is deprecated; call it 'url'" in caplog.text
+    with pytest.raises(ValueError, match="give 'url' only"):
+        CleverOptions.model_validate({"base_url": "http://a", "url": "http://b", "token": "t"})

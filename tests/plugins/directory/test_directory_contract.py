@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import sqlite3
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -13,20 +14,49 @@ from plugins.directory.target import (
     add_hand_made_group,
     open_directory,
 )
-from sync.testing import TargetContract, make_context
+from sync.testing import HandMadeGroup, PluginKit, TargetContract, TargetFault, make_context
 
 
 class TestDirectoryContract(TargetContract):
     @pytest.fixture
-    def target(self, tmp_path: Path, state_url: str) -> DirectoryTarget:
-        return DirectoryTarget(DirectoryOptions(), make_context(tmp_path, state_url=state_url))
+    def directory_url(self, tmp_path: Path, state_url: str) -> str:
+        """On SQLite its own file, so that a lock held on it leaves the state store free,
+        and a busy timeout that gives up at once."""
+        if state_url.startswith("sqlite"):
+            return f"sqlite:///{tmp_path / 'directory.db'}?timeout=0.05"
+        return state_url
 
     @pytest.fixture
-    def hand_made_group(self, state_url: str) -> Callable[[str, str, Sequence[str]], None]:
+    def target_kit(self, tmp_path: Path, state_url: str, directory_url: str) -> PluginKit:
+        table = {"plugin": "directory", "url": directory_url}
+        return PluginKit.for_target(tmp_path, table, state_url=state_url)
+
+    @pytest.fixture
+    def hand_made_group(self, directory_url: str) -> HandMadeGroup:
         def make(key: str, name: str, members: Sequence[str]) -> None:
-            add_hand_made_group(open_directory(state_url), key, name, members)
+            add_hand_made_group(open_directory(directory_url), key, name, members)
 
         return make
+
+    @pytest.fixture
+    def target_fault(self, tmp_path: Path, directory_url: str) -> Iterator[TargetFault]:
+        """Another process holding the SQLite file's write lock. (PostgreSQL's passing
+        faults, each made for real, are in test_transient_errors.py.)"""
+        held: list[sqlite3.Connection] = []
+
+        def fault(kind: str) -> None:
+            if kind != "retriable":
+                pytest.skip("the directory has no fatal fault to make")
+            if not directory_url.startswith("sqlite"):
+                pytest.skip("see test_transient_errors.py for PostgreSQL")
+            holder = sqlite3.connect(tmp_path / "directory.db", isolation_level=None)
+            holder.execute("BEGIN EXCLUSIVE")
+            held.append(holder)
+
+        yield fault
+        for holder in held:
+            holder.rollback()
+            holder.close()
 
 
 def test_two_syncs_into_one_directory_own_their_groups_separately(tmp_path: Path) -> None:

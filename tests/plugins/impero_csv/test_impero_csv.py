@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,7 @@ import pytest
 from plugins.impero_csv import ImperoCsvOptions, ImperoCsvSource
 from sync.errors import SourceError
 from sync.model import AccessGrant, Membership, Severity
-from sync.testing import SourceContract, make_context
+from sync.testing import PluginKit, SourceContract, SourceFault, make_context
 from tests.conftest import EXAMPLES, write_csv
 
 HEAD = ("version,1", "username,class")
@@ -30,8 +32,26 @@ def files(tmp_path: Path, students: list[str], teachers: list[str]) -> Path:
 
 class TestImperoContract(SourceContract):
     @pytest.fixture
-    def source(self) -> ImperoCsvSource:
-        return source(EXAMPLES / "impero")
+    def source_kit(self, tmp_path: Path) -> PluginKit:
+        shutil.copytree(EXAMPLES / "impero", tmp_path / "impero")
+        return PluginKit.for_source(tmp_path, {"plugin": "impero_csv", "path": "impero"})
+
+    @pytest.fixture
+    def source_fault(self, tmp_path: Path) -> SourceFault:
+        def fault(kind: str) -> None:
+            if kind != "fatal":
+                pytest.skip("files have no passing faults")
+            (tmp_path / "impero" / "teachers.csv").unlink()
+
+        return fault
+
+    @pytest.fixture
+    def bad_record(self, tmp_path: Path) -> Callable[[], None]:
+        def spoil() -> None:
+            with (tmp_path / "impero" / "students.csv").open("a", encoding="utf-8") as f:
+                f.write("Neville_Longbottom;Herbology\n")  # a semicolon: one field, not two
+
+        return spoil
 
 
 def test_the_seed_example() -> None:

@@ -10,7 +10,7 @@ import pytest
 from plugins.manual import ManualOptions, ManualSource
 from plugins.manual.store import Entry, ManualStore
 from sync.model import AccessGrant, Block, Membership, Role
-from sync.testing import SourceContract, make_context
+from sync.testing import PluginKit, SourceContract, make_context
 from tests.conftest import CliRun
 from tests.plugins.school import groups_of, run_json, school
 
@@ -32,9 +32,9 @@ def fill(store: ManualStore) -> None:
 
 class TestManualContract(SourceContract):
     @pytest.fixture
-    def source(self, state_url: str, tmp_path: Path) -> ManualSource:
+    def source_kit(self, state_url: str, tmp_path: Path) -> PluginKit:
         fill(ManualStore(state_url))
-        return manual_source(state_url, tmp_path)
+        return PluginKit.for_source(tmp_path, {"plugin": "manual"}, state_url=state_url)
 
 
 def test_the_store_reads_as_a_roster(state_url: str, tmp_path: Path) -> None:

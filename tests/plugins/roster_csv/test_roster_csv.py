@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from plugins import people as rules
 from plugins.roster_csv import RosterCsvOptions, RosterCsvSource
 from sync.errors import SourceError
 from sync.model import AccessGrant, Membership, Role
-from sync.testing import SourceContract, make_context
+from sync.testing import PluginKit, SourceContract, SourceFault, make_context
 from tests.conftest import CliRun, write_csv
 from tests.plugins.school import STAFF, STUDENTS, groups_of, run_json, school
 
@@ -25,9 +26,31 @@ def source(folder: Path, **options: object) -> RosterCsvSource:
 
 class TestRosterCsvContract(SourceContract):
     @pytest.fixture
-    def source(self, tmp_path: Path) -> RosterCsvSource:
+    def source_kit(self, tmp_path: Path) -> PluginKit:
         school(tmp_path)
-        return source(tmp_path, identity="email_local_part")
+        table = {
+            "plugin": "roster_csv",
+            "students_file": "students.csv",
+            "staff_file": "staff.csv",
+            "identity": "email_local_part",
+        }
+        return PluginKit.for_source(tmp_path, table)
+
+    @pytest.fixture
+    def source_fault(self, tmp_path: Path) -> SourceFault:
+        def fault(kind: str) -> None:
+            if kind != "fatal":
+                pytest.skip("files have no passing faults")
+            (tmp_path / "staff.csv").unlink()
+
+        return fault
+
+    @pytest.fixture
+    def bad_record(self, tmp_path: Path) -> Callable[[], None]:
+        def spoil() -> None:
+            write_csv(tmp_path / "students.csv", *STUDENTS, "Luna,Lovegood,31/02/2011,F,7,7A,")
+
+        return spoil
 
 
 # A file as schools really send it: Excel's BOM, headers in another order and case with

@@ -28,7 +28,7 @@ def make_target(scim: ScimServer, tmp_path: Path) -> Iterator[MakeTarget]:
     made: list[ScimTarget] = []
 
     def make(*, sync: str = "default", **options: Any) -> ScimTarget:
-        options = {"create_users": True, "retry_wait_seconds": 0, **options}
+        options = {"create_users": True, "backoff_seconds": 0, **options}
         target = ScimTarget(
             ScimOptions(url=scim.url, token=TOKEN, **options),
             make_context(tmp_path, name="idp", sync=sync),

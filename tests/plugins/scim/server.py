@@ -76,7 +76,12 @@ def _error(
     start_response: Any, status: int, detail: str, headers: dict[str, str] | None = None
 ) -> list[bytes]:
     body = json.dumps({"schemas": [ERROR_SCHEMA], "status": str(status), "detail": detail})
-    phrase = {400: "Bad Request", 409: "Conflict", 503: "Service Unavailable"}.get(status, "X")
+    phrase = {
+        400: "Bad Request",
+        409: "Conflict",
+        501: "Not Implemented",
+        503: "Service Unavailable",
+    }.get(status, "X")
     start_response(
         f"{status} {phrase}",
         [("Content-Type", "application/scim+json"), *(headers or {}).items()],

@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import CliRun
 from tests.plugins.scim.server import TOKEN, ScimServer
+from tests.plugins.scim.test_scim_target import CannotFilterOrRename
 
 SCIM_CONFIG = """\
 [state]
@@ -29,7 +30,7 @@ plugin = "scim"
 url = "{url}"
 token = {{ env = "SCIM_TEST_TOKEN" }}
 create_users = true
-retry_wait_seconds = 0
+backoff_seconds = 0
 """
 
 
@@ -107,3 +108,24 @@ def test_a_flaky_server_still_converges_through_the_cli(
     scim.recorder.fail_every = 0
     assert shown(rostersync, scim_config)  # the run converged
     assert json.loads(rostersync("sync", "--json", config=scim_config).output)["changes"] == []
+
+
+def test_a_member_remove_fallback_is_said_once_in_the_run_issues(
+    rostersync: CliRun, scim_config: Path, scim: ScimServer, workdir: Path
+) -> None:
+    assert rostersync("sync", config=scim_config).exit_code == 0
+    refusals = CannotFilterOrRename()
+    scim.recorder.refuse = refusals
+    students = workdir / "impero" / "students.csv"
+    students.write_text(
+        "".join(line for line in students.open() if not line.startswith("Harry_Potter"))
+    )
+    result = rostersync("sync", "--json", config=scim_config)
+    assert result.exit_code == 0, result.output
+    run = json.loads(result.stdout)
+    assert refusals == ["remove members"]
+    assert all("Harry_Potter" not in members for members in scim.groups().values())
+    recorded = rostersync("runs", "show", str(run["run_id"]), "--json", config=scim_config)
+    issues = json.loads(recorded.stdout)["issues"]
+    fallbacks = [i for i in issues if "replaces the whole member list" in i["message"]]
+    assert len(fallbacks) == 1 and fallbacks[0]["severity"] == "warning"

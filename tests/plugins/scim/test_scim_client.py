@@ -8,9 +8,8 @@ import responses
 from responses import matchers
 from responses.registries import OrderedRegistry
 
-from plugins.scim.client import RetryPolicy, ScimClient, ScimRefused, _retry_after
-from sync.errors import RetriableError
-from sync.redact import register_secret
+from plugins.scim.client import ScimClient, ScimRefused
+from sync.api import RetriableError, RetryPolicy, TargetError, register_secret
 
 BASE = "https://idp.example.org/scim/v2"
 TOKEN = "client-test-token-77aa"
@@ -20,7 +19,7 @@ def client(sleeps: list[float] | None = None, attempts: int = 4) -> ScimClient:
     return ScimClient(
         BASE,
         TOKEN,
-        policy=RetryPolicy(attempts=attempts, wait=0.5),
+        policy=RetryPolicy(max_attempts=attempts, backoff_seconds=0.5),
         sleep=(sleeps.append if sleeps is not None else lambda seconds: None),
     )
 
@@ -61,7 +60,7 @@ def test_attempts_are_bounded_then_the_retriable_error_is_raised() -> None:
     url = f"{BASE}/Users"
     calls = [responses.get(url, status=503, json=error(503, "down")) for _ in range(3)]
     scim = client(attempts=3)
-    with pytest.raises(RetriableError, match="answered 503: down"):
+    with pytest.raises(RetriableError, match="answered HTTP 503 \\(detail 'down'\\)"):
         scim.request("GET", "Users")
     assert [c.call_count for c in calls] == [1, 1, 1]
     assert scim.retries == 2
@@ -76,7 +75,7 @@ def test_a_refused_connection_is_retried() -> None:
     assert (broken.call_count, fine.call_count) == (1, 1)
 
 
-@pytest.mark.parametrize("status", [400, 404, 409])
+@pytest.mark.parametrize("status", [400, 404, 409, 501])
 @responses.activate(registry=OrderedRegistry)
 def test_4xx_is_refused_at_once_with_the_server_detail(status: int) -> None:
     call = responses.post(f"{BASE}/Groups", status=status, json=error(status, "name taken"))
@@ -125,7 +124,10 @@ def test_the_token_is_sent_as_a_bearer_header_and_never_shown() -> None:
     assert sent.headers["Content-Type"] == "application/scim+json"
 
 
-def test_retry_after_accepts_seconds_and_http_dates() -> None:
-    assert _retry_after("3") == 3.0
-    assert _retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
-    assert _retry_after("soon") is None and _retry_after(None) is None
+@pytest.mark.parametrize("status", [401, 403])
+@responses.activate(registry=OrderedRegistry)
+def test_a_refused_token_stops_the_run(status: int) -> None:
+    call = responses.get(f"{BASE}/Users", status=status, json=error(status, "no"))
+    with pytest.raises(TargetError, match=f"refused the token \\({status}\\)"):
+        client().request("GET", "Users")
+    assert call.call_count == 1

@@ -316,3 +316,65 @@ def test_a_token_revoked_during_apply_fails_the_run_not_each_change(
     scim.recorder.refuse = lambda method, path, body: (401, "token revoked")
     with pytest.raises(TargetError, match=r"\[targets.idp\]: the SCIM server refused the token"):
         target.apply([Change(ChangeKind.CREATE_GROUP, "Potions", name="Potions")])
+
+
+class CannotFilterOrRename(list[str]):
+    """A server without filtered ``remove`` paths or a ``displayName`` replace: it answers
+    501 to those and records each refusal."""
+
+    def __call__(self, method: str, path: str, body: object) -> tuple[int, str] | None:
+        if method != "PATCH" or not isinstance(body, dict):
+            return None
+        for operation in body.get("Operations") or []:
+            op, where = operation.get("op"), str(operation.get("path") or "")
+            if (op == "remove" and "[" in where) or (op == "replace" and where == "displayName"):
+                self.append(f"{op} {where.split('[')[0]}")
+                return 501, "not implemented"
+        return None
+
+
+def test_a_501_is_refused_at_once_and_the_target_falls_back(
+    make_target: MakeTarget, scim: ScimServer
+) -> None:
+    # Regression: a 501 PATCH used to be retried as a passing fault (25 sends over ~90 s).
+    roster = sample_roster()
+    sync_into(make_target(), roster)
+    refusals = CannotFilterOrRename()
+    scim.recorder.refuse = refusals
+    moved = Roster.build(
+        roster.people.values(),
+        [
+            Group(k, "Advanced " + g.name if k == "Potions" else g.name)
+            for k, g in roster.groups.items()
+        ],
+        [m for m in roster.memberships if m.person != "Harry_Potter"],
+        roster.grants,
+    )
+    assert sum(m.person == "Harry_Potter" for m in roster.memberships) >= 2
+    target = make_target()
+    assert sync_into(target, moved) == []
+    # each refusal is learnt from once; the fallback is then used from the start
+    assert sorted(refusals) == ["remove members", "replace displayName"]
+    assert scim.recorder.methods()["PUT"] >= 2  # the group and its access group renamed
+    groups = scim.groups()
+    assert "Advanced Potions" in groups and "Potions" not in groups
+    assert "Advanced Potions - staff" in groups
+    assert all("Harry_Potter" not in members for members in groups.values())
+    assert groups["Advanced Potions"] == {
+        m.person for m in moved.memberships if m.group == "Potions"
+    }
+    messages = [issue.message for issue in target.run_issues()]
+    assert len(messages) == 2
+    assert any("replaces the whole member list" in m for m in messages)
+    assert any("PUTs the whole group" in m for m in messages)
+    assert make_plan(moved, make_target().read()).changes == ()
+
+
+def test_the_old_retry_option_names_still_work(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING"):
+        options = ScimOptions.model_validate(
+            {"url": "http://127.0.0.1:9", "token": "t", "attempts": 2, "retry_wait_seconds": 0}
+        )
+    assert (options.max_attempts, options.backoff_seconds) == (2, 0)
+    assert "'attempts' is deprecated; call it 'max_attempts'" in caplog.text
+    assert "'retry_wait_seconds' is deprecated; call it 'backoff_seconds'" in caplog.text
