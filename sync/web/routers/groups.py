@@ -18,6 +18,9 @@ from sync.views import staff_access, staff_ids
 from sync.web.deps import Console, ConsoleDep, Viewer, ViewerForm
 
 router = APIRouter(tags=["groups and access"])
+SyncQuery = Annotated[str, Query(max_length=200)]
+SyncForm = Annotated[str, Form(max_length=200)]
+SearchForm = Annotated[str, Form(max_length=200)]
 
 
 def _sync(app: App, sync: str) -> str:
@@ -82,7 +85,7 @@ def groups(
     request: Request,
     ctx: ConsoleDep,
     user: Viewer,
-    sync: Annotated[str, Query(max_length=200)] = "",
+    sync: SyncQuery = "",
 ) -> Response:
     return _groups_view(request, ctx, sync, "")
 
@@ -92,8 +95,8 @@ def search_groups(
     request: Request,
     ctx: ConsoleDep,
     user: ViewerForm,
-    sync: Annotated[str, Form(max_length=200)] = "",
-    q: Annotated[str, Form(max_length=200)] = "",
+    sync: SyncForm = "",
+    q: SearchForm = "",
 ) -> Response:
     return _groups_view(request, ctx, sync, q)
 
@@ -104,7 +107,7 @@ def group(
     ctx: ConsoleDep,
     user: Viewer,
     ref: str,
-    sync: Annotated[str, Query(max_length=200)] = "",
+    sync: SyncQuery = "",
 ) -> Response:
     def fill(state: TargetState) -> dict[str, Any]:
         found = next((g for g in target_groups(state) if ctx.ref(g["key"]) == ref), None)
@@ -140,7 +143,7 @@ def staff(
     request: Request,
     ctx: ConsoleDep,
     user: Viewer,
-    sync: Annotated[str, Query(max_length=200)] = "",
+    sync: SyncQuery = "",
 ) -> Response:
     return _staff_view(request, ctx, sync, "")
 
@@ -150,8 +153,8 @@ def search_staff(
     request: Request,
     ctx: ConsoleDep,
     user: ViewerForm,
-    sync: Annotated[str, Form(max_length=200)] = "",
-    q: Annotated[str, Form(max_length=200)] = "",
+    sync: SyncForm = "",
+    q: SearchForm = "",
 ) -> Response:
     return _staff_view(request, ctx, sync, q)
 
@@ -162,7 +165,7 @@ def staff_member(
     ctx: ConsoleDep,
     user: Viewer,
     ref: str,
-    sync: Annotated[str, Query(max_length=200)] = "",
+    sync: SyncQuery = "",
 ) -> Response:
     def fill(state: TargetState) -> dict[str, Any]:
         person = next((p for p in staff_ids(state) if ctx.ref(p) == ref), None)
