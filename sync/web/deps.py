@@ -22,6 +22,9 @@ from sync.web.runner import ConsoleRunner
 from sync.web.sessions import CSRF_FIELD, Session, SessionCodec, client_address, csrf_matches
 
 
+FLASH_COOKIE = "rostersync_flash"
+
+
 @dataclass
 class Console:
     """The console's state, shared by every request."""
@@ -142,8 +145,6 @@ AdminAction = Annotated[SignedIn, Depends(acting(WebRole.ADMIN))]
 def address(request: Request, ctx: ConsoleDep) -> str:
     return client_address(request, ctx.web.trusted_proxies)
 
-
-FLASH_COOKIE = "rostersync_flash"
 
 
 def redirect(ctx: Console, url: str, message: str = "", *, error: bool = False) -> Response:
