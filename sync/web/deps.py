@@ -21,7 +21,6 @@ from sync.web.accounts import Account, Accounts, LoginThrottle, WebRole
 from sync.web.runner import ConsoleRunner
 from sync.web.sessions import CSRF_FIELD, Session, SessionCodec, client_address, csrf_matches
 
-
 FLASH_COOKIE = "rostersync_flash"
 
 
