@@ -145,7 +145,6 @@ def address(request: Request, ctx: ConsoleDep) -> str:
     return client_address(request, ctx.web.trusted_proxies)
 
 
-
 def redirect(ctx: Console, url: str, message: str = "", *, error: bool = False) -> Response:
     """A 303 to ``url`` carrying a one-time message for the next page."""
     response = RedirectResponse(url, status_code=303)
