@@ -102,7 +102,11 @@ def create_app(
     async def security_headers(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception as exc:  # its message may quote a row: only its type is logged
+            log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
+            response = _error_page(console, request, 500, "something went wrong; see the log")
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         if not request.url.path.startswith("/static/"):
@@ -124,11 +128,6 @@ def create_app(
         # FastAPI's own answer echoes the input back; a form may hold a password.
         fields = sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("loc")})
         return _error_page(console, request, 422, f"invalid input in: {', '.join(fields)}")
-
-    @api.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
-        return _error_page(console, request, 500, "something went wrong; see the log")
 
     return api
 

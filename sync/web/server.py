@@ -147,6 +147,8 @@ class ConsoleServer:
             ws="none",
         )
         self.server = _Server(self.config)
+        # uvicorn logs access whenever its logger has a handler, whatever access_log says.
+        logging.getLogger("uvicorn.access").disabled = True
         self._thread: threading.Thread | None = None
 
     @property

@@ -305,3 +305,24 @@ def test_the_cookie_is_secure_when_a_trusted_proxy_says_https(
             client.headers["X-Forwarded-Proto"] = "https"
             answer = sign_in(client, "alice", PASSWORDS["alice"])
             assert answer.status_code == 303 and "Secure" not in answer.headers["set-cookie"]
+
+
+def test_an_unexpected_error_shows_and_logs_no_personal_data(
+    console: Running,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert console.app.engine.run(None).run_id == 1  # not the CLI: it sets up its own logging
+    from sync.web.routers import runs
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("row 'Harry_Potter,Potions' broke it")
+
+    monkeypatch.setattr(runs, "run_page", broken)
+    caplog.set_level(logging.DEBUG)
+    alice = console.signed_in("alice")
+    page = alice.get("/runs/1")
+    assert page.status_code == 500 and "something went wrong" in page.text
+    assert "Harry_Potter" not in page.text
+    assert "GET /runs/1 failed: ValueError" in caplog.text
+    assert "Harry_Potter" not in caplog.text
