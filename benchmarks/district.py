@@ -108,3 +108,105 @@ def write_impero(district: District, folder: Path) -> Path:
         writer.writerow(["username", "class"])
         writer.writerows((s.teacher, s.name) for s in district.sections)
     return folder
+
+
+def write_oneroster(district: District, folder: Path) -> Path:
+    """The district as a OneRoster 1.1 bulk CSV package (a folder), one school, one term."""
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def table(name: str, header: list[str], rows: Iterator[list[str]] | list[list[str]]) -> None:
+        with (folder / name).open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(header)
+            writer.writerows(rows)
+
+    bulk = ("academicSessions", "classes", "courses", "enrollments", "orgs", "users")
+    table(
+        "manifest.csv",
+        ["propertyName", "value"],
+        [["manifest.version", "1.0"], ["oneroster.version", "1.1"]]
+        + [[f"file.{name}", "bulk"] for name in bulk],
+    )
+    table(
+        "orgs.csv", ["sourcedId", "status", "name", "type"], [["sch", "active", "School", "school"]]
+    )
+    table(
+        "academicSessions.csv",
+        ["sourcedId", "status", "title", "type", "startDate", "endDate"],
+        [["term", "active", "Year", "schoolYear", "2026-08-01", "2027-07-31"]],
+    )
+    table("courses.csv", ["sourcedId", "status", "title"], [["course", "active", "Course"]])
+    table(
+        "classes.csv",
+        [
+            "sourcedId",
+            "status",
+            "title",
+            "courseSourcedId",
+            "schoolSourcedId",
+            "termSourcedIds",
+            "periods",
+        ],
+        (
+            [s.id, "active", s.name, "course", "sch", "term", str(s.period)]
+            for s in district.sections
+        ),
+    )
+    people = [(u, "student") for u in district.students] + [
+        (t, "teacher") for t in district.teachers
+    ]
+    table(
+        "users.csv",
+        [
+            "sourcedId",
+            "status",
+            "enabledUser",
+            "orgSourcedIds",
+            "role",
+            "username",
+            "givenName",
+            "familyName",
+            "email",
+        ],
+        (
+            [f"u-{u}", "active", "true", "sch", role, u, u, "", f"{u}@district.example"]
+            for u, role in people
+        ),
+    )
+
+    def enrollments() -> Iterator[list[str]]:
+        for section in district.sections:
+            for student in section.students:
+                yield [
+                    f"{section.id}-{student}",
+                    "active",
+                    section.id,
+                    "sch",
+                    f"u-{student}",
+                    "student",
+                    "false",
+                ]
+            yield [
+                f"{section.id}-{section.teacher}",
+                "active",
+                section.id,
+                "sch",
+                f"u-{section.teacher}",
+                "teacher",
+                "true",
+            ]
+
+    table(
+        "enrollments.csv",
+        [
+            "sourcedId",
+            "status",
+            "classSourcedId",
+            "schoolSourcedId",
+            "userSourcedId",
+            "role",
+            "primary",
+        ],
+        enrollments(),
+    )
+    return folder

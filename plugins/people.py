@@ -12,14 +12,14 @@ import unicodedata
 from datetime import date
 from typing import Literal
 
+from plugins.dates import DateOrder as DateOrder
+from plugins.dates import InvalidDate, read_date
 from sync.api import Group
 
-DateOrder = Literal["day_first", "month_first", "year_first"]
 GroupField = Literal["registration_group", "year_group"]
 
 GENERATED_PREFIX = "gen-"
 _GENDERS = {"m": "M", "male": "M", "f": "F", "female": "F", "": ""}
-_DATE = re.compile(r"^\s*(\d{1,4})[/.\-](\d{1,2})[/.\-](\d{1,4})\s*$")
 _UPN = re.compile(r"^[A-Za-z0-9]+$")
 
 
@@ -38,44 +38,21 @@ def gender(value: str) -> str:
 def date_of_birth(value: str, order: DateOrder = "day_first", *, today: date | None = None) -> date:
     """A date of birth as written in a UK (day-first) spreadsheet, or as configured.
 
-    An ISO date (2014-09-01) is always accepted. Impossible dates (31/02/2014), two-digit
+    Read by the one date reader (``plugins.dates``): ISO dates (2014-09-01) and dates with a
+    month name (8 Oct 2014) are always accepted. Impossible dates (31/02/2014), two-digit
     years and dates in the future are refused.
     """
-    text = value.strip()
-    if not text:
+    if not value.strip():
         raise InvalidValue("the date of birth is empty")
-    match = _DATE.match(text)
-    if match is None:
-        raise InvalidValue(f"not a date; write it as {_EXAMPLES[order]}")
-    a, b, c = match.groups()
-    if len(a) == 4:
-        year, month, day = a, b, c
-    elif len(c) == 4:
-        if order == "month_first":
-            month, day, year = a, b, c
-        else:
-            day, month, year = a, b, c
-    else:
-        raise InvalidValue(f"the year must have four digits; write it as {_EXAMPLES[order]}")
     try:
-        born = date(int(year), int(month), int(day))
-    except ValueError:
-        raise InvalidValue(
-            f"no such date (day {int(day)}, month {int(month)}, year {year}); "
-            f"dates are read as {_EXAMPLES[order]}"
-        ) from None
+        born = read_date(value, order)
+    except InvalidDate as exc:
+        raise InvalidValue(str(exc)) from None
     if born > (today or date.today()):
         raise InvalidValue("the date of birth is in the future")
     if born.year < 1900:
         raise InvalidValue("the date of birth is before 1900")
     return born
-
-
-_EXAMPLES: dict[DateOrder, str] = {
-    "day_first": "day/month/year, e.g. 31/01/2014",
-    "month_first": "month/day/year, e.g. 01/31/2014",
-    "year_first": "year-month-day, e.g. 2014-01-31",
-}
 
 
 def upn(value: str) -> str:

@@ -35,6 +35,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugins.manual",
     "plugins.scim",
     "plugins.webhook",
+    "plugins.oneroster",
+    "plugins.sds",
 )
 
 #: The entry-point group third-party packages declare their plugin module in.

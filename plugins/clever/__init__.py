@@ -26,8 +26,8 @@ from plugins.clever.mapping import (
     compact_school,
     compact_section,
     compact_user,
-    template_fields,
 )
+from plugins.names import check_template
 from sync.api import (
     Issue,
     PluginContext,
@@ -92,17 +92,7 @@ class CleverOptions(PluginOptions):
     @field_validator("group_name")
     @classmethod
     def _template(cls, value: str) -> str:
-        try:
-            names = template_fields(value)
-        except ValueError as exc:
-            raise ValueError(f"is not a valid template: {exc}") from None
-        unknown = names - TEMPLATE_FIELDS
-        if unknown:
-            raise ValueError(
-                f"names unknown fields {', '.join(sorted(unknown))}; "
-                f"known: {', '.join(sorted(TEMPLATE_FIELDS))}"
-            )
-        return value
+        return check_template(value, TEMPLATE_FIELDS)
 
 
 @dataclass

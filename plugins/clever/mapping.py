@@ -8,13 +8,12 @@ roster, so a full and an incremental sync over the same data give the same resul
 
 from __future__ import annotations
 
-import re
-import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
+from plugins.names import template_fields, tidy
 from sync.api import AccessGrant, Group, Issue, Memberships, Person, Role, Roster, Severity
 
 Identity = Literal["district_username", "email", "email_local_part"]
@@ -28,8 +27,6 @@ ROLE_OF = {"student": Role.STUDENT, "teacher": Role.TEACHER, "staff": Role.STAFF
 TEMPLATE_FIELDS = frozenset(
     {"id", "name", "period", "section_number", "sis_id", "subject", "grade", "school", "school_id"}
 )
-_EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]")
-_SPACES = re.compile(r"\s+")
 MAX_UNKNOWN_REPORTED = 50
 
 
@@ -110,25 +107,12 @@ def compact_school(school: Mapping[str, Any]) -> JSON:
     return {"name": _text(school.get("name"))}
 
 
-def template_fields(template: str) -> set[str]:
-    """The fields a template names; raises ``ValueError`` for a malformed one."""
-    names = set()
-    for _, name, _, _ in string.Formatter().parse(template):
-        if name is None:
-            continue
-        if not name or not name.isidentifier():
-            raise ValueError(f"{{{name}}} is not a plain field name")
-        names.add(name)
-    return names
-
-
 def group_name(template: str, section_id: str, section: Mapping[str, Any], school: str) -> str:
     """The template filled in; empty brackets and doubled spaces are tidied away."""
     values = {k: _text(section.get(k)) for k in _fields_of(template)}
     values.update(id=section_id, school=school, school_id=_text(section.get("school")))
     name = template.format_map(values)
-    name = _SPACES.sub(" ", _EMPTY_BRACKETS.sub("", name)).strip(" -:,")
-    return name
+    return tidy(name)
 
 
 @lru_cache(maxsize=16)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,3 +33,57 @@ class Row:
 
 #: Rows by table name; a table absent from the package is absent from the mapping.
 Tables = Mapping[str, Sequence[Row]]
+
+
+class Columns(Sequence[Row]):
+    """A table held column by column, as the CSV reader and the snapshot keep big tables:
+    a ``Sequence[Row]`` whose rows are made only when asked for (for an issue, say), while
+    the mapping reads whole columns (``column``) without making a row at all."""
+
+    __slots__ = ("_columns", "_empty", "file", "lines", "table")
+
+    def __init__(
+        self, table: str, file: str, lines: Sequence[int], columns: Mapping[str, Sequence[str]]
+    ) -> None:
+        self.table = table
+        self.file = file
+        self.lines = lines
+        self._columns = dict(columns)
+        self._empty: Sequence[str] = ("",) * len(lines)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    @overload
+    def __getitem__(self, index: int) -> Row: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Row]: ...
+
+    def __getitem__(self, index: int | slice) -> Row | Sequence[Row]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        line = self.lines[index]  # (raises IndexError past the end, as a sequence must)
+        values = {name: column[index] for name, column in self._columns.items()}
+        return Row(self.table, self.file, line, values)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._columns)
+
+    def column(self, name: str) -> Sequence[str]:
+        """The values of one column, in row order ('' for each row when it is absent)."""
+        return self._columns.get(name, self._empty)
+
+
+def column(rows: Sequence[Row], name: str) -> Sequence[str]:
+    """One column of any table: read whole from ``Columns``, else gathered row by row."""
+    if isinstance(rows, Columns):
+        return rows.column(name)
+    return [row.values.get(name, "") for row in rows]
+
+
+def lines(rows: Sequence[Row]) -> Sequence[int]:
+    if isinstance(rows, Columns):
+        return rows.lines
+    return [row.line for row in rows]

@@ -1,0 +1,70 @@
+"""The ``sds`` source plugin: Microsoft School Data Sync CSV (v1 US/UK, v2, v2.1).
+
+The folder's files are translated into OneRoster tables (``formats``) and read by the
+OneRoster mapping, so the same rules make groups, members and access.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, Literal
+
+from pydantic import Field
+
+from plugins.oneroster.mapping import build_roster
+from plugins.oneroster.options import MappingOptions
+from plugins.sds.formats import read_sds
+from sync.api import PluginContext, SourceRead, SourceType, hookimpl
+
+log = logging.getLogger(__name__)
+
+
+class SdsOptions(MappingOptions):
+    path: str = Field(description="the folder of SDS CSV files (v1, or v2/v2.1)")
+    date_order: Literal["month_first", "day_first"] = Field(
+        default="month_first",
+        description="SDS writes dates month-first (US), in both header styles",
+    )
+
+
+class SdsSource:
+    """Reads one School Data Sync folder."""
+
+    def __init__(self, options: SdsOptions, context: PluginContext) -> None:
+        self.options = options
+        self.context = context
+        self.path = context.resolve_path(options.path)
+
+    def read(self) -> SourceRead:
+        self.context.progress(f"reading {self.path}")
+        read = read_sds(self.path, source=self.context.name)
+        mapped = build_roster(read.tables, self.options.settings(), source=self.context.name)
+        log.info(
+            "%s: SDS %s folder, %d groups, %d people",
+            self.context.name,
+            read.format,
+            len(mapped.roster.groups),
+            len(mapped.roster.people),
+        )
+        return SourceRead(
+            roster=mapped.roster,
+            issues=(*read.issues, *mapped.issues),
+            records=mapped.records + read.rejected,
+            rejected=mapped.rejected + read.rejected,
+        )
+
+    def close(self) -> None:
+        """Nothing to close: every file is read whole and closed within ``read``."""
+
+
+@hookimpl
+def register_sources(register: Callable[[SourceType[Any]], None]) -> None:
+    register(
+        SourceType(
+            name="sds",
+            options=SdsOptions,
+            factory=SdsSource,
+            description="Microsoft School Data Sync CSV (v1 US/UK headers, v2, v2.1)",
+        )
+    )
