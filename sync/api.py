@@ -89,6 +89,7 @@ from sync.storage import (
     run_migrations_online,
 )
 from sync.terminal import printable
+from sync.views import StaffAccess, staff_access
 
 __all__ = [
     "APPLY_ORDER",
@@ -140,6 +141,7 @@ __all__ = [
     "SourceError",
     "SourceRead",
     "SourceType",
+    "StaffAccess",
     "StaffProfile",
     "StateBag",
     "Target",
@@ -165,4 +167,5 @@ __all__ = [
     "register_secret",
     "retriable_database_errors",
     "run_migrations_online",
+    "staff_access",
 ]

@@ -6,6 +6,7 @@ here at the edge; their values never appear in an error message.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
 
 from sync.errors import ConfigError
 from sync.redact import register_secret
@@ -120,6 +121,34 @@ class HttpConfig(_Strict):
     port: int = Field(default=8787, ge=0, le=65535)
 
 
+class WebConfig(_Strict):
+    """The admin console (``rostersync web``, and the daemon when ``enabled``)."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=8787, ge=0, le=65535)
+    secret_key: str | None = None
+    """Signs session cookies; by default a random key kept in the state database."""
+    session_minutes: int = Field(default=480, ge=1, le=60 * 24 * 30)
+    trusted_proxies: list[str] = []
+    """Addresses of reverse proxies whose ``X-Forwarded-For`` names the client."""
+    login_attempts: int = Field(default=5, ge=1, le=100)
+    login_lockout_seconds: int = Field(default=300, ge=1)
+    read_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    max_connections: int = Field(default=100, ge=1, le=10_000)
+    max_header_bytes: int = Field(default=16_384, ge=1024, le=1_048_576)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an address or a network") from None
+        return value
+
+
 class _Root(_Strict):
     state: StateConfig = StateConfig()
     sync: SyncConfig | None = None
@@ -128,6 +157,7 @@ class _Root(_Strict):
     targets: dict[str, dict[str, Any]] = {}
     notify: NotifyConfig = NotifyConfig()
     http: HttpConfig = HttpConfig()
+    web: WebConfig | None = None
     log_level: str = "INFO"
 
 
@@ -156,6 +186,7 @@ class Config:
     targets: Mapping[str, PluginTable]
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     log_level: str = "INFO"
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
@@ -265,6 +296,8 @@ def parse_config(text: str, path: Path) -> Config:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     if isinstance(raw.get("notify"), dict):  # the webhook URL may carry a token
         raw = {**raw, "notify": resolve_secrets(raw["notify"], table="notify", path=path)}
+    if isinstance(raw.get("web"), dict):  # the session key is a secret
+        raw = {**raw, "web": resolve_secrets(raw["web"], table="web", path=path)}
     try:
         root = _Root.model_validate(raw)
     except ValidationError as exc:
@@ -306,9 +339,19 @@ def parse_config(text: str, path: Path) -> Config:
         targets=targets,
         notify=root.notify,
         http=root.http,
+        web=_web_config(root),
         log_level=root.log_level,
         raw=raw,
     )
+
+
+def _web_config(root: _Root) -> WebConfig:
+    """``[web]``, or the deprecated ``[http]`` read as ``[web]`` when only it is there."""
+    if root.web is not None:
+        return root.web
+    if root.http.enabled:
+        return WebConfig(enabled=True, host=root.http.host, port=root.http.port)
+    return WebConfig()
 
 
 def load_config(path: str | Path | None = None) -> Config:

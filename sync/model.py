@@ -399,6 +399,7 @@ class Trigger(StrEnum):
     SCHEDULED = "scheduled"
     APPROVAL = "approval"
     UNDO = "undo"
+    WEB = "web"
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from sync.api import (
     TargetType,
     hookimpl,
     printable,
+    staff_access,
 )
 
 # plugins.directory.target (SQLAlchemy) is imported when a target or command is used,
@@ -82,46 +83,27 @@ def access_cli() -> None:
 @click.pass_obj
 def access_show(context: CommandContext, user: str, as_json: bool) -> None:
     """USER's user group, permissions (each with its reason), groups and blocked children."""
-    from plugins.directory.target import (
-        blocked_students,
-        open_directory,
-        read_state,
-        visible_members,
-    )
+    from plugins.directory.target import open_directory, read_state
 
-    engine = open_directory(_url(context))
-    state = read_state(engine, context.sync)
+    state = read_state(open_directory(_url(context)), context.sync)
     profile = state.roster.profiles.get(user)
-    groups = sorted(g.group for g in state.roster.grants if g.principal == user)
-    blocked = blocked_students(engine, user)
+    access = staff_access(state, user)  # what the console's staff page shows too
+    blocked = access.blocked
     data: dict[str, Any] = {
-        "user": user,
-        "user_group": profile.user_group if profile else None,
+        **access.to_dict(),
         "permissions": {
             p: {"meaning": PERMISSIONS.get(p, ""), "reason": explain(p, profile)}
-            for p in sorted(profile.permissions)
+            for p in access.permissions
         }
         if profile
         else {},
-        "groups": [],
-        "blocked": blocked,
     }
-    for key in groups:
-        group = state.roster.groups.get(key)
-        members = state.roster.members_of(key)
-        visible = visible_members(engine, user, key)
-        data["groups"].append(
-            {
-                "key": key,
-                "name": group.name if group else key,
-                "visible": visible,
-                "hidden": len(members) - len(visible),
-            }
-        )
-    if profile is None and not groups and not blocked and not _is_member(state, user):
+    if profile is None and not access.groups and not blocked and not _is_member(state, user):
         click.echo(
-            f"rostersync: unknown user {user!r}: the directory has no user group, access, "
-            "membership or block for them (user ids are case-sensitive)",
+            printable(
+                f"rostersync: unknown user {user!r}: the directory has no user group, access, "
+                "membership or block for them (user ids are case-sensitive)"
+            ),
             err=True,
         )
         raise SystemExit(1)

@@ -97,6 +97,12 @@ LAZY: tuple[LazyCommand, ...] = (
         "resume_command",
         "Let scheduled runs go on again (all syncs, or --sync NAME).",
     ),
+    LazyCommand(
+        "web",
+        "sync.cli.web",
+        "web_command",
+        "Serve the admin console (web pages); 'web add-user' makes an account.",
+    ),
 )
 for _command in LAZY:
     cli.lazy[_command.name] = _command

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from sync.app import App
@@ -17,6 +19,7 @@ from sync.report import (
     plural,
 )
 from sync.terminal import echo
+from sync.views import run_page, write_rejected_csv
 
 
 @click.group("runs", invoke_without_command=True)
@@ -49,15 +52,26 @@ def runs_command(ctx: click.Context, limit: int, as_json: bool) -> None:
 @click.argument("run_id", type=int)
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--all", "show_all", is_flag=True, help="every change and issue, not the first 50")
+@click.option(
+    "--rejected",
+    "rejected_file",
+    type=click.Path(dir_okay=False, writable=True),
+    help="write file, line, field, value and message of every rejected row to this CSV "
+    "('-' for standard output)",
+)
 @click.pass_obj
-def runs_show(app: App, run_id: int, as_json: bool, show_all: bool) -> None:
+def runs_show(
+    app: App, run_id: int, as_json: bool, show_all: bool, rejected_file: str | None
+) -> None:
     """One run: its status, changes, retries and every issue found."""
-    detail = app.store.run(run_id)
-    if detail is None:
+    if rejected_file is not None:
+        _write_rejected(app, run_id, rejected_file)
+        return
+    page = run_page(app.store, run_id, limit=sys.maxsize if as_json or show_all else 50)
+    if page is None:
         fail(f"no run {run_id}")
         return
-    changes = app.store.run_changes(run_id)
-    issues = app.store.run_issues(run_id)
+    detail, changes, issues = page.detail, page.changes, page.issues
     s = detail.summary
     if as_json:
         data = s.to_dict()
@@ -78,14 +92,34 @@ def runs_show(app: App, run_id: int, as_json: bool, show_all: bool) -> None:
     echo(f"  applied: {describe_counts(s.counts)}")
     if s.retries:
         echo(f"  retries: {s.retries}")
-    limit = len(changes) + len(issues) if show_all else 50
+    limit = page.matching + len(issues) if show_all else 50
     if changes:
         if s.status is RunStatus.HELD:
             echo(f"held plan (not applied): {describe_counts(detail.planned, future=True)}")
         else:
             echo(f"changes: {describe_counts(s.counts)}")
         echo("\n".join(change_lines(changes, limit)))
+        if page.has_more:
+            echo(f"  ... and {page.matching - len(changes)} more (use --json for all)")
     if issues:
         errors, warnings = issue_counts(issues)
         echo(f"issues: {plural(errors, 'error')}, {plural(warnings, 'warning')}")
         echo("\n".join(issue_lines(issues, limit)))
+
+
+def _write_rejected(app: App, run_id: int, path: str) -> None:
+    """``runs show ID --rejected FILE.csv``: the console's Download rejected rows, here."""
+    if app.store.run(run_id) is None:
+        fail(f"no run {run_id}")
+        return
+    issues = app.store.run_issues(run_id)
+    if path == "-":
+        write_rejected_csv(issues, sys.stdout)
+        return
+    try:
+        with open(path, "w", newline="", encoding="utf-8-sig") as out:
+            count = write_rejected_csv(issues, out)
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror}")
+        return
+    echo(f"run {run_id}: {count} rejected rows written to {path}")

@@ -8,30 +8,14 @@ import click
 
 from sync.app import App
 from sync.cli.output import echo_json, local_time, sync_zone
-from sync.model import RunStatus
-from sync.public_status import public_status
 from sync.report import describe_counts, plural
 from sync.terminal import echo
+from sync.views import sync_status
 
 
 def status_dict(app: App, sync: str) -> dict[str, Any]:
-    store = app.store
-    last = store.last_run(sync)
-    success = store.last_success(sync)
-    pause = store.pause_state(sync)
-    state = last.summary.status.value if last else "never run"
-    rejected = store.rejected_rows(last.summary.id) if last and last.summary.issues else 0
-    return {
-        "sync": sync,
-        "state": state,
-        "step": last.step if last and last.summary.status is RunStatus.RUNNING else "",
-        "last_run": last.summary.to_dict() if last else None,
-        "last_import_at": success.summary.finished_at if success else None,
-        "paused": pause.active(),
-        "paused_until": pause.until.isoformat() if pause.active() and pause.until else None,
-        "pause_reason": pause.reason if pause.active() else "",
-        "rejected_rows": rejected,
-    }
+    """One sync's status (``sync.views.sync_status``, which the console shows too)."""
+    return sync_status(app.store, sync)
 
 
 def status_report(app: App) -> Any:
@@ -41,24 +25,16 @@ def status_report(app: App) -> Any:
     return reports[0] if len(reports) == 1 else reports
 
 
-def public_status_report(app: App) -> Any:
-    """``status_report`` for the open ``/status`` endpoint: counts and statuses only."""
-    report = status_report(app)
-    if isinstance(report, list):
-        return [public_status(r) for r in report]
-    return public_status(report)
-
-
 @click.command("status")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def status_command(app: App, as_json: bool) -> None:
     """The import status: running / ok / failed / held, and the last import time."""
-    names = [app.sync] if app.sync_name or len(app.config.syncs) == 1 else list(app.config.syncs)
-    reports = [status_dict(app, name) for name in names]
+    report_or_list = status_report(app)
     if as_json:
-        echo_json(reports[0] if len(reports) == 1 else reports)
+        echo_json(report_or_list)
         return
+    reports = report_or_list if isinstance(report_or_list, list) else [report_or_list]
     for report in reports:
         zone = sync_zone(app, report["sync"])
         state = report["state"].upper()

@@ -84,3 +84,36 @@ def unpack_undo(blob: bytes | None) -> UndoRecord:
         return UndoRecord(None, None)
     values = data.get("undo")
     return UndoRecord(_changes(values) if values is not None else None, data.get("undoes"))
+
+
+def change_entries(blob: bytes | None) -> list[list[Any]]:
+    """A record's entries as ``pack_changes`` wrote them (older records converted)."""
+    if not blob:
+        return []
+    data = _record(blob)
+    if isinstance(data, list):
+        return [
+            [kind, group, name, options, student, reason, [person]]
+            for kind, group, name, person, options, student, reason in data
+        ]
+    entries: list[list[Any]] = data["runs"]
+    return entries
+
+
+def changes_page(entries: Sequence[list[Any]], offset: int, limit: int) -> tuple[list[Change], int]:
+    """Changes ``offset`` to ``offset + limit`` of a record's entries, and how many there
+    are, without making the rest (a district's first sync records hundreds of thousands)."""
+    page: list[Change] = []
+    seen = 0
+    for kind, group, name, options, student, reason, people in entries:
+        count = len(people)
+        if len(page) < limit and seen + count > offset:
+            start = max(offset - seen, 0)
+            for person in people[start : start + limit - len(page)]:
+                page.append(
+                    Change(
+                        ChangeKind(kind), group, name, person, frozenset(options), student, reason
+                    )
+                )
+        seen += count
+    return page, seen

@@ -88,3 +88,33 @@ def test_the_startup_benchmark_runs(tmp_path: Path) -> None:
     rows = json.loads((tmp_path / "startup.json").read_text())
     assert set(rows) == {"--help", "plugins", "status"}
     assert all(row["fastest"] > 0 for row in rows.values())
+
+
+def test_the_console_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
+    process = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.web",
+            "--size",
+            "300",
+            "--runs",
+            "12",
+            "--repeat",
+            "2",
+            "--metrics-runs",
+            "40",
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert process.returncode == 0, process.stderr[-3000:]
+    report = json.loads((tmp_path / "web.json").read_text())
+    assert {"overview", "runs list", "/metrics at 40 runs"} <= set(report)
+    assert all(v["median_ms"] > 0 for v in report.values() if isinstance(v, dict))
+    assert "console pages, 300 students, 12 runs of history" in process.stdout
