@@ -10,13 +10,14 @@ import csv
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sync.config import Config
 from sync.model import Change, ChangeKind, Issue, RunStatus, Severity, TargetState
-from sync.schedule import next_fire, scheduled_triggers
-from sync.store import RunDetail, Store
+
+if TYPE_CHECKING:  # sync.api re-exports staff_access: listing commands stays light
+    from sync.config import Config
+    from sync.store import RunDetail, Store
 
 REJECTED_COLUMNS = ("file", "line", "field", "value", "message")
 
@@ -44,6 +45,8 @@ def sync_status(store: Store, sync: str) -> dict[str, Any]:
 def next_runs(config: Config, now: datetime | None = None) -> dict[str, str | None]:
     """When each scheduled sync runs next (ISO time), None for a sync with no schedule."""
     moment = now or datetime.now(UTC)
+    from sync.schedule import next_fire, scheduled_triggers
+
     triggers = scheduled_triggers(config)
     out: dict[str, str | None] = {}
     for sync in config.syncs:

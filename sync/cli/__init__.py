@@ -101,7 +101,7 @@ LAZY: tuple[LazyCommand, ...] = (
         "web",
         "sync.cli.web",
         "web_command",
-        "Serve the admin console (web pages); 'web add-user' makes an account.",
+        "Serve the admin console until Ctrl-C (http://127.0.0.1:8787/ by default).",
     ),
 )
 for _command in LAZY:

@@ -52,7 +52,7 @@ def test_the_session_key_is_a_secret_indirection(monkeypatch: pytest.MonkeyPatch
 
 
 def test_an_unknown_web_key_names_the_key() -> None:
-    with pytest.raises(ConfigError, match=r"web\.prot: unknown key"):
+    with pytest.raises(ConfigError, match=r"\[web\] prot: unknown key"):
         parse_config(BASE + "\n[web]\nprot = 1\n", WHERE)
 
 

@@ -153,7 +153,7 @@ def test_rejected_rows_and_held_runs_are_mailed_ok_runs_are_not(
         "Ron_Weasley,",
         bom=True,
     )
-    assert rostersync("sync").exit_code == 0
+    assert rostersync("sync", "--allow-deletes").exit_code == 0  # a tiny school: guards hold
     [mail] = mail_server.received
     assert mail["Subject"] == "rostersync: sync 'default' run 2: 2 rows rejected"
     assert "Issues: " in body(mail) and "of which 2 rejected rows" in body(mail)

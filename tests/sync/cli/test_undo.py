@@ -55,13 +55,14 @@ def test_undo_takes_back_moves_grants_profiles_and_blocks_and_undoing_it_redoes(
     before = state(rostersync, config)
     school(tmp_path, students=STUDENTS_MOVED, staff=STAFF_CHANGED)
     assert rostersync("manual", "unblock", "snape", HARRY, config=config).exit_code == 0
-    second = run_json(rostersync, config, "sync")  # run 2
+    # A tiny school: the deletion guards would hold these ordinary changes (docs/safety.md).
+    second = run_json(rostersync, config, "sync", "--allow-deletes")  # run 2
     kinds = {c["kind"] for c in second["changes"]}
     assert {"add_member", "remove_member", "revoke_access", "set_profile", "remove_block"} <= kinds
     after = state(rostersync, config)
     assert after != before
 
-    result = undo(rostersync, config, "2", "--yes")
+    result = undo(rostersync, config, "2", "--yes", "--allow-deletes")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("undo of run 2 would ")
     assert f"remove {HARRY} from '7B'" in result.stdout and "undoing run 2" in result.stdout
@@ -71,7 +72,7 @@ def test_undo_takes_back_moves_grants_profiles_and_blocks_and_undoing_it_redoes(
     shown = rostersync("runs", "show", "3", config=config).stdout
     assert "(undo)" in shown and "undoes run 2" in shown
 
-    again = undo(rostersync, config, "3", "--yes")
+    again = undo(rostersync, config, "3", "--yes", "--allow-deletes")
     assert again.exit_code == 0, again.output
     assert state(rostersync, config) == after
 
@@ -99,7 +100,7 @@ def test_undo_asks_first(rostersync: CliRun, tmp_path: Path) -> None:
     assert refused.exit_code == 1 and "apply this undo now?" in refused.stdout
     assert "nothing changed" in refused.stdout
     assert len(state(rostersync, config)["groups"]) == 3
-    taken = undo(rostersync, config, "1", input="y\n")
+    taken = undo(rostersync, config, "1", "--allow-deletes", input="y\n")
     assert taken.exit_code == 0, taken.output
     assert state(rostersync, config)["groups"] == {}
 
