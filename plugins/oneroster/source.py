@@ -8,23 +8,37 @@ them, so another reader (the REST API) can feed the same ``_apply``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 from pydantic import Field, SecretStr, model_validator
 
 from plugins.oneroster.delta import apply_delta, current_tables, decode, encode
 from plugins.oneroster.mapping import build_roster
 from plugins.oneroster.options import MappingOptions
-from plugins.oneroster.package import Package, read_package
+from plugins.oneroster.package import Package, package_digest, read_package
 from plugins.oneroster.rest import RestOptions, RestSettings
 from plugins.oneroster.rest_sync import RestSync
 from plugins.oneroster.rows import Tables
-from sync.api import Issue, PluginContext, SourceError, SourceRead
+from sync.api import Issue, PluginContext, Severity, SourceError, SourceRead
 
 log = logging.getLogger(__name__)
 
 KEY_SNAPSHOT = "snapshot"
 KEY_DIGEST = "package_digest"
+#: What reading the kept package reported (its issues, rejected rows), for a rerun that
+#: finds the files byte-identical and so maps the kept tables instead of parsing them again.
+KEY_READ = "package_read"
+
+
+def _issues_to_json(issues: Sequence[Issue]) -> list[dict[str, Any]]:
+    return [dataclasses.asdict(issue) for issue in issues]
+
+
+def _issues_from_json(stored: Sequence[dict[str, Any]]) -> list[Issue]:
+    return [Issue(**{**item, "severity": Severity(item["severity"])}) for item in stored]
 
 
 #: The keys only a REST source has (``url`` mode); a package source gives none of them.
@@ -82,23 +96,47 @@ class OneRosterSource:
             return self._read_rest(self.rest)
         assert self.path is not None  # (the options give path or url)
         self.context.progress(f"reading {self.path}")
-        package = read_package(self.path, source=self.context.name)
-        tables, issues = self._apply(package)
+        digest = package_digest(self.path)
+        unchanged = self._unchanged(digest)
+        if unchanged is not None:
+            tables, issues, rejected = unchanged
+            log.info("%s: the package is byte-identical to the last one read", self.context.name)
+        else:
+            package = read_package(self.path, source=self.context.name, digest=digest)
+            tables, applied = self._apply(package)
+            issues = [*package.issues, *applied]
+            rejected = package.rejected
+            self.context.state.put(
+                KEY_READ, {"issues": _issues_to_json(issues), "rejected": rejected}
+            )
+            log.info(
+                "%s: OneRoster %s %s package",
+                self.context.name,
+                package.version,
+                "delta" if package.is_delta else "bulk",
+            )
         mapped = build_roster(tables, self.options.settings(), source=self.context.name)
         log.info(
-            "%s: OneRoster %s %s package, %d groups, %d people",
+            "%s: %d groups, %d people",
             self.context.name,
-            package.version,
-            "delta" if package.is_delta else "bulk",
             len(mapped.roster.groups),
             len(mapped.roster.people),
         )
         return SourceRead(
             roster=mapped.roster,
-            issues=(*package.issues, *issues, *mapped.issues),
-            records=mapped.records + package.rejected,
-            rejected=mapped.rejected + package.rejected,
+            issues=(*issues, *mapped.issues),
+            records=mapped.records + rejected,
+            rejected=mapped.rejected + rejected,
         )
+
+    def _unchanged(self, digest: str) -> tuple[Tables, list[Issue], int] | None:
+        """The kept tables and what their read reported, when the files are byte-identical
+        to the package that left them (else None: the package is read)."""
+        state = self.context.state
+        stored, read = state.get(KEY_SNAPSHOT), state.get(KEY_READ)
+        if state.get(KEY_DIGEST) != digest or not stored or not isinstance(read, dict):
+            return None
+        return decode(stored, earlier=False), _issues_from_json(read["issues"]), read["rejected"]
 
     def _read_rest(self, rest: RestSync) -> SourceRead:
         self.context.progress(f"reading {self.options.url}")
