@@ -9,6 +9,7 @@ import pytest
 from sync.contract import Source
 from sync.errors import FatalError, RetriableError, TargetError
 from sync.model import Roster, RunStatus, Severity
+from sync.testing.applicability import Suite, provide
 from sync.testing.fakes import MemoryTarget
 from sync.testing.kit import PluginKit
 
@@ -17,13 +18,13 @@ from sync.testing.kit import PluginKit
 SourceFault = Callable[[str], None]
 
 
-class SourceContract:
+class SourceContract(Suite):
     """What every source must do, read directly and through the engine.
 
     Provide ``source_kit``: a ``PluginKit.for_source(tmp_path, table, plugins=[...])``
     with the source's input in place. Optionally provide ``source_fault`` (see
-    ``SourceFault``) and ``bad_record`` (a callable that spoils one record of the input):
-    the suites that need them are skipped without them.
+    ``SourceFault``) and ``bad_record`` (a callable that spoils one record of the input);
+    a test that needs one the plugin cannot give is listed in ``not_applicable`` with why.
     """
 
     @pytest.fixture
@@ -116,7 +117,9 @@ class SourceContract:
         self, source_kit: PluginKit, source_fault: SourceFault | None
     ) -> None:
         if source_fault is None:
-            pytest.skip("no source_fault fixture")
+            provide(
+                "source_fault", "test_a_fatal_error_fails_the_run_and_the_target_is_not_touched"
+            )
         source_fault("fatal")
         with pytest.raises(FatalError):
             source_kit.source().read()
@@ -131,7 +134,7 @@ class SourceContract:
         self, source_kit: PluginKit, source_fault: SourceFault | None
     ) -> None:
         if source_fault is None:
-            pytest.skip("no source_fault fixture")
+            provide("source_fault", "test_a_passing_fault_is_retried_or_raised_as_retriable")
         source_fault("retriable")
         try:
             read = source_kit.source().read()
@@ -146,7 +149,7 @@ class SourceContract:
         self, source_kit: PluginKit, bad_record: Callable[[], None] | None
     ) -> None:
         if bad_record is None:
-            pytest.skip("no bad_record fixture")
+            provide("bad_record", "test_a_bad_record_is_skipped_and_the_rest_are_read")
         good = source_kit.source().read()
         bad_record()
         read = source_kit.source().read()

@@ -28,6 +28,7 @@ from sync.model import (
     StaffProfile,
 )
 from sync.plan import make_plan
+from sync.testing.applicability import Suite, provide
 from sync.testing.fakes import sample_roster, sync_into
 from sync.testing.kit import PluginKit
 
@@ -50,11 +51,12 @@ def _sample_with(*, profiles: Sequence[StaffProfile] = (), blocks: Sequence[Bloc
     )
 
 
-class TargetContract:
+class TargetContract(Suite):
     """What every target must do. Provide ``target_kit`` (a ``PluginKit.for_target`` on a
     fresh, empty target) and ``hand_made_group`` (a callable ``(key, name, members)``
     that makes a group the way an admin would, outside rostersync). Optionally provide
-    ``target_fault`` (see ``TargetFault``); the suites that need it are skipped without.
+    ``target_fault`` (see ``TargetFault``); a test that cannot apply is listed in
+    ``not_applicable`` with why.
     Targets claiming ``CAPABILITY_PROFILES`` or ``CAPABILITY_HIDE_MEMBERS`` are held to
     them; ``CAPABILITY_MEMBER_DIGESTS`` likewise.
     """
@@ -194,7 +196,7 @@ class TargetContract:
     # -- capabilities it claims -------------------------------------------------
     def test_staff_profiles_are_set_and_cleared(self, target: Target) -> None:
         if CAPABILITY_PROFILES not in target.capabilities:
-            pytest.skip("the target does not claim staff profiles")
+            provide("staff profiles capability", "test_staff_profiles_are_set_and_cleared")
         profile = StaffProfile("Severus_Snape", "Teachers", frozenset({"view_students"}), "why")
         with_profile = _sample_with(profiles=[profile])
         assert sync_into(target, with_profile) == []
@@ -207,7 +209,7 @@ class TargetContract:
 
     def test_blocks_are_added_and_lifted(self, target: Target) -> None:
         if CAPABILITY_HIDE_MEMBERS not in target.capabilities:
-            pytest.skip("the target does not claim to hide members")
+            provide("hide_members capability", "test_blocks_are_added_and_lifted")
         block = Block("Severus_Snape", "Harry_Potter", "a parent's request")
         blocked = _sample_with(blocks=[block])
         assert sync_into(target, blocked) == []
@@ -250,7 +252,7 @@ class TargetContract:
         self, target_kit: PluginKit, target: Target, target_fault: TargetFault | None
     ) -> None:
         if target_fault is None:
-            pytest.skip("no target_fault fixture")
+            provide("target_fault", "test_a_passing_fault_raises_retriable_and_the_run_retries")
         target_fault("retriable")
         with pytest.raises(RetriableError):
             target.apply([Change(ChangeKind.CREATE_GROUP, "Potions", name="Potions")])
@@ -261,7 +263,7 @@ class TargetContract:
         self, target_kit: PluginKit, target: Target, target_fault: TargetFault | None
     ) -> None:
         if target_fault is None:
-            pytest.skip("no target_fault fixture")
+            provide("target_fault", "test_a_fatal_fault_raises_fatal_and_fails_the_run")
         target_fault("fatal")
         with pytest.raises(FatalError):
             target.apply([Change(ChangeKind.CREATE_GROUP, "Potions", name="Potions")])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -76,6 +76,21 @@ class TestCleverContract(SourceContract):
             server.fail("/v3.0", [503 if kind == "retriable" else 401] * 1000)
 
         return fault
+
+    @pytest.fixture
+    def bad_record(self, server: CleverServer) -> Callable[[], None]:
+        def spoil() -> None:
+            """A student with neither a district username nor an e-mail: no login."""
+            uid, user = next(
+                (uid, user)
+                for uid, user in server.district.users.items()
+                if "student" in user["roles"]
+            )
+            roles = copy.deepcopy(user["roles"])
+            roles["student"]["credentials"] = {}
+            server.update_user(uid, roles=roles, email="")
+
+        return spoil
 
 
 def full_reads(server: CleverServer) -> int:

@@ -18,6 +18,17 @@ from sync.testing import HandMadeGroup, PluginKit, TargetContract, TargetFault, 
 
 
 class TestDirectoryContract(TargetContract):
+    """On SQLite; the subclass below runs the same contract on PostgreSQL."""
+
+    not_applicable = {
+        "test_a_fatal_fault_raises_fatal_and_fails_the_run": "the directory has no fatal fault "
+        "to make: every database error it can meet is passing or a bug",
+    }
+
+    @pytest.fixture
+    def state_url(self, tmp_path: Path) -> str:
+        return f"sqlite:///{tmp_path / 'state.db'}"
+
     @pytest.fixture
     def directory_url(self, tmp_path: Path, state_url: str) -> str:
         """On SQLite its own file, so that a lock held on it leaves the state store free,
@@ -45,10 +56,7 @@ class TestDirectoryContract(TargetContract):
         held: list[sqlite3.Connection] = []
 
         def fault(kind: str) -> None:
-            if kind != "retriable":
-                pytest.skip("the directory has no fatal fault to make")
-            if not directory_url.startswith("sqlite"):
-                pytest.skip("see test_transient_errors.py for PostgreSQL")
+            assert kind == "retriable" and directory_url.startswith("sqlite"), kind
             holder = sqlite3.connect(tmp_path / "directory.db", isolation_level=None)
             holder.execute("BEGIN EXCLUSIVE")
             held.append(holder)
@@ -71,3 +79,16 @@ def test_two_syncs_into_one_directory_own_their_groups_separately(tmp_path: Path
     refused = second.apply([Change(ChangeKind.ADD_MEMBER, "Potions", person="Draco_Malfoy")])
     assert len(refused) == 1 and "belongs to 'first'" in refused[0].reason
     assert second.read().managed == frozenset() and first.read().managed == {"Potions"}
+
+
+@pytest.mark.postgres
+class TestDirectoryContractOnPostgres(TestDirectoryContract):
+    not_applicable = {
+        "test_a_passing_fault_raises_retriable_and_the_run_retries": "PostgreSQL's passing "
+        "faults (serialization failure, deadlock, a lost connection) are each made for real in "
+        "test_transient_errors.py",
+    }
+
+    @pytest.fixture
+    def state_url(self, pg_url: str) -> str:
+        return pg_url

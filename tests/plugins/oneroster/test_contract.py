@@ -16,6 +16,10 @@ PACKAGES = Path(__file__).parent / "packages"
 
 @pytest.mark.parametrize("version", ["v1p0", "v1p1", "v1p2"])
 class TestOneRosterContract(SourceContract):
+    not_applicable = {
+        "test_a_passing_fault_is_retried_or_raised_as_retriable": "files have no passing faults",
+    }
+
     @pytest.fixture
     def source_kit(self, tmp_path: Path, version: str) -> PluginKit:
         shutil.copytree(PACKAGES / version, tmp_path / "package")
@@ -24,8 +28,7 @@ class TestOneRosterContract(SourceContract):
     @pytest.fixture
     def source_fault(self, tmp_path: Path) -> SourceFault:
         def fault(kind: str) -> None:
-            if kind != "fatal":
-                pytest.skip("files have no passing faults")
+            assert kind == "fatal", kind
             enrollments = tmp_path / "package" / "enrollments.csv"
             enrollments.write_text(enrollments.read_text() + 'e99,"active,cl-bio1\n')
 

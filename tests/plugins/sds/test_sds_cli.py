@@ -136,6 +136,10 @@ def test_sds_dates_are_month_first(
 
 @pytest.mark.parametrize("folder", ["v1-us", "v1-uk", "v2.1"])
 class TestSdsContract(SourceContract):
+    not_applicable = {
+        "test_a_passing_fault_is_retried_or_raised_as_retriable": "files have no passing faults",
+    }
+
     @pytest.fixture
     def source_kit(self, tmp_path: Path, folder: str) -> PluginKit:
         shutil.copytree(FOLDERS / folder, tmp_path / "sds")
@@ -144,8 +148,7 @@ class TestSdsContract(SourceContract):
     @pytest.fixture
     def source_fault(self, tmp_path: Path) -> SourceFault:
         def fault(kind: str) -> None:
-            if kind != "fatal":
-                pytest.skip("files have no passing faults")
+            assert kind == "fatal", kind
             for path in (tmp_path / "sds").iterdir():
                 path.write_bytes(path.read_bytes().rstrip(b"\r\n"))  # every file cut short
 
