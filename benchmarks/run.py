@@ -12,8 +12,10 @@ For one district it measures, one process after another on the same data:
 for CSV -> directory on SQLite, CSV -> directory on PostgreSQL, and the fake Clever
 server -> directory, pulling everything every run (``clever``) and, as Clever syncs by
 default, from its events after the first (``clever-events``: the moves arrive as section
-update events). Each step runs in a fresh child process, which reports its wall
-time, its peak RSS, and the rows it wrote (data rows, and run-record rows apart). The
+update events), and CSV -> the ldap target on a throwaway slapd (``ldap``, when slapd is
+installed; its "ldap writes" are the adds, modifies, deletes and renames slapd logged).
+Each step runs in a fresh child process, which reports its wall time, its peak RSS, and
+the rows it wrote (data rows, and run-record rows apart). The
 baseline and every backend's sequence run ``--repeat`` times (default 3), each from a
 fresh state, and the table shows the median: the machines are shared and noisy.
 Prints a table and writes JSON (every run's seconds too) to ``benchmarks/out/``.
@@ -67,8 +69,19 @@ target = "directory"
 {source}
 
 [targets.directory]
-plugin = "directory"
+{target}
 """
+
+LDAP_TARGET = """\
+plugin = "ldap"
+url = "{url}"
+start_tls = false
+bind_dn = "{bind_dn}"
+password = "{password}"
+groups_dn = "{groups_dn}"
+users_dn = "{users_dn}"
+"""
+LDAP_WRITES = ("ADD", "MOD", "DEL", "MODRDN")
 
 
 # -- the child: one measured step ------------------------------------------------------
@@ -243,7 +256,7 @@ def measure_backend(
             server.emit_other("terms.updated", {"id": "5f0a00000000000000000000"})
             incremental = "true" if backend == "clever-events" else "false"
             source = (
-                f'plugin = "clever"\nbase_url = "{server.url}"\n'
+                f'plugin = "clever"\nurl = "{server.url}"\n'
                 'token = { env = "CLEVER_TOKEN" }\npage_size = 10000\n'
                 f"incremental = {incremental}"
             )
@@ -251,10 +264,15 @@ def measure_backend(
             write_oneroster(district, work / "oneroster")
             source = f'plugin = "oneroster"\npath = "{work / "oneroster"}"'
         else:
-            source = f'plugin = "impero_csv"\npath = "{folder}"'
+            # (settle_seconds = 0: this measures a sync, not waiting for an export to finish)
+            source = f'plugin = "impero_csv"\npath = "{folder}"\nsettle_seconds = 0'
+        slapd = None
+        target = 'plugin = "directory"'
+        if backend == "ldap":
+            slapd, target = ldap_target(district, work, stack)
         url = state_url(backend, work, stack)
         config = work / "config.toml"
-        config.write_text(CONFIG.format(url=url, source=source))
+        config.write_text(CONFIG.format(url=url, source=source, target=target))
         for step in STEPS:
             if step == "1% moved":
                 if backend == "clever-events":
@@ -266,11 +284,45 @@ def measure_backend(
                 else:
                     write_impero(moved, folder)
             spec = {"kind": "sync", "config": str(config), "token": TOKEN}
+            mark = slapd.log_mark() if slapd is not None else 0
             result = run_child(spec)
+            if slapd is not None:  # what the sync sent the directory: adds, modifies ...
+                result["ldap_writes"] = sum(len(slapd.operations(mark, k)) for k in LDAP_WRITES)
             result.update(backend=backend, step=step, ratio=result["seconds"] / baseline_s)
             results.append(result)
             print(f"  {backend:<13} {step:<10} {result['seconds']:7.2f} s", file=sys.stderr)
     return results
+
+
+def ldap_target(district: District, work: Path, stack: ExitStack) -> tuple[Any, str]:
+    """A throwaway slapd holding an entry per student and teacher (loaded with slapadd),
+    and the ldap target's table for it."""
+    from tests.fakes.slapd import SERVICE_DN, SERVICE_PASSWORD, SUFFIX, running_slapd
+
+    people, groups = f"ou=people,{SUFFIX}", f"ou=groups,{SUFFIX}"
+
+    def entries() -> Iterator[str]:
+        for ou, dn in (("people", people), ("groups", groups)):
+            yield from (f"dn: {dn}", "objectClass: organizationalUnit", f"ou: {ou}", "")
+        for username in (*district.students, *district.teachers):
+            yield from (f"dn: uid={username},{people}", "objectClass: inetOrgPerson")
+            yield from (f"uid: {username}", f"cn: {username}", f"sn: {username}", "")
+
+    slapd = stack.enter_context(running_slapd(work / "slapd", entries()))
+    table = LDAP_TARGET.format(
+        url=slapd.url,
+        bind_dn=SERVICE_DN,
+        password=SERVICE_PASSWORD,
+        groups_dn=groups,
+        users_dn=people,
+    )
+    return slapd, table
+
+
+def default_backends() -> str:
+    from tests.fakes.slapd import slapd_missing
+
+    return "sqlite,postgres,clever,clever-events,oneroster" + ("" if slapd_missing() else ",ldap")
 
 
 def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -285,7 +337,9 @@ def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=50_000, help="students (default 50000)")
-    parser.add_argument("--backends", default="sqlite,postgres,clever,clever-events,oneroster")
+    parser.add_argument(
+        "--backends", default=None, help="comma-separated (default: all; ldap if slapd is here)"
+    )
     parser.add_argument(
         "--repeat",
         type=int,
@@ -299,7 +353,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(json.loads(args.child))))
         return
-    backends = [b for b in args.backends.split(",") if b]
+    backends = [b for b in (args.backends or default_backends()).split(",") if b]
     district = generate(args.size)
     moved = move_one_percent(district)
     print(
@@ -359,13 +413,13 @@ def table(report: dict[str, Any]) -> str:
     lines = [
         f"N={report['size']}: {report['sections']} sections, {report['memberships']} memberships",
         f"{'backend':<13} {'step':<16} {'status':<7} {'seconds':>8} {'x base':>7} "
-        f"{'peak MB':>8} {'rows written':>13} {'record rows':>12}",
+        f"{'peak MB':>8} {'rows written':>13} {'record rows':>12} {'ldap writes':>12}",
     ]
     for r in report["results"]:
         lines.append(
             f"{r['backend']:<13} {r['step']:<16} {r['status']:<7} {r['seconds']:>8.2f} "
             f"{r['ratio']:>7.2f} {r['peak_rss_mb']:>8.0f} {r['rows_written']:>13} "
-            f"{r['record_rows']:>12}"
+            f"{r['record_rows']:>12} {r.get('ldap_writes', '-'):>12}"
         )
     return "\n".join(lines)
 
@@ -378,15 +432,16 @@ def markdown(report: dict[str, Any]) -> str:
         + (f"median of {report['repeat']} runs)." if report["repeat"] > 1 else "one run)."),
         "",
         "| backend | step | status | seconds (median) | runs | x baseline | peak RSS MB "
-        "| rows written | run-record rows |",
-        "|---|---|---|---:|---|---:|---:|---:|---:|",
+        "| rows written | run-record rows | ldap writes |",
+        "|---|---|---|---:|---|---:|---:|---:|---:|---:|",
     ]
     for r in report["results"]:
         runs = ", ".join(f"{s:.2f}" for s in r["runs_seconds"])
+        writes = format(r["ldap_writes"], ",") if "ldap_writes" in r else "-"
         lines.append(
             f"| {r['backend']} | {r['step']} | {r['status']} | {r['seconds']:.2f} | {runs} "
             f"| {r['ratio']:.2f} | {r['peak_rss_mb']:.0f} | {r['rows_written']:,} "
-            f"| {r['record_rows']} |"
+            f"| {r['record_rows']} | {writes} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -3,6 +3,13 @@
 Decoding is strict: UTF-8 with or without a BOM. Excel's plain "CSV" (Windows-1252)
 is either rejected with advice on how to save the file, or, where a source allows
 it, read as Windows-1252 with a warning. Names are never silently garbled.
+
+The structure is strict too: no username, class, name or id holds a line break, a
+control or invisible character, or thousands of characters, so a field like that (a
+stray quote swallowing the rows after it) refuses the whole file, naming the line the
+quote opened on. So does a last line with no line ending (a file cut while it was
+written or copied). Text is normalised to NFC, so a composed and a decomposed "é" are
+the same name.
 """
 
 from __future__ import annotations
@@ -10,7 +17,9 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator, Sequence, Set
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
 from sys import intern
@@ -25,6 +34,21 @@ _UTF8_MULTIBYTE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
 SAVE_AS_UTF8 = 'save it from Excel as "CSV UTF-8 (Comma delimited)"'
+MAX_FIELD_LENGTH = 1000
+"""No name, id, class or group in a roster file comes near this many characters."""
+SETTLE_SECONDS = 3.0
+"""A file is read only once it has been unchanged this long (an export may be writing it)."""
+
+# Control characters (but tab and line breaks) and characters that print as nothing
+# (zero-width spaces and joiners, direction marks, soft hyphens, a BOM inside the text):
+# two names that look the same must be the same name, so neither is ever accepted.
+_FORBIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u034f\u061c\u115f\u1160"
+    "\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+    "\u3164\ufeff\uffa0\ufff9-\ufffb\U000e0000-\U000e007f]"
+)
+_ASCII_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_ASCII_ALLOWED = bytes([9, 10, 13, *range(32, 127)])
 
 
 @dataclass(frozen=True)
@@ -38,8 +62,39 @@ def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
-def decode(path: Path, *, source: str, display: str, allow_windows_1252: bool = False) -> Decoded:
-    """The file's text; raises ``SourceError`` naming the file and line when it cannot be read."""
+def _stat(path: Path, display: str) -> tuple[int, int, int]:
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        raise SourceError(f"{display}: file not found ({path})") from None
+    except OSError as exc:
+        raise SourceError(f"{display}: cannot read: {exc.strerror}") from None
+    return found.st_size, found.st_mtime_ns, found.st_ino
+
+
+def _still_being_written(display: str) -> SourceError:
+    return SourceError(
+        f"{display}: still being written; nothing changed (the file changed while it was "
+        "read: the next run reads it once it has stopped changing)"
+    )
+
+
+def read_settled(
+    path: Path,
+    *,
+    display: str,
+    settle_seconds: float = 0.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> bytes:
+    """The file's bytes, read only once it has been unchanged for ``settle_seconds`` (0: at
+    once); raises ``SourceError`` if it changes while it is read (an export still writing)."""
+    before = _stat(path, display)
+    if settle_seconds > 0:
+        age = time.time() - before[1] / 1e9
+        if age < settle_seconds:
+            sleep(min(settle_seconds, settle_seconds - age))
+            if _stat(path, display) != before:
+                raise _still_being_written(display)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -48,6 +103,33 @@ def decode(path: Path, *, source: str, display: str, allow_windows_1252: bool = 
         raise SourceError(f"{display}: is a folder, not a file ({path})") from None
     except OSError as exc:
         raise SourceError(f"{display}: cannot read: {exc.strerror}") from None
+    after = _stat(path, display)
+    if after != before or len(data) != after[0]:
+        raise _still_being_written(display)
+    return data
+
+
+def decode(
+    path: Path,
+    *,
+    source: str,
+    display: str,
+    allow_windows_1252: bool = False,
+    settle_seconds: float = 0.0,
+) -> Decoded:
+    """The file's text, NFC; raises ``SourceError`` naming the file and line when it cannot
+    be read, holds a control or invisible character, or its last line has no line ending."""
+    data = read_settled(path, display=display, settle_seconds=settle_seconds)
+    decoded = _decode_bytes(data, source=source, display=display, cp1252=allow_windows_1252)
+    text = decoded.text
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    check_text(text, display=display)
+    return Decoded(text, decoded.encoding, decoded.issues)
+
+
+def _decode_bytes(data: bytes, *, source: str, display: str, cp1252: bool) -> Decoded:
+    allow_windows_1252 = cp1252
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise SourceError(
             f"{display} line 1: the file is UTF-16 (Excel's 'Unicode Text'); {SAVE_AS_UTF8}"
@@ -95,6 +177,98 @@ def decode(path: Path, *, source: str, display: str, allow_windows_1252: bool = 
     return Decoded(text, "cp1252", (warning,))
 
 
+def _character(char: str) -> str:
+    name = unicodedata.name(char, "a control character")
+    return f"U+{ord(char):04X} ({name.lower()})"
+
+
+def check_text(text: str, *, display: str) -> None:
+    """Raise ``SourceError`` naming the line of the first control or invisible character,
+    or of a last line with no line ending (a cut file, see the module docstring)."""
+    if text.isascii():
+        # Deleting every allowed byte is many times faster than a search (a hot path).
+        clean = not text.encode("ascii").translate(None, _ASCII_ALLOWED)
+        found = None if clean else _ASCII_FORBIDDEN.search(text)
+    else:
+        found = _FORBIDDEN.search(text)
+    if found is not None:
+        raise SourceError(
+            f"{display} line {text.count(chr(10), 0, found.start()) + 1}: holds "
+            f"{_character(found.group())}, which no name or id contains (it may print as "
+            "nothing, or move the cursor); remove it, or re-export the file"
+        )
+    end = max(text.rfind("\n"), text.rfind("\r"))
+    if text[end + 1 :].strip():
+        raise SourceError(
+            f"{display} line {text.count(chr(10)) + 1}: the last line has no line ending, so "
+            "the file may have been cut short while it was written or copied; nothing "
+            "changed. If the file is complete, end it with a line break"
+        )
+
+
+def long_field(fields: Iterable[str]) -> str | None:
+    """The first field longer than ``MAX_FIELD_LENGTH``, if any."""
+    return next((f for f in fields if len(f) > MAX_FIELD_LENGTH), None)
+
+
+def spans_lines(display: str, line: int, last: int) -> SourceError:
+    """The error for a record that began on ``line`` and ran to ``last``: a stray quote."""
+    where = f"runs on to line {last}, taking in" if last != line else "takes in"
+    return SourceError(
+        f"{display} line {line}: a quote opened on this line {where} the line breaks and "
+        "the rows between (a stray quote?); no name, id or class holds a line break. "
+        "Remove the stray quote; nothing changed"
+    )
+
+
+def too_long(display: str, line: int, value: str) -> SourceError:
+    return SourceError(
+        f"{display} line {line}: a field of {len(value)} characters (a stray quote?); no "
+        f"name, id or class is longer than {MAX_FIELD_LENGTH}. Nothing changed"
+    )
+
+
+def malformed(display: str, line: int, exc: csv.Error) -> SourceError:
+    """A ``csv`` error on the record that began on ``line``."""
+    if "unexpected end of data" in str(exc) or "EOF" in str(exc):
+        return SourceError(
+            f"{display} line {line}: a quote opened on this line is never closed (a stray "
+            "quote?); nothing changed"
+        )
+    return SourceError(f"{display} line {line}: malformed CSV: {exc}")
+
+
+def checked_records(
+    reader: Iterator[list[str]], *, display: str, carriage_returns: bool = True
+) -> Iterator[Row]:
+    """Each record of a ``csv.reader`` with the line it starts on, refusing the file (see
+    the module docstring) at a record that spans lines or holds a field far too long.
+
+    A field holding a line feed makes its record span lines; one holding only a carriage
+    return does not, so fields are searched for one when ``carriage_returns`` (the text
+    has one).
+    """
+    start = 1
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise malformed(display, start, exc) from None
+        last: int = reader.line_num  # type: ignore[attr-defined]
+        if last != start:
+            raise spans_lines(display, start, last)
+        if carriage_returns and any("\r" in f for f in fields):
+            raise spans_lines(display, start, start)
+        if len(fields) > 1 or (fields and len(fields[0]) > MAX_FIELD_LENGTH):
+            value = long_field(fields)
+            if value is not None:
+                raise too_long(display, start, value)
+        yield Row(start, fields)
+        start = last + 1
+
+
 def sniff_delimiter(text: str) -> str:
     """``;`` when the first line has more semicolons than commas (European Excel), else ``,``."""
     first = text.split("\n", 1)[0]
@@ -113,18 +287,9 @@ class Row(NamedTuple):
 
 
 def rows(text: str, *, display: str, delimiter: str = ",") -> Iterator[Row]:
-    """Each CSV record with the line it starts on (quoted fields may span lines)."""
+    """Each CSV record with the line it starts on (see ``checked_records``)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    start = 1
-    while True:
-        try:
-            fields = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise SourceError(f"{display} line {reader.line_num}: malformed CSV: {exc}") from None
-        yield Row(start, fields)
-        start = reader.line_num + 1
+    return checked_records(reader, display=display, carriage_returns="\r" in text)
 
 
 # -- strict line records (OneRoster, SDS): one record per line, structure checked ------------

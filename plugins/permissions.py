@@ -151,7 +151,7 @@ class UserGroups:
             self.groups[_fold(name)] = (
                 name,
                 frozenset(options.permissions),
-                f"configured in {where}.user_groups",
+                f"configured in {where[:-1]}.user_groups]",
             )
         if _fold(fallback) not in self.groups:
             raise ValueError(f"{where} fallback_user_group: {fallback!r} is not a user group")
@@ -169,7 +169,7 @@ class UserGroups:
             )
             warning = (
                 f"user group {shown!r} is not defined; {person!r} gets the {name!r} rights. "
-                f"Define it under {self.where}.user_groups or use a standard group"
+                f"Define it under {self.where[:-1]}.user_groups] or use a standard group"
             )
             group = user_group.strip() or name
         else:

@@ -79,6 +79,7 @@ from sync.model import (
     memberships_of_pairs,
 )
 from sync.redact import redact, register_secret
+from sync.report import describe_counts
 from sync.retry import RetryPolicy
 from sync.storage import (
     database_url,
@@ -87,6 +88,8 @@ from sync.storage import (
     retriable_database_errors,
     run_migrations_online,
 )
+from sync.terminal import printable
+from sync.views import StaffAccess, staff_access
 
 __all__ = [
     "APPLY_ORDER",
@@ -138,6 +141,7 @@ __all__ = [
     "SourceError",
     "SourceRead",
     "SourceType",
+    "StaffAccess",
     "StaffProfile",
     "StateBag",
     "Target",
@@ -149,6 +153,7 @@ __all__ = [
     "database_url",
     "decode_json",
     "describe_body",
+    "describe_counts",
     "digest_members",
     "group_members",
     "hookimpl",
@@ -156,9 +161,11 @@ __all__ = [
     "migrate",
     "next_link",
     "open_database",
+    "printable",
     "redact",
     "redact_url",
     "register_secret",
     "retriable_database_errors",
     "run_migrations_online",
+    "staff_access",
 ]

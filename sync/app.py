@@ -14,10 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from sync.command_context import CommandContext, PluginKind
 from sync.config import Config, PluginTable, load_config
+from sync.model import Roster
 from sync.plugins import PluginSystem, load_plugins
-from sync.run import Engine
 from sync.storage import database_url
-from sync.store import Store
+
+if TYPE_CHECKING:  # imported when first used: commands that need neither start fast
+    from sync.run import Engine
+    from sync.store import Store
 
 
 @dataclass
@@ -28,14 +31,23 @@ class App:
 
     @cached_property
     def config(self) -> Config:
-        return load_config(self.config_path)
+        config = load_config(self.config_path)
+        for table in config.sources.values():  # every command: not first at the next run
+            self.plugins.source_type(table.plugin, where=f"{config.path}: {table.where}")
+        for table in config.targets.values():
+            self.plugins.target_type(table.plugin, where=f"{config.path}: {table.where}")
+        return config
 
     @cached_property
     def store(self) -> Store:
+        from sync.store import Store
+
         return Store(self.config.state_url)
 
     @cached_property
     def engine(self) -> Engine:
+        from sync.run import Engine
+
         return Engine(self.config, self.plugins, self.store)
 
     @property
@@ -64,6 +76,12 @@ class App:
             table = self.config.targets[table_name]
             model = self.plugins.target_type(table.plugin).options
         return self.engine.plugin_options(table, model)
+
+    def known(self) -> Roster:
+        return self.engine.known(self.sync)
+
+    def syncs_reading(self, source_table: str) -> list[str]:
+        return [name for name, sync in self.config.syncs.items() if source_table in sync.sources]
 
     def database(self, url: str | None) -> str:
         return database_url(url, self.config.directory) if url else self.config.state_url

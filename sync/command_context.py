@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from sync.config import PluginTable
+from sync.model import Roster
 
 PluginKind = Literal["source", "target"]
 
@@ -43,4 +44,13 @@ class CommandContext(Protocol):
     def database(self, url: str | None) -> str:
         """A plugin's database URL made absolute beside the configuration, or the state
         database's when ``url`` is empty."""
+        ...
+
+    def known(self) -> Roster:
+        """The people (with names) and groups the chosen sync knows: its sources read
+        now and merged, plus the ids and groups its target holds. Records nothing."""
+        ...
+
+    def syncs_reading(self, source_table: str) -> list[str]:
+        """The syncs whose ``sources`` list the ``[sources.NAME]`` table ``source_table``."""
         ...

@@ -6,6 +6,7 @@ here at the edge; their values never appear in an error message.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
 
 from sync.errors import ConfigError
 from sync.redact import register_secret
@@ -25,7 +26,7 @@ STATE_URL_ENV = "ROSTERSYNC_STATE_URL"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class StateConfig(_Strict):
@@ -35,27 +36,35 @@ class StateConfig(_Strict):
 class Thresholds(_Strict):
     """Deletions above ``count`` or above ``percent`` of what the sync manages hold a run.
 
-    The percentage applies only once the sync manages at least ``minimum`` objects of
-    that kind, so an ordinary change in a small school is never held.
+    The percentage applies once the sync manages at least ``minimum`` objects of that
+    kind: a handful, so that a small school is guarded too, but not a school's first
+    few objects (there, one ordinary change is a large share).
     """
 
     count: int | None = Field(default=None, ge=0)
     percent: float | None = Field(default=None, ge=0, le=100)
-    minimum: int = Field(default=100, ge=0)
+    minimum: int = Field(default=5, ge=0)
 
 
 class GuardsConfig(_Strict):
-    groups: Thresholds = Thresholds(count=500, percent=20, minimum=20)
-    memberships: Thresholds = Thresholds(percent=20, minimum=100)
-    grants: Thresholds = Thresholds(count=500, percent=20, minimum=20)
+    groups: Thresholds = Thresholds(count=500, percent=20, minimum=5)
+    memberships: Thresholds = Thresholds(percent=20, minimum=5)
+    grants: Thresholds = Thresholds(count=500, percent=20, minimum=2)
+    profiles: Thresholds = Thresholds(percent=20, minimum=5)
     blocks: Thresholds = Thresholds(count=5)
-    allow_empty: bool = False
+    allow_empty: StrictBool = False
     max_rejected_percent: float = Field(default=20, ge=0, le=100)
+    max_shrink_percent: float = Field(default=5, ge=0, le=100)
+    """A source that reads more than this share fewer records than at its last successful
+    read holds the run, whatever the plan (a cut or half-written file); 100: off."""
+    shrink_minimum: int = Field(default=5, ge=0)
+    """The shrink guard holds only when at least this many records went missing."""
 
 
 class ScheduleConfig(_Strict):
     cron: str | None = None
     interval_minutes: float | None = Field(default=None, gt=0)
+    """At least ``sync.schedule.MIN_INTERVAL_SECONDS``; checked with the trigger."""
     timezone: str = "UTC"
     misfire_grace_seconds: int = Field(default=600, ge=1)
 
@@ -71,9 +80,32 @@ class SyncConfig(_Strict):
     with member digests; 0 means every run."""
     guards: GuardsConfig = GuardsConfig()
     schedule: ScheduleConfig | None = None
+    fail_on_rejected: StrictBool = False
+    """A run that rejected input rows exits 7 instead of 0 (as ``sync --strict`` does)."""
+
+
+class EmailConfig(_Strict):
+    """``[notify.email]``: alerts by e-mail, sent by the built-in ``mail`` plugin."""
+
+    host: str
+    port: int | None = Field(default=None, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str = ""
+    password: str = ""
+    sender: str
+    to: list[str] = Field(min_length=1)
+    on_failed: StrictBool = True
+    on_held: StrictBool = True
+    on_rejected: StrictBool = True
+    console_url: str = ""
+    ca_file: str = ""
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    attempts: int = Field(default=3, ge=1, le=10)
+    retry_wait_seconds: float = Field(default=2.0, ge=0)
 
 
 class NotifyConfig(_Strict):
+    email: EmailConfig | None = None
     webhook_url: str | None = None
     on: list[Literal["ok", "partial", "failed", "held", "interrupted"]] = [
         "partial",
@@ -84,9 +116,37 @@ class NotifyConfig(_Strict):
 
 
 class HttpConfig(_Strict):
+    enabled: StrictBool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=8787, ge=0, le=65535)
+
+
+class WebConfig(_Strict):
+    """The admin console (``rostersync web``, and the daemon when ``enabled``)."""
+
     enabled: bool = False
     host: str = "127.0.0.1"
     port: int = Field(default=8787, ge=0, le=65535)
+    secret_key: str | None = None
+    """Signs session cookies; by default a random key kept in the state database."""
+    session_minutes: int = Field(default=480, ge=1, le=60 * 24 * 30)
+    trusted_proxies: list[str] = []
+    """Addresses of reverse proxies whose ``X-Forwarded-For`` names the client."""
+    login_attempts: int = Field(default=5, ge=1, le=100)
+    login_lockout_seconds: int = Field(default=300, ge=1)
+    read_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    max_connections: int = Field(default=100, ge=1, le=10_000)
+    max_header_bytes: int = Field(default=16_384, ge=1024, le=1_048_576)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an address or a network") from None
+        return value
 
 
 class _Root(_Strict):
@@ -97,6 +157,7 @@ class _Root(_Strict):
     targets: dict[str, dict[str, Any]] = {}
     notify: NotifyConfig = NotifyConfig()
     http: HttpConfig = HttpConfig()
+    web: WebConfig | None = None
     log_level: str = "INFO"
 
 
@@ -125,6 +186,7 @@ class Config:
     targets: Mapping[str, PluginTable]
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     log_level: str = "INFO"
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
@@ -154,28 +216,39 @@ def config_path(explicit: str | Path | None) -> Path:
     return Path(explicit or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
 
 
-def _dotted(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc)
+def config_key(table: str, loc: tuple[int | str, ...]) -> str:
+    """A key as config.toml writes it, the one style of every error: ``[sources.school]
+    path``, ``[sync.guards.groups] count``, ``[sync] sources[0]``; ``table`` is the
+    table ``loc`` starts in (empty for the top level)."""
+    parts = [str(p) for p in loc]
+    indices = ""
+    while parts and parts[-1].isdigit():
+        indices = f"[{parts.pop()}]" + indices
+    tables = [t for t in (table.strip("[]"), *parts[:-1]) if t]
+    key = (parts[-1] if parts else "") + indices
+    where = f"[{'.'.join(tables)}]" if tables else ""
+    return f"{where} {key}".strip()
 
 
-def describe_validation_error(exc: ValidationError, *, prefix: str = "") -> str:
+def describe_validation_error(exc: ValidationError, *, table: str = "") -> str:
     """Key and reason for each error, never the offending value (it may be a secret)."""
     lines = []
     for error in exc.errors():
-        key = _dotted(tuple(error["loc"]))
-        if prefix:
-            key = f"{prefix}.{key}" if key else prefix
+        loc = tuple(error["loc"])
         message = error["msg"]
         if error["type"] == "extra_forbidden":
             message = "unknown key"
         elif error["type"] == "missing":
             message = "required key is missing"
-        lines.append(f"{key}: {message}")
+        elif error["type"] == "bool_type":
+            message = "write true or false (without quotes)"
+        lines.append(f"{config_key(table, loc)}: {message}")
     return "; ".join(lines)
 
 
-def resolve_secrets(value: Any, *, key: str, path: Path) -> Any:
+def resolve_secrets(value: Any, *, table: str, path: Path, loc: tuple[int | str, ...] = ()) -> Any:
     """Replace ``{ env = "NAME" }`` and ``{ file = "PATH" }`` tables with their values."""
+    key = config_key(table, loc)
     if isinstance(value, dict):
         if set(value) == {"env"}:
             name = value["env"]
@@ -193,9 +266,13 @@ def resolve_secrets(value: Any, *, key: str, path: Path) -> Any:
                 ) from None
             register_secret(secret)
             return secret
-        return {k: resolve_secrets(v, key=f"{key}.{k}", path=path) for k, v in value.items()}
+        return {
+            k: resolve_secrets(v, table=table, path=path, loc=(*loc, k)) for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [resolve_secrets(v, key=f"{key}[{i}]", path=path) for i, v in enumerate(value)]
+        return [
+            resolve_secrets(v, table=table, path=path, loc=(*loc, i)) for i, v in enumerate(value)
+        ]
     return value
 
 
@@ -218,7 +295,9 @@ def parse_config(text: str, path: Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     if isinstance(raw.get("notify"), dict):  # the webhook URL may carry a token
-        raw = {**raw, "notify": resolve_secrets(raw["notify"], key="[notify]", path=path)}
+        raw = {**raw, "notify": resolve_secrets(raw["notify"], table="notify", path=path)}
+    if isinstance(raw.get("web"), dict):  # the session key is a secret
+        raw = {**raw, "web": resolve_secrets(raw["web"], table="web", path=path)}
     try:
         root = _Root.model_validate(raw)
     except ValidationError as exc:
@@ -247,6 +326,10 @@ def parse_config(text: str, path: Path) -> Config:
                 f"{path}: {table} target: no [targets.{sync.target}] table "
                 f"(defined: {', '.join(targets) or 'none'})"
             )
+        if sync.schedule is not None:  # checked now, not first when the daemon starts
+            from sync.schedule import make_trigger
+
+            make_trigger(sync.schedule, where=f"{path}: {table[:-1]}.schedule]")
     url = os.environ.get(STATE_URL_ENV) or root.state.url
     return Config(
         path=path,
@@ -256,9 +339,19 @@ def parse_config(text: str, path: Path) -> Config:
         targets=targets,
         notify=root.notify,
         http=root.http,
+        web=_web_config(root),
         log_level=root.log_level,
         raw=raw,
     )
+
+
+def _web_config(root: _Root) -> WebConfig:
+    """``[web]``, or the deprecated ``[http]`` read as ``[web]`` when only it is there."""
+    if root.web is not None:
+        return root.web
+    if root.http.enabled:
+        return WebConfig(enabled=True, host=root.http.host, port=root.http.port)
+    return WebConfig()
 
 
 def load_config(path: str | Path | None = None) -> Config:

@@ -31,7 +31,7 @@ class PluginOptions(BaseModel):
     accepted, with a warning, as long as the new one is not given too.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     renamed: ClassVar[Mapping[str, str]] = {}
 
     @model_validator(mode="before")

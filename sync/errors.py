@@ -27,6 +27,10 @@ class TargetError(FatalError):
     """A target refused a whole batch for good, or could not be read."""
 
 
+class StateDatabaseError(FatalError):
+    """The state database cannot be used: made by a newer rostersync, damaged, or full."""
+
+
 class RetriableError(RostersyncError):
     """A passing fault (HTTP 429 or 5xx, a timeout, a lock): retry with backoff.
 

@@ -6,7 +6,7 @@ the target has not changed since) and ``rostersync reject ID`` drops it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sync.config import GuardsConfig, Thresholds
@@ -44,6 +44,32 @@ def _over(kind: str, removing: int, managed: int, limits: Thresholds) -> str | N
     return None
 
 
+def shrunk_sources(
+    records: Mapping[str, int], last_good: Mapping[str, int], guards: GuardsConfig
+) -> list[str]:
+    """A reason for each source that read more than ``max_shrink_percent`` fewer records
+    (and at least ``shrink_minimum`` fewer) than at its last successful read.
+
+    This looks at the source, not the plan: a file cut at 95 % may remove few members
+    from the target today (others' rows may still name them) and still be a cut file.
+    """
+    limit = guards.max_shrink_percent
+    reasons = []
+    for source, now in records.items():
+        before = last_good.get(source)
+        if not before or before - now < max(guards.shrink_minimum, 1):
+            continue
+        share = 100.0 * (before - now) / before
+        if share > limit:
+            reasons.append(
+                f"source {source!r} read {now} records, {before - now} ({share:.0f}%) fewer "
+                f"than the {before} of its last good read, more than the limit of {limit:g}%: "
+                "a cut or half-written file? Check its input, or approve the run if this is "
+                "meant"
+            )
+    return reasons
+
+
 def check_guards(
     plan: Plan,
     guards: GuardsConfig,
@@ -52,6 +78,7 @@ def check_guards(
     allow_deletes: bool,
     emptied_sources: Sequence[tuple[str, int]] = (),
     lifted_blocks: int = 0,
+    shrunk: Sequence[str] = (),
 ) -> GuardVerdict:
     """Hold the plan if the sources came back empty or it removes more than the thresholds.
 
@@ -60,12 +87,13 @@ def check_guards(
     ``lifted_blocks`` is how many fewer blocks the sources gave than at the last good
     run: on a target that cannot hide members a lifted block shows only as a grant
     given back, so it is counted here as well as by the target's block removals.
+    ``shrunk`` are the reasons of ``shrunk_sources``: they hold the run whatever it removes.
     """
     removals = removal_counts(plan)
     removals["blocks"] = max(removals["blocks"], lifted_blocks)
     if allow_deletes:
         return GuardVerdict(held=False, removals=removals)
-    reasons = []
+    reasons = list(shrunk)
     removes = any(removals.values())
     if removes and not guards.allow_empty:
         if desired_empty:
@@ -82,6 +110,7 @@ def check_guards(
         ("groups", guards.groups),
         ("memberships", guards.memberships),
         ("grants", guards.grants),
+        ("profiles", guards.profiles),
         ("blocks", guards.blocks),
     ):
         found = _over(kind, removals[kind], plan.managed_counts.get(kind, 0), limits)

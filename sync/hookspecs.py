@@ -50,13 +50,15 @@ def register_commands(cli: click.Group) -> None:
 
 
 @hookspec
-def sync_finished(summary: RunSummary, notify: Mapping[str, Any]) -> None:
+def sync_finished(summary: RunSummary, notify: Mapping[str, Any], rejected_rows: int) -> None:
     """Hear about every finished run (ok, partial, failed, held or interrupted), e.g. to
     notify someone.
 
     :param summary: the run's id, status, change counts and error, as recorded.
     :param notify: the validated ``[notify]`` table of config.toml as a plain mapping
-        (``webhook_url``, ``on``: the statuses to notify about). Added after
+        (``webhook_url``, ``on``: the statuses to notify about; ``email``). Added after
         ``summary``: an implementation that does not name it is called without it.
+    :param rejected_rows: how many input records the run rejected (its error issues).
+        Added later still; an implementation may leave it out.
     :return: nothing; an exception here is logged and never changes the run's status.
     """

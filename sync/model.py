@@ -398,6 +398,8 @@ class Trigger(StrEnum):
     MANUAL = "manual"
     SCHEDULED = "scheduled"
     APPROVAL = "approval"
+    UNDO = "undo"
+    WEB = "web"
 
 
 @dataclass(frozen=True, slots=True)

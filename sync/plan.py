@@ -123,6 +123,7 @@ def make_plan(
         "groups": len(current.managed),
         "memberships": held_count + current.matched_memberships,
         "grants": len(current.managed_grants),
+        "profiles": len(current.managed_profiles),
         "blocks": len(current.managed_blocks),
     }
     return Plan(changes=tuple(ordered), issues=tuple(issues), managed_counts=managed_counts)
@@ -347,11 +348,13 @@ def _grant(kind: ChangeKind, grant: AccessGrant, name: str) -> Change:
 
 
 def removal_counts(plan: Plan) -> dict[str, int]:
-    """How many groups, memberships, grants and blocks the plan would remove (for the guards)."""
+    """How many groups, memberships, grants, profiles and blocks the plan would remove (for
+    the guards)."""
     counts = plan.counts()
     return {
         "groups": counts[ChangeKind.DELETE_GROUP.value],
         "memberships": counts[ChangeKind.REMOVE_MEMBER.value],
         "grants": counts[ChangeKind.REVOKE_ACCESS.value],
+        "profiles": counts[ChangeKind.CLEAR_PROFILE.value],
         "blocks": counts[ChangeKind.REMOVE_BLOCK.value],
     }

@@ -8,6 +8,7 @@ other plugin still works.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.metadata
 import logging
@@ -35,8 +36,10 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugins.manual",
     "plugins.scim",
     "plugins.webhook",
+    "plugins.mail",
     "plugins.oneroster",
     "plugins.sds",
+    "plugins.ldap",
 )
 
 #: The entry-point group third-party packages declare their plugin module in.
@@ -89,23 +92,20 @@ class PluginSystem:
     packages: dict[str, str] = field(default_factory=dict)
     """Plugin name (as registered with pluggy) -> ``distribution version``."""
 
-    def source_type(self, name: str) -> SourceType[Any]:
+    def source_type(self, name: str, *, where: str = "") -> SourceType[Any]:
+        """The source kind ``name``; ``where`` (file and table) is named if it is unknown."""
         try:
             return self.sources[name]
         except KeyError:
-            raise ConfigError(
-                f"unknown source plugin {name!r}; available: {', '.join(sorted(self.sources))}"
-            ) from None
+            raise ConfigError(_unknown("source", name, self.sources, where)) from None
 
-    def target_type(self, name: str) -> TargetType[Any]:
+    def target_type(self, name: str, *, where: str = "") -> TargetType[Any]:
+        """The target kind ``name``; ``where`` (file and table) is named if it is unknown."""
         try:
             return self.targets[name]
         except KeyError:
-            raise ConfigError(
-                f"unknown target plugin {name!r}; available: {', '.join(sorted(self.targets))}"
-            ) from None
+            raise ConfigError(_unknown("target", name, self.targets, where)) from None
 
-    # -- who a plugin is ----------------------------------------------------
     def label(self, plugin: object) -> str:
         """The plugin's name: its entry point's, a built-in's module, or its own name."""
         name = self.manager.get_name(plugin) or ""
@@ -235,7 +235,8 @@ class PluginSystem:
                 continue
             owner = self.owner(plugin)
             for name, command in collected.commands.items():
-                taken = owners.get(name, "rostersync" if name in cli.commands else None)
+                built_in = name in cli.commands or name in getattr(cli, "lazy", {})
+                taken = owners.get(name, "rostersync" if built_in else None)
                 if taken is not None and taken != owner:
                     self._refuse(
                         plugin,
@@ -246,6 +247,16 @@ class PluginSystem:
                     continue
                 cli.add_command(command, name)
                 owners[name] = owner
+
+
+def _unknown(kind: str, name: str, known: Iterable[str], where: str) -> str:
+    names = sorted(known)
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    prefix = f"{where} plugin: " if where else ""
+    return f"{prefix}unknown {kind} plugin {name!r}; {hint}available: {', '.join(names)}"
+
+    # -- who a plugin is ----------------------------------------------------
 
 
 def load_plugins(*, entry_points: bool | None = None, extra: Iterable[object] = ()) -> PluginSystem:

@@ -23,6 +23,11 @@ _PHRASES = {
 }
 
 
+def plural(n: int, one: str, many: str = "") -> str:
+    """``1 warning``, ``2 warnings`` (``many`` when adding an s is wrong)."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
 def describe_counts(counts: Mapping[str, int], *, future: bool = False) -> str:
     """``created 4 groups, added 5 members`` (or ``create 4 groups, ...`` for a plan)."""
     parts = []

@@ -8,6 +8,7 @@ is what lets several daemons run each slot once (see ``sync.daemon``).
 
 from __future__ import annotations
 
+import os
 import threading
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +24,10 @@ from sync.errors import ConfigError
 
 #: Interval schedules are aligned to this instant (in the schedule's time zone).
 EPOCH = datetime(2000, 1, 1)
+
+MIN_INTERVAL_SECONDS = 60.0
+"""The shortest schedule interval: ``interval_minutes = 0.0001`` is a typo, not a wish."""
+MIN_INTERVAL_ENV = "ROSTERSYNC_MIN_INTERVAL_SECONDS"
 
 _slot = threading.local()
 
@@ -55,12 +60,28 @@ def make_trigger(schedule: ScheduleConfig, *, where: str) -> Any:
                 "e.g. '*/15 7-18 * * mon-fri'"
             ) from None
     if schedule.interval_minutes:
+        least = min_interval_seconds()
+        if schedule.interval_minutes * 60 < least:
+            raise ConfigError(
+                f"{where} interval_minutes: {schedule.interval_minutes:g} is too often; a run "
+                f"reads every source and the whole target, so the least is {least / 60:g} "
+                "(minutes, not seconds)"
+            )
         return IntervalTrigger(
             seconds=schedule.interval_minutes * 60,
             start_date=EPOCH.replace(tzinfo=zone),
             timezone=zone,
         )
     raise ConfigError(f"{where}: set cron or interval_minutes (or remove the table)")
+
+
+def min_interval_seconds() -> float:
+    """The shortest interval a schedule may have: a minute, or less where
+    ``$ROSTERSYNC_MIN_INTERVAL_SECONDS`` says (the daemon's own tests run every second)."""
+    try:
+        return max(0.0, float(os.environ.get(MIN_INTERVAL_ENV, MIN_INTERVAL_SECONDS)))
+    except ValueError:
+        return MIN_INTERVAL_SECONDS
 
 
 def scheduled_triggers(config: Config) -> dict[str, Any]:

@@ -10,17 +10,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from sqlalchemy.engine import Engine, make_url
+from sync.errors import ConfigError, RetriableError, StateDatabaseError
 
-from sync.errors import ConfigError, RetriableError
+if TYPE_CHECKING:  # imported when a database is first opened: commands start fast
+    import sqlalchemy as sa
+    from alembic.config import Config as AlembicConfig
+    from sqlalchemy.engine import Connection, Engine
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,8 @@ def database_url(url: str, directory: Path) -> str:
 
 def redact_url(url: str) -> str:
     """The URL with any password replaced, safe to print."""
+    from sqlalchemy.engine import make_url
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
@@ -65,9 +67,38 @@ def _sqlite_pragmas(timeout: float, dbapi_connection: Any, _record: Any) -> None
     cursor.close()
 
 
+# pysqlite's own transaction handling begins a transaction only before INSERT, UPDATE and
+# DELETE, so DDL commits statement by statement and a migration killed halfway leaves half
+# a schema. SQLAlchemy's recipe (its pysqlite docs, "Serializable isolation / Savepoints /
+# Transactional DDL"): turn that handling off and emit BEGIN ourselves. Only a migration's
+# connection does so (``_transactional_ddl``), with BEGIN IMMEDIATE: SQLite's write lock
+# first, so a second process starting at once waits, then finds the schema migrated.
+_BEGIN = "rostersync_sqlite_begin"
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    mode = connection.get_execution_options().get(_BEGIN)
+    if mode is not None:
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+@contextmanager
+def _transactional_ddl(connection: Connection) -> Iterator[Connection]:
+    """``connection`` with every statement of its next transaction in one SQLite transaction."""
+    dbapi = connection.connection.dbapi_connection
+    before = dbapi.isolation_level  # type: ignore[union-attr]
+    dbapi.isolation_level = None  # type: ignore[union-attr]
+    try:
+        yield connection.execution_options(**{_BEGIN: "IMMEDIATE"})
+    finally:
+        dbapi.isolation_level = before  # type: ignore[union-attr]
+
+
 def is_transient(exc: BaseException) -> bool:
     """Whether a database error passes: SQLite busy or locked, a PostgreSQL
     serialization failure or deadlock, a connection lost, a pool exhausted."""
+    import sqlalchemy as sa
+
     if isinstance(exc, sa.exc.TimeoutError):
         return True
     if not isinstance(exc, sa.exc.DBAPIError):
@@ -86,6 +117,8 @@ def retriable_database_errors(what: str) -> Iterator[None]:
     """Turn a database's transient errors (``is_transient``) into ``RetriableError``,
     so that the engine retries them; every other error passes through unchanged.
     Also a decorator: ``@retriable_database_errors("the directory")``."""
+    import sqlalchemy as sa
+
     try:
         yield
     except (sa.exc.DBAPIError, sa.exc.TimeoutError) as exc:
@@ -97,6 +130,9 @@ def retriable_database_errors(what: str) -> Iterator[None]:
 
 def open_database(url: str) -> Engine:
     """One engine per URL per process; SQLite gets WAL and a busy timeout."""
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
     with _engines_lock:
         engine = _engines.get(url)
         if engine is not None:
@@ -108,7 +144,13 @@ def open_database(url: str) -> Engine:
         kwargs: dict[str, Any] = {}
         if parsed.get_backend_name() == "sqlite":
             database = parsed.database or ""
-            if database and database != ":memory:":
+            if not database:
+                raise ConfigError(
+                    f"[state] url: {url!r} names no database file (an unset variable?); "
+                    "write the file, e.g. sqlite:///rostersync.db (a database in memory "
+                    "would forget every run: write sqlite:///:memory: if that is meant)"
+                )
+            if database != ":memory:":
                 try:
                     Path(database).parent.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
@@ -127,6 +169,7 @@ def open_database(url: str) -> Engine:
             ) from None
         if parsed.get_backend_name() == "sqlite":
             sa.event.listen(engine, "connect", partial(_sqlite_pragmas, timeout))
+            sa.event.listen(engine, "begin", _sqlite_begin)
         _engines[url] = engine
         return engine
 
@@ -158,20 +201,75 @@ def migrate(
     """Bring the tables under ``script_location`` to ``revision`` (the newest by default;
     tests name an older one to build a database as an earlier release left it).
 
-    On PostgreSQL a transaction-scoped advisory lock keeps two processes that
-    start together from migrating at once.
+    All of it is one transaction, on SQLite as on PostgreSQL: a migration killed at any
+    statement leaves the database as it was, and the next start migrates again. It takes
+    a lock first (a transaction-scoped advisory lock on PostgreSQL, SQLite's write lock
+    on SQLite), so two processes that start together never migrate at once.
     """
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+    from alembic.util import CommandError
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(script_location))
     config.attributes["version_table"] = version_table
-    with engine.begin() as connection:
-        if is_postgresql(engine):
-            connection.execute(
-                sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
-                {"key": f"rostersync-migrate-{version_table}"},
-            )
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    try:
+        if revision == "head" and _at_head(engine, config, version_table):
+            return  # the usual start: no lock taken, so a busy database still opens
+        with engine.connect() as plain, ExitStack() as stack:
+            connection = plain
+            if engine.dialect.name == "sqlite":
+                connection = stack.enter_context(_transactional_ddl(plain))
+            with connection.begin():
+                if is_postgresql(engine):
+                    connection.execute(
+                        sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                        {"key": f"rostersync-migrate-{version_table}"},
+                    )
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+    except CommandError as exc:
+        if "Can't locate revision" in str(exc) or "No such revision" in str(exc):
+            raise StateDatabaseError(
+                f"the state database was made by a newer rostersync: its {version_table} "
+                f"schema revision is unknown to this version ({exc}); upgrade rostersync "
+                "(pip install --upgrade rostersync), or point [state] url at another database"
+            ) from None
+        raise
+    except sa.exc.DBAPIError as exc:
+        problem = database_problem(exc, engine.url.render_as_string(hide_password=True))
+        if problem is None:
+            raise
+        raise problem from None
+
+
+def _at_head(engine: Engine, config: AlembicConfig, version_table: str) -> bool:
+    """Whether the tables are at the newest revision already (read without a lock)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"version_table": version_table})
+        return set(context.get_current_heads()) == heads
+
+
+def database_problem(exc: sa.exc.DBAPIError, where: str) -> StateDatabaseError | None:
+    """One clear error for a damaged or full state database; None for any other fault."""
+    reason = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc) else ""
+    lowered = reason.lower()
+    if "file is not a database" in lowered or "malformed" in lowered:
+        return StateDatabaseError(
+            f"the state database {where} is damaged ({reason}): the file is damaged, restore "
+            "it from backup (see docs/operations.md)"
+        )
+    if "disk is full" in lowered or "no space left" in lowered:
+        return StateDatabaseError(
+            f"no space left on the disk of the state database {where} ({reason}); free some "
+            "space and run again: nothing was lost"
+        )
+    return None
 
 
 def run_migrations_online(config: AlembicConfig) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import requests
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, StrictBool, field_validator
 
 from plugins.clever.client import CleverClient, CleverHTTPError
 from plugins.clever.events import apply_event, empty_snapshot
@@ -79,7 +79,7 @@ class CleverOptions(PluginOptions):
     max_attempts: int = Field(default=5, ge=1, le=20)
     backoff_seconds: float = Field(default=1.0, ge=0)
     max_wait_seconds: float = Field(default=120.0, ge=0)
-    incremental: bool = True
+    incremental: StrictBool = True
     full_sync_every_hours: float = Field(default=24.0, ge=0)
 
     @field_validator("url")

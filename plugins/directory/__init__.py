@@ -8,18 +8,27 @@ from typing import Any
 
 import click
 
-from plugins.directory.target import (
-    DirectoryOptions,
-    DirectoryTarget,
-    add_hand_made_group,
-    blocked_students,
-    can_see,
-    open_directory,
-    read_state,
-    visible_members,
-)
+from plugins.directory.options import DirectoryOptions
 from plugins.permissions import PERMISSIONS, explain
-from sync.api import CommandContext, TargetType, hookimpl
+from sync.api import (
+    CommandContext,
+    PluginContext,
+    Target,
+    TargetState,
+    TargetType,
+    hookimpl,
+    printable,
+    staff_access,
+)
+
+# plugins.directory.target (SQLAlchemy) is imported when a target or command is used,
+# so that listing commands and plugins stays fast.
+
+
+def open_target(options: DirectoryOptions, context: PluginContext) -> Target:
+    from plugins.directory.target import DirectoryTarget
+
+    return DirectoryTarget(options, context)
 
 
 @hookimpl
@@ -28,7 +37,7 @@ def register_targets(register: Callable[[TargetType[Any]], None]) -> None:
         TargetType(
             name="directory",
             options=DirectoryOptions,
-            factory=DirectoryTarget,
+            factory=open_target,
             description="groups, members, access rights, staff profiles and blocks in the state db",
         )
     )
@@ -45,8 +54,10 @@ def directory_cli() -> None:
 @click.pass_obj
 def add_group(context: CommandContext, name: str, members: tuple[str, ...]) -> None:
     """Make a group by hand; syncs never change or delete it."""
+    from plugins.directory.target import add_hand_made_group, open_directory
+
     add_hand_made_group(open_directory(_url(context)), name, name, members)
-    click.echo(f"created hand-made group {name!r}")
+    click.echo(printable(f"created hand-made group {name!r}"))
 
 
 def _url(context: CommandContext) -> str:
@@ -72,53 +83,54 @@ def access_cli() -> None:
 @click.pass_obj
 def access_show(context: CommandContext, user: str, as_json: bool) -> None:
     """USER's user group, permissions (each with its reason), groups and blocked children."""
-    engine = open_directory(_url(context))
-    state = read_state(engine, context.sync)
+    from plugins.directory.target import open_directory, read_state
+
+    state = read_state(open_directory(_url(context)), context.sync)
     profile = state.roster.profiles.get(user)
-    groups = sorted(g.group for g in state.roster.grants if g.principal == user)
-    blocked = blocked_students(engine, user)
+    access = staff_access(state, user)  # what the console's staff page shows too
+    blocked = access.blocked
     data: dict[str, Any] = {
-        "user": user,
-        "user_group": profile.user_group if profile else None,
+        **access.to_dict(),
         "permissions": {
             p: {"meaning": PERMISSIONS.get(p, ""), "reason": explain(p, profile)}
-            for p in sorted(profile.permissions)
+            for p in access.permissions
         }
         if profile
         else {},
-        "groups": [],
-        "blocked": blocked,
     }
-    for key in groups:
-        group = state.roster.groups.get(key)
-        members = state.roster.members_of(key)
-        visible = visible_members(engine, user, key)
-        data["groups"].append(
-            {
-                "key": key,
-                "name": group.name if group else key,
-                "visible": visible,
-                "hidden": len(members) - len(visible),
-            }
+    if profile is None and not access.groups and not blocked and not _is_member(state, user):
+        click.echo(
+            printable(
+                f"rostersync: unknown user {user!r}: the directory has no user group, access, "
+                "membership or block for them (user ids are case-sensitive)"
+            ),
+            err=True,
         )
+        raise SystemExit(1)
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
     if profile is None:
-        click.echo(f"{user}: no user group in the directory (no permissions)")
+        click.echo(printable(f"{user}: no user group in the directory (no permissions)"))
     else:
-        click.echo(f"{user}: user group {profile.user_group!r}")
+        click.echo(printable(f"{user}: user group {profile.user_group!r}"))
         if not profile.permissions:
-            click.echo(f"  no permissions ({profile.reason})")
+            click.echo(printable(f"  no permissions ({profile.reason})"))
         for name, info in data["permissions"].items():
-            click.echo(f"  {name}: {info['meaning']} -- {info['reason']}")
+            click.echo(printable(f"  {name}: {info['meaning']} -- {info['reason']}"))
     for entry in data["groups"]:
         hidden = f", {entry['hidden']} blocked child hidden" if entry["hidden"] else ""
-        click.echo(f"  sees group {entry['name']!r}: {len(entry['visible'])} members{hidden}")
+        click.echo(
+            printable(f"  sees group {entry['name']!r}: {len(entry['visible'])} members{hidden}")
+        )
     if not data["groups"]:
-        click.echo("  has access to no group")
+        click.echo(printable("  is not given access to any group"))
     for student, reason in sorted(blocked.items()):
-        click.echo(f"  blocked: {student}" + (f" ({reason})" if reason else ""))
+        click.echo(printable(f"  blocked: {student}" + (f" ({reason})" if reason else "")))
+
+
+def _is_member(state: TargetState, user: str) -> bool:
+    return any(m.person == user for m in state.roster.memberships)
 
 
 @access_cli.command("check")
@@ -127,8 +139,10 @@ def access_show(context: CommandContext, user: str, as_json: bool) -> None:
 @click.pass_obj
 def access_check(context: CommandContext, staff: str, student: str) -> None:
     """Can STAFF see STUDENT? Prints yes or no and why; exit code 0 for yes, 1 for no."""
+    from plugins.directory.target import can_see, open_directory
+
     answer = can_see(open_directory(_url(context)), staff, student)
-    click.echo(f"{'yes' if answer.allowed else 'no'}: {answer.reason}")
+    click.echo(printable(f"{'yes' if answer.allowed else 'no'}: {answer.reason}"))
     if not answer.allowed:
         raise SystemExit(1)
 

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from plugins.directory.digests import refresh_digests, stored_digests
 from plugins.directory.members import count_members, read_members, write_members
+from plugins.directory.options import DirectoryOptions
 from plugins.directory.sql import columns, insert_rows, is_postgres, select_in
 from plugins.directory.tables import block_t, grant_t, group_t, member_t, profile_t
 from sync.api import (
@@ -41,7 +42,6 @@ from sync.api import (
     Group,
     Memberships,
     PluginContext,
-    PluginOptions,
     Roster,
     StaffProfile,
     TargetState,
@@ -58,11 +58,6 @@ VERSION_TABLE = "dir_alembic_version"
 #: A locked SQLite file, a PostgreSQL serialization failure or deadlock, a connection
 #: lost: the engine retries the batch (each batch is one transaction, so none half-done).
 _DATABASE = "the directory database"
-
-
-class DirectoryOptions(PluginOptions):
-    url: str | None = None
-    """Database URL; by default the state database."""
 
 
 def open_directory(url: str) -> Engine:
@@ -491,7 +486,7 @@ def can_see(engine: Engine, staff: str, student: str) -> AccessAnswer:
             why += f"; hidden even in the granted groups {', '.join(groups)}"
         return AccessAnswer(False, why, groups)
     if not groups:
-        return AccessAnswer(False, f"{staff} has access to no group that {student} is in")
+        return AccessAnswer(False, f"{staff} is not given access to any group that {student} is in")
     return AccessAnswer(
         True, f"{staff} has access to {', '.join(groups)}, where {student} is a member", groups
     )

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
+from plugins.csvfile import SETTLE_SECONDS
 from plugins.impero_csv.reader import FileRead, read_pairs, without_duplicates
+from plugins.lookalike import case_variants
 from sync.api import (
     AccessGrant,
     Group,
@@ -44,8 +46,13 @@ class ImperoCsvOptions(PluginOptions):
     global_access: list[str] = Field(
         default_factory=list, description="users given access to every imported group"
     )
-    basic_console_only: bool = False
-    restrict_customisation: bool = False
+    basic_console_only: StrictBool = False
+    restrict_customisation: StrictBool = False
+    settle_seconds: float = Field(
+        default=SETTLE_SECONDS,
+        ge=0,
+        description="read a file only once it has been unchanged this long (0: at once)",
+    )
 
 
 class ImperoCsvSource:
@@ -60,7 +67,11 @@ class ImperoCsvSource:
         path = self.folder / filename
         self.context.progress(f"reading {path}")
         return read_pairs(
-            path, source=self.context.name, display=filename, identity=self.options.identity
+            path,
+            source=self.context.name,
+            display=filename,
+            identity=self.options.identity,
+            settle_seconds=self.options.settle_seconds,
         )
 
     def close(self) -> None:
@@ -79,7 +90,10 @@ class ImperoCsvSource:
 
         people = {u: Person(u, Role.STUDENT) for u in dict.fromkeys(students.usernames)}
         groups = {k: Group(k, k) for k in dict.fromkeys(students.classes)}
-        issues.extend(_case_variants(groups, name, self.options.students_file))
+        students_file = self.options.students_file
+        issues.extend(
+            case_variants(groups, what="classes", source=name, file=students_file, field="class")
+        )
 
         options = frozenset(
             flag
@@ -122,6 +136,11 @@ class ImperoCsvSource:
                 )
                 continue
             grants.append(AccessGrant(klass, username, options))
+        issues.extend(
+            case_variants(
+                people, what="usernames", source=name, file=students_file, field="username"
+            )
+        )
         for user in self.options.global_access:
             people.setdefault(user, Person(user, Role.STAFF))
             grants.extend(AccessGrant(key, user) for key in groups)
@@ -140,25 +159,6 @@ def _dedupe(grants: list[AccessGrant]) -> list[AccessGrant]:
     for grant in grants:
         kept.setdefault((grant.group, grant.principal), grant)
     return list(kept.values())
-
-
-def _case_variants(groups: dict[str, Group], source: str, filename: str) -> list[Issue]:
-    by_folded: dict[str, list[str]] = {}
-    for key in groups:
-        by_folded.setdefault(key.casefold(), []).append(key)
-    return [
-        Issue(
-            Severity.WARNING,
-            f"classes {', '.join(repr(k) for k in sorted(keys))} differ only in case and "
-            "become separate groups",
-            source=source,
-            file=filename,
-            field="class",
-            value=keys[0],
-        )
-        for keys in by_folded.values()
-        if len(keys) > 1
-    ]
 
 
 @hookimpl

@@ -12,10 +12,11 @@ import csv
 import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from sys import intern
 
-from plugins.csvfile import Row, decode
+from plugins.csvfile import MAX_FIELD_LENGTH, Row, checked_records, decode
 from sync.api import Issue, Severity, SourceError
 
 HEADER = ("username", "class")
@@ -145,53 +146,55 @@ def _check_preamble(first: Row | None, second: Row | None, *, display: str) -> N
         )
 
 
-def read_pairs(path: Path, *, source: str, display: str, identity: str) -> FileRead:
+def read_pairs(
+    path: Path, *, source: str, display: str, identity: str, settle_seconds: float = 0.0
+) -> FileRead:
     """Every good (username, class) row of one file, and an issue for every bad one.
 
     A file whose data lines are all plain rows (see ``_plain_columns``) is read by
     splitting it; any other file goes row by row through the ``csv`` module. Both give the
-    same rows. Duplicates are left in; see ``without_duplicates``.
+    same rows, and both refuse the file as ``plugins.csvfile`` says (a stray quote, a field
+    far too long). Duplicates are left in; see ``without_duplicates``.
     """
-    decoded = decode(path, source=source, display=display)
+    decoded = decode(path, source=source, display=display, settle_seconds=settle_seconds)
     out = FileRead(issues=list(decoded.issues))
     text = io.StringIO(decoded.text, newline="")
     reader = csv.reader(text, strict=True)
-    try:
-        preamble = []
-        for _ in range(2):
-            start = reader.line_num + 1
-            row = next(reader, None)
-            if row is not None:
-                preamble.append(Row(start, row))
-        _check_preamble(*preamble, *[None] * (2 - len(preamble)), display=display)
-        first = reader.line_num + 1
-        plain = _plain_columns(decoded.text[text.tell() :]) if identity == "username" else None
-        if plain is not None:
-            out.usernames, out.classes = plain
-            out.lines = range(first, first + len(out.classes))
-            out.records = len(out.classes)
-            return out
-        _read_rows(reader, out, source=source, display=display, identity=identity)
-    except csv.Error as exc:
-        raise SourceError(f"{display} line {reader.line_num}: malformed CSV: {exc}") from None
+    records = checked_records(reader, display=display, carriage_returns="\r" in decoded.text)
+    preamble = list(islice(records, 2))
+    _check_preamble(*preamble, *[None] * (2 - len(preamble)), display=display)
+    first = reader.line_num + 1
+    body = decoded.text[text.tell() :]
+    plain = _plain_columns(body) if identity == "username" else None
+    if plain is not None and not _too_long(body, plain):
+        out.usernames, out.classes = plain
+        out.lines = range(first, first + len(out.classes))
+        out.records = len(out.classes)
+        return out
+    _read_rows(records, out, source=source, display=display, identity=identity)
     return out
 
 
+def _too_long(body: str, columns: tuple[list[str], list[str]]) -> bool:
+    """Whether a plain body has a field longer than ``MAX_FIELD_LENGTH`` (the row-by-row
+    read then reports it with its line)."""
+    if len(body) <= MAX_FIELD_LENGTH:
+        return False
+    return any(column and max(map(len, column)) > MAX_FIELD_LENGTH for column in columns)
+
+
 def _read_rows(
-    reader: Iterator[list[str]], out: FileRead, *, source: str, display: str, identity: str
+    records: Iterator[Row], out: FileRead, *, source: str, display: str, identity: str
 ) -> None:
     """The data rows one by one, for files that are not all plain rows."""
-    line_num = reader.line_num  # type: ignore[attr-defined]
     lines: list[int] = []
     out.lines = lines
-    line = line_num + 1
-    for fields in reader:
-        pair = _check_row(Row(line, fields), out, source=source, display=display, identity=identity)
+    for row in records:
+        pair = _check_row(row, out, source=source, display=display, identity=identity)
         if pair is not None:
-            lines.append(line)
+            lines.append(row.line)
             out.usernames.append(intern(pair[0]))
             out.classes.append(intern(pair[1]))
-        line = reader.line_num + 1  # type: ignore[attr-defined]
 
 
 def without_duplicates(read: FileRead, *, source: str, display: str) -> None:

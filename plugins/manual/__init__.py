@@ -2,18 +2,45 @@
 
 from __future__ import annotations
 
+import difflib
 import json
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from plugins import people as rules
-from plugins.manual.source import ManualOptions, ManualSource, group_of
-from plugins.manual.store import Entry, ManualStore
-from sync.api import CommandContext, Role, SourceType, hookimpl
+from plugins.manual.options import ManualOptions
+from sync.api import (
+    CommandContext,
+    Person,
+    PluginContext,
+    Role,
+    Source,
+    SourceType,
+    hookimpl,
+    printable,
+)
+
+if TYPE_CHECKING:  # SQLAlchemy is imported when an entry is read or written
+    from plugins.manual.source import ManualSource
+    from plugins.manual.store import ManualStore
 
 __all__ = ["ManualOptions", "ManualSource"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ManualSource":
+        from plugins.manual.source import ManualSource
+
+        return ManualSource
+    raise AttributeError(name)
+
+
+def open_source(options: ManualOptions, context: PluginContext) -> Source:
+    from plugins.manual.source import ManualSource
+
+    return ManualSource(options, context)
 
 
 @hookimpl
@@ -22,29 +49,60 @@ def register_sources(register: Callable[[SourceType[Any]], None]) -> None:
         SourceType(
             name="manual",
             options=ManualOptions,
-            factory=ManualSource,
+            factory=open_source,
             description="people, groups, memberships and blocks entered with 'rostersync manual'",
         )
     )
 
 
-def _store(context: CommandContext, source: str | None) -> ManualStore:
-    """The store of the configured manual source (``--source``, or the only one)."""
+def _table(context: CommandContext, source: str | None) -> str | None:
+    """The configured manual source (``--source``, or the only one); None if there is none."""
     tables = context.plugin_tables("source", "manual")
     if source is not None:
         if source not in tables:
             raise click.UsageError(f"no manual source named {source!r} in the configuration")
-        tables = {source: tables[source]}
+        return source
     if len(tables) > 1:
         raise click.UsageError(
             f"several manual sources ({', '.join(sorted(tables))}); choose one with --source"
         )
+    return next(iter(tables), None)
+
+
+def _store(context: CommandContext, source: str | None) -> ManualStore:
+    """The store of the configured manual source; warns when no sync reads it."""
+    from plugins.manual.store import ManualStore
+
+    table = _table(context, source)
     url = context.database(None)
-    if tables:
-        options = context.plugin_options("source", next(iter(tables)))
-        if options.url:
-            url = context.database(options.url)
+    if table is None:
+        _warn(
+            'no [sources.NAME] table with plugin = "manual" is configured, so no sync reads '
+            "what is entered here; add one and list it in [sync] sources"
+        )
+        return ManualStore(url)
+    if not context.syncs_reading(table):
+        _warn(
+            f"no sync lists the manual source {table!r} in its sources, so what is entered "
+            "here is not applied; add it to [sync] sources"
+        )
+    options = context.plugin_options("source", table)
+    if options.url:
+        url = context.database(options.url)
     return ManualStore(url)
+
+
+def _warn(message: str) -> None:
+    click.echo(f"rostersync: warning: {message}", err=True)
+
+
+def _require_known(what: str, key: str, known: Collection[str], hint: str = "") -> None:
+    """Refuse ``key`` unless it is known, naming the closest known ones."""
+    if key in known:
+        return
+    close = difflib.get_close_matches(key, sorted(known), n=3, cutoff=0.6)
+    suggestion = f"; did you mean {', '.join(close)}?" if close else ""
+    _fail(f"unknown {what} {key!r}{hint}{suggestion}")
 
 
 SOURCE = click.option("--source", default=None, help="the manual source (if several)")
@@ -60,7 +118,7 @@ def manual_cli() -> None:
 
 
 def _fail(message: str) -> None:
-    click.echo(f"rostersync: {message}", err=True)
+    click.echo(printable(f"rostersync: {message}"), err=True)
     raise SystemExit(2)
 
 
@@ -94,6 +152,8 @@ def add_student(
         _fail(str(exc))
         return
     ident = rules.student_id(first_name.strip(), surname.strip(), born, upn)
+    from plugins.manual.store import Entry
+
     entry = Entry(
         ident,
         Role.STUDENT,
@@ -110,7 +170,7 @@ def add_student(
         "",
     )
     replaced = _store(context, source).put_person(entry)
-    click.echo(f"{'updated' if replaced else 'added'} student {ident}")
+    click.echo(printable(f"{'updated' if replaced else 'added'} student {ident}"))
 
 
 @manual_cli.command("add-staff")
@@ -133,6 +193,14 @@ def add_staff(
     source: str | None,
 ) -> None:
     """Add a staff member (LOGIN is their username or e-mail), or correct one."""
+    table = _table(context, source)
+    options = context.plugin_options("source", table) if table else ManualOptions()
+    groups = options.user_groups_for(table or "manual").groups
+    if " ".join(user_group.split()).casefold() not in groups:
+        names = sorted(name for name, _, _ in groups.values())
+        _require_known("user group", user_group, names, hint=f" (user groups: {', '.join(names)})")
+    from plugins.manual.store import Entry
+
     entry = Entry(
         login.strip(),
         Role.STAFF,
@@ -143,7 +211,7 @@ def add_staff(
         " ".join(user_group.split()),
     )
     replaced = _store(context, source).put_person(entry)
-    click.echo(f"{'updated' if replaced else 'added'} staff member {entry.id}")
+    click.echo(printable(f"{'updated' if replaced else 'added'} staff member {entry.id}"))
 
 
 @manual_cli.command("add-group")
@@ -154,7 +222,7 @@ def add_staff(
 def add_group(context: CommandContext, key: str, name: str | None, source: str | None) -> None:
     """Add (or rename) a group."""
     _store(context, source).put_group(key, name or key)
-    click.echo(f"added group {key!r}")
+    click.echo(printable(f"added group {key!r}"))
 
 
 @manual_cli.command("add-member")
@@ -170,14 +238,21 @@ def add_member(
     get access instead of membership."""
     store = _store(context, source)
     contents = store.contents()
-    if group_of(group, contents.groups) is None:
-        _fail(f"group {group!r} is not defined; add it with 'rostersync manual add-group {group}'")
+    if group not in contents.groups:  # a group of a source, or reg:FORM / year:N in use
+        _require_known(
+            "group",
+            group,
+            set(contents.groups) | set(context.known().groups),
+            hint=f"; add it with 'rostersync manual add-group {group}' first",
+        )
     known = {e.id: e for e in contents.people}
     entry = known.get(person)
     access = access or (entry is not None and entry.role is not Role.STUDENT)
     store.put_member(group, person, access)
     click.echo(
-        f"{'gave' if access else 'added'} {person} {'access to' if access else 'to'} {group}"
+        printable(
+            f"{'gave' if access else 'added'} {person} {'access to' if access else 'to'} {group}"
+        )
     )
 
 
@@ -192,12 +267,12 @@ def remove(context: CommandContext, key: str, from_group: str | None, source: st
     if from_group is not None:
         if not store.remove_member(from_group, key):
             _fail(f"{key!r} is not entered in group {from_group!r}")
-        click.echo(f"removed {key} from {from_group}")
+        click.echo(printable(f"removed {key} from {from_group}"))
         return
     what = store.remove(key)
     if not what:
         _fail(f"no manual person or group {key!r} (see 'rostersync manual list')")
-    click.echo(f"removed {what} {key}")
+    click.echo(printable(f"removed {what} {key}"))
 
 
 @manual_cli.command("block")
@@ -212,8 +287,17 @@ def block(
     """Hide STUDENT from STAFF in every group (applied at the next sync)."""
     if not reason.strip():
         _fail("give a reason with --reason")
-    _store(context, source).put_block(staff, student, reason.strip())
-    click.echo(f"blocked {student} from {staff}; the next sync applies it")
+    store = _store(context, source)
+    entered = {e.id: e for e in store.contents().people}
+    people = {**context.known().people}
+    for ident, entry in entered.items():
+        people.setdefault(ident, Person(ident, entry.role))
+    students = [p for p, person in people.items() if person.role is Role.STUDENT]
+    staff_ids = [p for p, person in people.items() if person.role is not Role.STUDENT]
+    _require_known("student", student, students, hint=" (a typo would leave the child visible)")
+    _require_known("staff member", staff, staff_ids)
+    store.put_block(staff, student, reason.strip())
+    click.echo(printable(f"blocked {student} from {staff}; the next sync applies it"))
 
 
 @manual_cli.command("unblock")
@@ -225,7 +309,7 @@ def unblock(context: CommandContext, staff: str, student: str, source: str | Non
     """Lift a block (applied at the next sync)."""
     if not _store(context, source).remove_block(staff, student):
         _fail(f"{student} is not blocked from {staff}")
-    click.echo(f"unblocked {student} for {staff}; the next sync applies it")
+    click.echo(printable(f"unblocked {student} for {staff}; the next sync applies it"))
 
 
 @manual_cli.command("list")
@@ -257,15 +341,15 @@ def list_command(context: CommandContext, as_json: bool, source: str | None) -> 
         return
     for person in data["people"]:
         extra = f", user group {person['user_group']}" if person["user_group"] else ""
-        click.echo(f"{person['role']} {person['id']}: {person['name']}{extra}")
+        click.echo(printable(f"{person['role']} {person['id']}: {person['name']}{extra}"))
     for key, name in contents.groups.items():
-        click.echo(f"group {key}: {name}")
+        click.echo(printable(f"group {key}: {name}"))
     for g, p, a in contents.members:
-        click.echo(f"{'access' if a else 'member'} {p} -> {g}")
+        click.echo(printable(f"{'access' if a else 'member'} {p} -> {g}"))
     for b in contents.blocks:
-        click.echo(f"blocked {b.student} from {b.staff} ({b.reason})")
+        click.echo(printable(f"blocked {b.student} from {b.staff} ({b.reason})"))
     if not any(data.values()):
-        click.echo("nothing entered by hand")
+        click.echo(printable("nothing entered by hand"))
 
 
 @hookimpl

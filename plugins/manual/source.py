@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-
 from plugins import people as rules
+from plugins.manual.options import ManualOptions
 from plugins.manual.store import ManualStore
-from plugins.permissions import StaffOptions
 from sync.api import (
     AccessGrant,
     Group,
@@ -20,14 +18,6 @@ from sync.api import (
     SourceRead,
     StaffProfile,
 )
-
-
-class ManualOptions(StaffOptions):
-    url: str | None = Field(default=None, description="database URL; by default the state database")
-    groups: list[rules.GroupField] = Field(
-        default_factory=rules.default_groups,
-        description="which student fields make groups (as in roster_csv)",
-    )
 
 
 def group_of(key: str, defined: dict[str, str]) -> Group | None:

@@ -14,7 +14,7 @@ import click
 from plugins.csvfile import UTF8_BOM
 from plugins.roster_csv.columns import FIELDS, Kind, guess_kind, match, template_header
 from plugins.roster_csv.source import RosterCsvOptions, RosterCsvSource, read_table
-from sync.api import CommandContext, ConfigError, SourceType, hookimpl
+from sync.api import CommandContext, ConfigError, SourceType, hookimpl, printable
 
 __all__ = ["RosterCsvOptions", "RosterCsvSource"]
 
@@ -52,7 +52,7 @@ def template_command(kind: Kind, output: Path | None) -> None:
         click.echo(buffer.getvalue(), nl=False)
         return
     output.write_bytes(UTF8_BOM + buffer.getvalue().encode())
-    click.echo(f"wrote the {kind} template to {output}")
+    click.echo(printable(f"wrote the {kind} template to {output}"))
 
 
 def _mapping(context: CommandContext, kind: Kind, source: str | None) -> tuple[dict[str, str], str]:
@@ -88,7 +88,7 @@ def columns_command(
     mapping, name = _mapping(context, chosen, source)
     matching = match(header.fields, chosen, mapping)
     via = f" (with the mapping of [sources.{name}])" if name else ""
-    click.echo(f"{chosen} file {file.name}{via}: {len(records)} data rows")
+    click.echo(printable(f"{chosen} file {file.name}{via}: {len(records)} data rows"))
     for field, label in FIELDS[chosen].items():
         index = matching.columns.get(field)
         found = (
@@ -96,15 +96,15 @@ def columns_command(
             if index is not None
             else "(no column)"
         )
-        click.echo(f"  {label:<20} <- {found}")
+        click.echo(printable(f"  {label:<20} <- {found}"))
     for ignored in matching.ignored:
-        click.echo(f"  ignored column: {ignored!r}")
+        click.echo(printable(f"  ignored column: {ignored!r}"))
     for clash in matching.clashes:
-        click.echo(f"  problem: {clash}")
+        click.echo(printable(f"  problem: {clash}"))
     if matching.missing:
-        click.echo(f"  missing: {', '.join(matching.missing)}")
+        click.echo(printable(f"  missing: {', '.join(matching.missing)}"))
     for issue in issues:
-        click.echo(f"  warning: {issue.message}")
+        click.echo(printable(f"  warning: {issue.message}"))
     if not matching.complete:
         raise SystemExit(1)
 

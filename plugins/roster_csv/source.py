@@ -15,10 +15,11 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, StrictBool, ValidationInfo, field_validator, model_validator
 
 from plugins import people as rules
-from plugins.csvfile import Row, decode, rows, sniff_delimiter
+from plugins.csvfile import SETTLE_SECONDS, Row, decode, rows, sniff_delimiter
+from plugins.lookalike import case_variants
 from plugins.permissions import StaffOptions, UserGroups
 from plugins.roster_csv.columns import FIELDS, Kind, Matching, match
 from sync.api import (
@@ -59,7 +60,12 @@ class RosterCsvOptions(StaffOptions):
         default=None,
         description="job roles that get access to registration groups; None: any job role",
     )
-    allow_windows_1252: bool = True
+    allow_windows_1252: StrictBool = True
+    settle_seconds: float = Field(
+        default=SETTLE_SECONDS,
+        ge=0,
+        description="read a file only once it has been unchanged this long (0: at once)",
+    )
 
     @field_validator("student_columns", "staff_columns")
     @classmethod
@@ -112,10 +118,16 @@ class _Reject(Exception):
 
 
 def read_table(
-    path: Path, display: str, *, source: str, cp1252: bool
+    path: Path, display: str, *, source: str, cp1252: bool, settle_seconds: float = 0.0
 ) -> tuple[Row, list[Row], list[Issue]]:
     """The header row, the non-blank data rows and the decoding warnings of one file."""
-    decoded = decode(path, source=source, display=display, allow_windows_1252=cp1252)
+    decoded = decode(
+        path,
+        source=source,
+        display=display,
+        allow_windows_1252=cp1252,
+        settle_seconds=settle_seconds,
+    )
     text = decoded.text
     records = [r for r in rows(text, display=display, delimiter=sniff_delimiter(text))]
     data = [r for r in records if not r.blank]
@@ -125,10 +137,19 @@ def read_table(
 
 
 def load(
-    path: Path, display: str, kind: Kind, mapping: dict[str, str], *, source: str, cp1252: bool
+    path: Path,
+    display: str,
+    kind: Kind,
+    mapping: dict[str, str],
+    *,
+    source: str,
+    cp1252: bool,
+    settle_seconds: float = 0.0,
 ) -> tuple[Matching, list[_Row], list[Issue]]:
     """The file's column matching and its data rows; raises ``SourceError`` if unusable."""
-    header, records, issues = read_table(path, display, source=source, cp1252=cp1252)
+    header, records, issues = read_table(
+        path, display, source=source, cp1252=cp1252, settle_seconds=settle_seconds
+    )
     matching = match(header.fields, kind, mapping)
     if not matching.complete:
         problems = [*matching.clashes]
@@ -173,6 +194,13 @@ class RosterCsvSource:
             self._students(out, self.options.students_file)
         if self.options.staff_file:
             self._staff(out, self.options.staff_file)
+        name = self.context.name
+        out.issues.extend(
+            case_variants(out.groups, what="groups", source=name, file="", field="group")
+        )
+        out.issues.extend(
+            case_variants(out.people, what="people", source=name, file="", field="id")
+        )
         return SourceRead(
             roster=Roster.build(
                 out.people.values(),
@@ -198,6 +226,7 @@ class RosterCsvSource:
             mapping,
             source=self.context.name,
             cp1252=self.options.allow_windows_1252,
+            settle_seconds=self.options.settle_seconds,
         )
         out.issues.extend(issues)
         for row in data:

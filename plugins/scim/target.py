@@ -10,12 +10,18 @@ People map to SCIM users by ``userName``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, StrictBool, field_validator
 
+from plugins.companions import (
+    CompanionTarget,
+    Delta,
+    Owned,
+    default_prefix,
+    parse_marker,
+)
 from plugins.scim.client import (
     GROUP_SCHEMA,
     USER_SCHEMA,
@@ -24,41 +30,18 @@ from plugins.scim.client import (
     quote,
 )
 from sync.api import (
-    APPLY_ORDER,
     CAPABILITY_ACCESS,
-    AccessGrant,
     Change,
-    ChangeFailure,
-    ChangeKind,
-    Group,
     Issue,
-    Membership,
     PluginContext,
     PluginOptions,
-    RetriableError,
     RetryPolicy,
-    Roster,
     Severity,
     TargetError,
-    TargetState,
     register_secret,
 )
 
 log = logging.getLogger(__name__)
-
-#: Changes that become member operations on a group or on its companion groups.
-MEMBER_KINDS = frozenset(
-    {
-        ChangeKind.ADD_MEMBER,
-        ChangeKind.REMOVE_MEMBER,
-        ChangeKind.GRANT_ACCESS,
-        ChangeKind.UPDATE_ACCESS,
-        ChangeKind.REVOKE_ACCESS,
-    }
-)
-
-#: What follows a group's key in the ``externalId`` of its companion (access) groups.
-ACCESS_MARK = "#access"
 
 
 class ScimOptions(PluginOptions):
@@ -68,7 +51,7 @@ class ScimOptions(PluginOptions):
     """Base URL of the SCIM endpoints, e.g. ``https://idp.example.org/scim/v2``."""
     token: SecretStr
     """Bearer token; give it as ``{ env = "NAME" }``."""
-    create_users: bool = False
+    create_users: StrictBool = False
     """Create a missing user (``userName``, ``active``) instead of reporting it."""
     external_id_prefix: str | None = None
     """``externalId`` prefix that marks owned groups; ``rostersync:<sync>:`` by default."""
@@ -104,16 +87,17 @@ class ScimGroup:
     external_id: str
     members: set[str] = field(default_factory=set)
 
+    @property
+    def name(self) -> str:
+        return self.display_name
+
 
 @dataclass
-class Snapshot:
-    """What the last read found; kept up to date while applying."""
+class Snapshot(Owned[ScimGroup]):
+    """What the last read found, users too; kept up to date while applying."""
 
     users: dict[str, str] = field(default_factory=dict)  # userName -> id
     names: dict[str, str] = field(default_factory=dict)  # id -> userName
-    main: dict[str, ScimGroup] = field(default_factory=dict)  # key -> owned group
-    companions: dict[str, dict[frozenset[str], ScimGroup]] = field(default_factory=dict)
-    unowned: list[ScimGroup] = field(default_factory=list)
 
     def add_user(self, user_name: str, user_id: str) -> None:
         self.users[user_name] = user_id
@@ -134,17 +118,10 @@ def _group_from(resource: dict[str, Any]) -> ScimGroup:
     )
 
 
-@dataclass
-class _Delta:
-    """Member changes for one SCIM group, each tied to the change that asked for it."""
-
-    group: ScimGroup
-    adds: list[tuple[Change, str]] = field(default_factory=list)
-    removes: list[tuple[Change, str]] = field(default_factory=list)
-
-
-class ScimTarget:
+class ScimTarget(CompanionTarget[ScimGroup]):
     """Applies plans to a SCIM service provider, touching only groups it owns."""
+
+    refusal = ScimRefused
 
     def __init__(self, options: ScimOptions, context: PluginContext) -> None:
         self.options = options
@@ -156,8 +133,9 @@ class ScimTarget:
         self.prefix = (
             options.external_id_prefix
             if options.external_id_prefix is not None
-            else f"rostersync:{context.sync}:"
+            else default_prefix(context.sync)
         )
+        self.companion_suffix = options.companion_suffix
         self.capabilities = (
             frozenset({CAPABILITY_ACCESS}) if options.access_rights == "companion" else frozenset()
         )
@@ -196,38 +174,6 @@ class ScimTarget:
 
     # -- reading -----------------------------------------------------------------------
 
-    def read(self) -> TargetState:
-        snap = self._load()
-        groups = [Group(key, g.display_name or key) for key, g in snap.main.items()]
-        memberships = [
-            Membership(key, snap.names[uid])
-            for key, g in snap.main.items()
-            for uid in g.members
-            if uid in snap.names
-        ]
-        for g in snap.unowned:
-            # An unowned group is known by its displayName, which is what a source's
-            # group key usually is: a same-name group is then reported as a clash.
-            if g.display_name and g.display_name not in snap.main:
-                groups.append(Group(g.display_name, g.display_name))
-                memberships.extend(
-                    Membership(g.display_name, snap.names[uid])
-                    for uid in g.members
-                    if uid in snap.names
-                )
-        grants = [
-            AccessGrant(key, snap.names[uid], options)
-            for key, by_options in snap.companions.items()
-            for options, g in by_options.items()
-            for uid in g.members
-            if uid in snap.names
-        ]
-        return TargetState(
-            roster=Roster.build(groups=groups, memberships=memberships, grants=grants),
-            managed=frozenset(snap.main),
-            managed_grants=frozenset((g.group, g.principal) for g in grants),
-        )
-
     def _load(self) -> Snapshot:
         snap = Snapshot()
         try:
@@ -245,7 +191,12 @@ class ScimTarget:
                 filter=group_filter,
                 attributes="displayName,externalId,members",
             ):
-                self._classify(snap, _group_from(resource))
+                group = _group_from(resource)
+                marked = parse_marker(self.prefix, group.external_id)
+                if marked is None and self.options.unowned_groups != "report":
+                    continue
+                access = self.options.access_rights == "companion"
+                snap.classify(group, marked, access=access, where=f"id {group.id}")
         except ScimRefused as exc:
             raise TargetError(
                 f"{self.where}: could not read users and groups from {self.options.url}: {exc}; "
@@ -254,28 +205,16 @@ class ScimTarget:
         self._snapshot = snap
         return snap
 
-    def _classify(self, snap: Snapshot, group: ScimGroup) -> None:
-        ext = group.external_id
-        if not ext.startswith(self.prefix):
-            if self.options.unowned_groups == "report":
-                snap.unowned.append(group)
-            return
-        rest = ext[len(self.prefix) :]
-        key, mark, tail = rest.rpartition(ACCESS_MARK)
-        if mark and key and (tail == "" or tail.startswith(":")):
-            if self.options.access_rights == "companion":
-                options = frozenset(o for o in tail[1:].split(",") if o)
-                snap.companions.setdefault(key, {}).setdefault(options, group)
-            return
-        if rest in snap.main:
-            log.warning(
-                "two SCIM groups carry the externalId %r (ids %s and %s); using the first",
-                ext,
-                snap.main[rest].id,
-                group.id,
-            )
-            return
-        snap.main[rest] = group
+    def _snap(self) -> Snapshot:
+        snap = self._snapshot
+        return snap if isinstance(snap, Snapshot) else self._load()
+
+    def _person_ids(self, group: ScimGroup) -> list[str]:
+        names = self._snap().names
+        return [names[uid] for uid in group.members if uid in names]
+
+    def _known_member_id(self, person: str) -> str | None:
+        return self._snap().users.get(person)
 
     def _supports_filter(self) -> bool:
         if self._filter_supported is None:
@@ -298,69 +237,15 @@ class ScimTarget:
 
     # -- applying ----------------------------------------------------------------------
 
-    def apply(self, changes: Sequence[Change]) -> list[ChangeFailure]:
-        snap = self._snapshot or self._load()
-        failures: dict[Change, str] = {}
-        try:
-            for kind in APPLY_ORDER:
-                batch = [c for c in changes if c.kind is kind]
-                if batch:
-                    self._apply_kind(snap, kind, batch, failures)
-        except RetriableError:
-            self._snapshot = None  # what reached the server is unknown: read it again
-            raise
-        return [ChangeFailure(change, reason) for change, reason in failures.items()]
+    def _refused(self, what: str, exc: Exception) -> str:
+        detail = exc.detail or exc.status if isinstance(exc, ScimRefused) else exc
+        return f"the SCIM server refused to {what}: {detail}"
 
-    def _apply_kind(
-        self, snap: Snapshot, kind: ChangeKind, batch: list[Change], failures: dict[Change, str]
-    ) -> None:
-        if kind is ChangeKind.CREATE_GROUP:
-            for change in batch:
-                self._create(snap, change, failures)
-            return
-        owned = [c for c in batch if self._owns(snap, c)]
-        mine = set(owned)
-        for change in batch:
-            if change not in mine:
-                failures[change] = (
-                    f"the SCIM server has no group with externalId "
-                    f"{self.prefix + change.group!r}; rostersync only changes groups it created"
-                )
-        if kind is ChangeKind.RENAME_GROUP:
-            for change in owned:
-                self._rename(snap, change, failures)
-        elif kind is ChangeKind.DELETE_GROUP:
-            for change in owned:
-                self._delete(snap, change, failures)
-        elif kind in MEMBER_KINDS:
-            deltas: dict[str, _Delta] = {}
-            for change in owned:
-                self._plan_members(snap, change, deltas, failures)
-            for delta in deltas.values():
-                self._patch_members(snap, delta, failures)
-        else:  # a kind added to the engine later, never planned for this target
-            for change in owned:
-                failures[change] = f"the scim target does not support {kind.value} changes"
-
-    def _owns(self, snap: Snapshot, change: Change) -> bool:
-        if change.group in snap.main:
-            return True
-        return change.kind is ChangeKind.REVOKE_ACCESS and change.group in snap.companions
-
-    def _refusal(self, what: str, exc: ScimRefused) -> str:
-        return f"the SCIM server refused to {what}: {exc.detail or exc.status}"
-
-    # groups
-
-    def _external_id(self, key: str, options: frozenset[str] | None = None) -> str:
-        if options is None:
-            return self.prefix + key
-        tail = ":" + ",".join(sorted(options)) if options else ""
-        return f"{self.prefix}{key}{ACCESS_MARK}{tail}"
-
-    def _companion_name(self, name: str, options: frozenset[str]) -> str:
-        extra = f" ({', '.join(sorted(options))})" if options else ""
-        return f"{name}{self.options.companion_suffix}{extra}"
+    def _not_owned(self, change: Change) -> str:
+        return (
+            f"the SCIM server has no group with externalId "
+            f"{self.prefix + change.group!r}; rostersync only changes groups it created"
+        )
 
     def _post_group(self, display_name: str, external_id: str) -> ScimGroup:
         def existing() -> dict[str, Any] | None:
@@ -378,15 +263,15 @@ class ScimTarget:
         )
         return _group_from(resource)
 
-    def _ensure_group(self, display_name: str, external_id: str) -> ScimGroup:
+    def _ensure_group(self, name: str, mark: str) -> ScimGroup:
         """Our group with this ``externalId``: adopted when it exists (made since the read,
         e.g. by an interrupted run), created otherwise."""
-        found = self._find("Groups", "externalId", external_id)
+        found = self._find("Groups", "externalId", mark)
         if found is not None:
             group = _group_from(found)
-            self._set_name(group, display_name)
+            self._set_name(group, name)
             return group
-        return self._post_group(display_name, external_id)
+        return self._post_group(name, mark)
 
     def _set_name(self, group: ScimGroup, display_name: str) -> None:
         if group.display_name == display_name:
@@ -422,59 +307,17 @@ class ScimTarget:
             },
         )
 
-    def _create(self, snap: Snapshot, change: Change, failures: dict[Change, str]) -> None:
+    def _delete_group(self, group: ScimGroup) -> None:
         try:
-            existing = snap.main.get(change.group)
-            if existing is None:
-                existing = self._ensure_group(change.name, self._external_id(change.group))
-            self._set_name(existing, change.name)
-            snap.main[change.group] = existing
+            self.client.request("DELETE", f"Groups/{group.id}")
         except ScimRefused as exc:
-            failures[change] = self._refusal(f"create group {change.name!r}", exc)
-
-    def _rename(self, snap: Snapshot, change: Change, failures: dict[Change, str]) -> None:
-        try:
-            self._set_name(snap.main[change.group], change.name)
-            for options, companion in snap.companions.get(change.group, {}).items():
-                self._set_name(companion, self._companion_name(change.name, options))
-        except ScimRefused as exc:
-            failures[change] = self._refusal(f"rename group to {change.name!r}", exc)
-
-    def _delete(self, snap: Snapshot, change: Change, failures: dict[Change, str]) -> None:
-        doomed = [*snap.companions.get(change.group, {}).values(), snap.main[change.group]]
-        try:
-            for group in doomed:
-                try:
-                    self.client.request("DELETE", f"Groups/{group.id}")
-                except ScimRefused as exc:
-                    if exc.status != 404:  # already gone is what we wanted
-                        raise
-        except ScimRefused as exc:
-            failures[change] = self._refusal(f"delete group {change.name or change.group!r}", exc)
-            return
-        snap.main.pop(change.group, None)
-        snap.companions.pop(change.group, None)
-
-    def _companion(
-        self, snap: Snapshot, change: Change, failures: dict[Change, str]
-    ) -> ScimGroup | None:
-        by_options = snap.companions.setdefault(change.group, {})
-        found = by_options.get(change.options)
-        if found is not None:
-            return found
-        main = snap.main[change.group]
-        name = self._companion_name(main.display_name or change.name, change.options)
-        try:
-            created = self._ensure_group(name, self._external_id(change.group, change.options))
-        except ScimRefused as exc:
-            failures[change] = self._refusal(f"create access group {name!r}", exc)
-            return None
-        by_options[change.options] = created
-        return created
+            if exc.status != 404:  # already gone is what we wanted
+                raise
 
     # members
 
-    def _user_id(self, snap: Snapshot, user_name: str) -> str | None:
+    def _member_id(self, user_name: str) -> str | None:
+        snap = self._snap()
         if user_name in snap.users:
             return snap.users[user_name]
         # The read listed every user, so a miss is a new user: with create_users, POST
@@ -504,48 +347,7 @@ class ScimTarget:
             f"system, or set create_users = true in {self.where}"
         )
 
-    def _plan_members(
-        self,
-        snap: Snapshot,
-        change: Change,
-        deltas: dict[str, _Delta],
-        failures: dict[Change, str],
-    ) -> None:
-        def delta(group: ScimGroup) -> _Delta:
-            return deltas.setdefault(group.id, _Delta(group))
-
-        kind = change.kind
-        if kind in (ChangeKind.REMOVE_MEMBER, ChangeKind.REVOKE_ACCESS):
-            uid = snap.users.get(change.person)
-            if uid is None:
-                return  # not a user here, so not a member either: nothing to remove
-            if kind is ChangeKind.REMOVE_MEMBER:
-                delta(snap.main[change.group]).removes.append((change, uid))
-            else:
-                for group in snap.companions.get(change.group, {}).values():
-                    delta(group).removes.append((change, uid))
-            return
-        try:
-            uid = self._user_id(snap, change.person)
-        except ScimRefused as exc:
-            failures[change] = self._refusal(f"create user {change.person!r}", exc)
-            return
-        if uid is None:
-            failures[change] = self._no_user(change.person)
-            return
-        if kind is ChangeKind.ADD_MEMBER:
-            delta(snap.main[change.group]).adds.append((change, uid))
-            return
-        target = self._companion(snap, change, failures)
-        if target is None:
-            return
-        delta(target).adds.append((change, uid))
-        if kind is ChangeKind.UPDATE_ACCESS:
-            for options, group in snap.companions.get(change.group, {}).items():
-                if options != change.options:
-                    delta(group).removes.append((change, uid))
-
-    def _patch_members(self, snap: Snapshot, delta: _Delta, failures: dict[Change, str]) -> None:
+    def _send(self, delta: Delta[ScimGroup], failures: dict[Change, str]) -> None:
         group = delta.group
         # Idempotent: only what would change the group is sent.
         adds = [(c, uid) for c, uid in delta.adds if uid not in group.members]
@@ -578,7 +380,7 @@ class ScimTarget:
                 what = "add" if op == "add" else "remove"
                 failures.setdefault(
                     change,
-                    self._refusal(f"{what} {change.person!r} in group {group.display_name!r}", exc),
+                    self._refused(f"{what} {change.person!r} in group {group.display_name!r}", exc),
                 )
             return
         for op, _, uid in items:

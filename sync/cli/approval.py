@@ -9,6 +9,7 @@ import click
 from sync.app import App
 from sync.cli.exits import STATUS_EXIT
 from sync.cli.output import echo_json, outcome_dict, print_outcome
+from sync.terminal import echo
 
 
 @click.command("approve")
@@ -22,7 +23,7 @@ def approve_command(app: App, run_id: int, as_json: bool) -> None:
         echo_json(outcome_dict(outcome))
     else:
         if outcome.approved_run is not None:
-            click.echo(f"applying the plan held by run {run_id}")
+            echo(f"applying the plan held by run {run_id}")
         print_outcome(outcome, dry_run=False)
     sys.exit(STATUS_EXIT[outcome.status])
 
@@ -33,4 +34,4 @@ def approve_command(app: App, run_id: int, as_json: bool) -> None:
 def reject_command(app: App, run_id: int) -> None:
     """Drop the plan a held run keeps; nothing is applied."""
     app.engine.reject(run_id)
-    click.echo(f"run {run_id}: plan rejected, nothing applied")
+    echo(f"run {run_id}: plan rejected, nothing applied")

@@ -11,26 +11,23 @@ import click
 
 from sync.app import App
 from sync.cli.root import configure_logging
-from sync.cli.status import status_report
 from sync.config import config_path, load_config
 from sync.daemon import Daemon, pid_file_path, read_pid_file, signal_daemon, write_pid_file
-from sync.http_status import StatusServer
-from sync.metrics import metrics_text
 from sync.schedule import scheduled_triggers
+from sync.terminal import echo
+from sync.web import ConsoleServer, create_app
 
 log = logging.getLogger(__name__)
 
 
-def status_server(daemon: Daemon) -> StatusServer:
-    """The endpoint for ``[http]``, always answering from the daemon's current config."""
-    http = daemon.app.config.http
-    return StatusServer(
-        http.host,
-        http.port,
-        status=lambda: status_report(daemon.app),
-        metrics=lambda: metrics_text(daemon.app.store, list(daemon.app.config.syncs)),
-        healthy=lambda: daemon.scheduler.running,
-    )
+def console_server(daemon: Daemon) -> ConsoleServer:
+    """The console for ``[web] enabled`` (or the deprecated ``[http]``), answering from
+    the daemon's current configuration; ``/healthz`` says whether the scheduler runs."""
+    web = daemon.app.config.web
+    if "web" not in daemon.app.config.raw and daemon.app.config.http.enabled:
+        log.warning("[http] is deprecated: serving the console as [web]; rename the table")
+    asgi = create_app(lambda: daemon.app, web=web, healthy=lambda: daemon.scheduler.running)
+    return ConsoleServer(asgi, web)
 
 
 def _log_level(configured: str) -> str:
@@ -63,11 +60,11 @@ def daemon_command(app: App, pid_file: str | None) -> None:
     daemon = Daemon(load, only=app.sync_name)
     path = pid_file_path(pid_file, app.config.path)
     write_pid_file(path)
-    server: StatusServer | None = None
+    server: ConsoleServer | None = None
     try:
         daemon.install_signal_handlers()
-        if daemon.app.config.http.enabled:
-            server = status_server(daemon)
+        if daemon.app.config.web.enabled:
+            server = console_server(daemon)
             server.start()
         code = daemon.serve()
     finally:
@@ -94,4 +91,4 @@ def reload_command(app: App, pid_file: str | None) -> None:
     config = load_config(path)  # a ConfigError here exits 2 and the daemon is not disturbed
     scheduled_triggers(config)
     pid = signal_daemon(pid_file_path(pid_file, config.path), signal.SIGHUP)
-    click.echo(f"asked the daemon (pid {pid}) to re-read {config.path}")
+    echo(f"asked the daemon (pid {pid}) to re-read {config.path}")

@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 import click
 
+from sync import views
 from sync.app import App
+from sync.cli.output import local_time, sync_zone
+from sync.store import Pause
+from sync.terminal import echo
 
 
 def parse_until(text: str, zone: str) -> datetime:
-    """An ISO date or date-time; without an offset it is read in ``zone``."""
+    """An ISO date or date-time; without an offset it is read in ``zone``
+    (``sync.views.parse_until``, which the console's pause form uses too)."""
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(
-            f"{text!r} is not a date; write e.g. 2026-09-01 or 2026-09-01T07:00",
-            param_hint="--until",
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(zone))
-    if moment <= datetime.now(UTC):
-        raise click.BadParameter(f"{text} is in the past", param_hint="--until")
-    return moment
+        return views.parse_until(text, zone)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--until") from None
+
+
+def describe_pause(pause: Pause) -> str:
+    """``until 2026-09-01T00:00:00+01:00 (reason: summer)``, for the pause replaced."""
+    when = f"until {pause.until.isoformat()}" if pause.until else "until resumed"
+    return when + (f" (reason: {pause.reason})" if pause.reason else " (no reason given)")
 
 
 @click.command("pause")
@@ -34,12 +36,15 @@ def pause_command(app: App, until_text: str | None, reason: str) -> None:
     """Stop scheduled runs (all syncs, or --sync NAME); 'rostersync sync' still works."""
     names = [app.sync] if app.sync_name else list(app.config.syncs)
     for name in names:
-        schedule = app.config.syncs[name].schedule
-        zone = schedule.timezone if schedule else "UTC"
+        zone = views.schedule_zone(app.config, name)
         until = parse_until(until_text, zone) if until_text else None
+        before = app.store.pause_state(name)
         app.store.pause(name, until, reason)
-        when = f"until {until.isoformat()}" if until else "until 'rostersync resume'"
-        click.echo(f"sync {name}: scheduled runs paused {when}; 'rostersync sync' still works")
+        shown = local_time(until, sync_zone(app, name)) if until else ""
+        when = f"until {shown}" if until else "until 'rostersync resume'"
+        echo(f"sync {name}: scheduled runs paused {when}; 'rostersync sync' still works")
+        if before.active():
+            echo(f"  this replaces the earlier pause {describe_pause(before)}")
 
 
 @click.command("resume")
@@ -49,4 +54,4 @@ def resume_command(app: App) -> None:
     names = [app.sync] if app.sync_name else list(app.config.syncs)
     for name in names:
         app.store.resume(name)
-        click.echo(f"sync {name}: scheduled runs resumed")
+        echo(f"sync {name}: scheduled runs resumed")

@@ -10,6 +10,7 @@ import click
 from sync.app import App
 from sync.cli.output import echo_json
 from sync.contract import SourceType, TargetType
+from sync.terminal import echo
 
 
 @click.command("plugins")
@@ -36,6 +37,6 @@ def plugins_command(app: App, as_json: bool) -> None:
         echo_json(rows + [f.row() for f in system.failures])
         return
     for row in rows:
-        click.echo(f"{row['kind']:<7} {row['name']:<14} {row['origin']:<24} {row['description']}")
+        echo(f"{row['kind']:<7} {row['name']:<14} {row['origin']:<24} {row['description']}")
     for failure in system.failures:
-        click.echo(f"failed  {failure}")
+        echo(f"failed  {failure}")

@@ -9,11 +9,12 @@ import threading
 import click
 
 from sync.app import App
-from sync.cli.exits import EXIT_FAILED, EXIT_OK, STATUS_EXIT
-from sync.cli.output import echo_json, outcome_dict, print_outcome
+from sync.cli.exits import EXIT_REJECTED, outcome_exit
+from sync.cli.output import report_outcome
 from sync.daemon import run_when_free
-from sync.model import RunStatus, Trigger
+from sync.model import Trigger
 from sync.run import RunRequest
+from sync.terminal import echo
 
 
 @click.command("sync")
@@ -27,6 +28,11 @@ from sync.run import RunRequest
 @click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
 @click.option("--wait", is_flag=True, help="if another run is in progress, wait for it to end")
 @click.option("--timeout", default=3600.0, show_default=True, help="seconds --wait waits at most")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help=f"exit {EXIT_REJECTED} when input rows were rejected (as [sync] fail_on_rejected)",
+)
 @click.pass_obj
 def sync_command(
     app: App,
@@ -36,6 +42,7 @@ def sync_command(
     as_json: bool,
     wait: bool,
     timeout: float,
+    strict: bool,
 ) -> None:
     """Run the sync now."""
     show_progress = sys.stderr.isatty() and not as_json
@@ -49,13 +56,11 @@ def sync_command(
         allow_deletes=allow_deletes,
         compare_all=compare_all,
         stop=stop,
-        progress=(lambda m: click.echo(f"... {m}", err=True))
-        if show_progress
-        else (lambda m: None),
+        progress=(lambda m: echo(f"... {m}", err=True)) if show_progress else (lambda m: None),
     )
     try:
         if wait:
-            notice = lambda m: click.echo(f"rostersync: {m}", err=True)  # noqa: E731
+            notice = lambda m: echo(f"rostersync: {m}", err=True)  # noqa: E731
             outcome = run_when_free(
                 app.engine, app.sync_name, request, timeout=timeout, notice=notice
             )
@@ -64,13 +69,9 @@ def sync_command(
     finally:
         if in_main:
             signal.signal(signal.SIGTERM, previous)
-    if as_json:
-        echo_json(outcome_dict(outcome))
-    else:
-        print_outcome(outcome, dry_run=dry_run)
-    if dry_run:
-        sys.exit(EXIT_FAILED if outcome.status is RunStatus.FAILED else EXIT_OK)
-    sys.exit(STATUS_EXIT[outcome.status])
+    report_outcome(outcome, dry_run=dry_run, as_json=as_json)
+    strict = strict or app.config.sync(app.sync_name)[1].fail_on_rejected
+    sys.exit(outcome_exit(outcome, strict=strict))
 
 
 @click.command("plan")
@@ -79,8 +80,5 @@ def sync_command(
 def plan_command(app: App, as_json: bool) -> None:
     """Print what a sync would change; nothing is written."""
     outcome = app.engine.run(app.sync_name, RunRequest(dry_run=True))
-    if as_json:
-        echo_json(outcome_dict(outcome))
-    else:
-        print_outcome(outcome, dry_run=True)
-    sys.exit(EXIT_FAILED if outcome.status is RunStatus.FAILED else EXIT_OK)
+    report_outcome(outcome, dry_run=True, as_json=as_json)
+    sys.exit(outcome_exit(outcome))

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from sync.app import App
 from sync.cli.exits import fail
-from sync.cli.output import echo_json
-from sync.model import RunStatus
-from sync.report import change_lines, describe_counts, issue_counts, issue_dict, issue_lines
+from sync.cli.output import echo_json, local_time, sync_zone
+from sync.model import RunStatus, Trigger
+from sync.report import (
+    change_lines,
+    describe_counts,
+    issue_counts,
+    issue_dict,
+    issue_lines,
+    plural,
+)
+from sync.terminal import echo
+from sync.views import run_page, write_rejected_csv
 
 
 @click.group("runs", invoke_without_command=True)
@@ -26,12 +37,14 @@ def runs_command(ctx: click.Context, limit: int, as_json: bool) -> None:
         echo_json([d.summary.to_dict() for d in details])
         return
     if not details:
-        click.echo("no runs yet")
+        echo("no runs yet")
     for d in details:
         s = d.summary
-        click.echo(
-            f"#{s.id:<5} {s.status.value:<11} {s.trigger.value:<9} {s.started_at}  "
-            f"{describe_counts(s.counts)}" + (f"  [{s.issues} issues]" if s.issues else "")
+        started = local_time(s.started_at, sync_zone(app, s.sync))
+        echo(
+            f"#{s.id:<5} {s.status.value:<11} {s.trigger.value:<9} {started}  "
+            f"{describe_counts(s.counts)}"
+            + (f"  [{plural(s.issues, 'issue')}]" if s.issues else "")
         )
 
 
@@ -39,39 +52,74 @@ def runs_command(ctx: click.Context, limit: int, as_json: bool) -> None:
 @click.argument("run_id", type=int)
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--all", "show_all", is_flag=True, help="every change and issue, not the first 50")
+@click.option(
+    "--rejected",
+    "rejected_file",
+    type=click.Path(dir_okay=False, writable=True),
+    help="write file, line, field, value and message of every rejected row to this CSV "
+    "('-' for standard output)",
+)
 @click.pass_obj
-def runs_show(app: App, run_id: int, as_json: bool, show_all: bool) -> None:
+def runs_show(
+    app: App, run_id: int, as_json: bool, show_all: bool, rejected_file: str | None
+) -> None:
     """One run: its status, changes, retries and every issue found."""
-    detail = app.store.run(run_id)
-    if detail is None:
+    if rejected_file is not None:
+        _write_rejected(app, run_id, rejected_file)
+        return
+    page = run_page(app.store, run_id, limit=sys.maxsize if as_json or show_all else 50)
+    if page is None:
         fail(f"no run {run_id}")
         return
-    changes = app.store.run_changes(run_id)
-    issues = app.store.run_issues(run_id)
+    detail, changes, issues = page.detail, page.changes, page.issues
     s = detail.summary
     if as_json:
         data = s.to_dict()
         data["step"] = detail.step
         data["planned"] = detail.planned
+        data["undoes"] = app.store.run_undo_record(run_id).undoes
         data["changes"] = [c.to_dict() for c in changes]
         data["issues"] = [issue_dict(i) for i in issues]
         echo_json(data)
         return
-    click.echo(f"run {s.id} of sync {s.sync!r}: {s.status.value} ({s.trigger.value})")
-    click.echo(f"  started {s.started_at}, finished {s.finished_at or '-'}")
+    echo(f"run {s.id} of sync {s.sync!r}: {s.status.value} ({s.trigger.value})")
+    if s.trigger is Trigger.UNDO:
+        echo(f"  undoes run {app.store.run_undo_record(run_id).undoes}")
+    zone = sync_zone(app, s.sync)
+    echo(f"  started {local_time(s.started_at, zone)}, finished {local_time(s.finished_at, zone)}")
     if s.error:
-        click.echo(f"  {s.error}")
-    click.echo(f"  applied: {describe_counts(s.counts)}")
+        echo(f"  {s.error}")
+    echo(f"  applied: {describe_counts(s.counts)}")
     if s.retries:
-        click.echo(f"  retries: {s.retries}")
-    limit = len(changes) + len(issues) if show_all else 50
+        echo(f"  retries: {s.retries}")
+    limit = page.matching + len(issues) if show_all else 50
     if changes:
         if s.status is RunStatus.HELD:
-            click.echo(f"held plan (not applied): {describe_counts(detail.planned, future=True)}")
+            echo(f"held plan (not applied): {describe_counts(detail.planned, future=True)}")
         else:
-            click.echo(f"changes: {describe_counts(s.counts)}")
-        click.echo("\n".join(change_lines(changes, limit)))
+            echo(f"changes: {describe_counts(s.counts)}")
+        echo("\n".join(change_lines(changes, limit)))
+        if page.has_more:
+            echo(f"  ... and {page.matching - len(changes)} more (use --json for all)")
     if issues:
         errors, warnings = issue_counts(issues)
-        click.echo(f"issues: {errors} errors, {warnings} warnings")
-        click.echo("\n".join(issue_lines(issues, limit)))
+        echo(f"issues: {plural(errors, 'error')}, {plural(warnings, 'warning')}")
+        echo("\n".join(issue_lines(issues, limit)))
+
+
+def _write_rejected(app: App, run_id: int, path: str) -> None:
+    """``runs show ID --rejected FILE.csv``: the console's Download rejected rows, here."""
+    if app.store.run(run_id) is None:
+        fail(f"no run {run_id}")
+        return
+    issues = app.store.run_issues(run_id)
+    if path == "-":
+        write_rejected_csv(issues, sys.stdout)
+        return
+    try:
+        with open(path, "w", newline="", encoding="utf-8-sig") as out:
+            count = write_rejected_csv(issues, out)
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror}")
+        return
+    echo(f"run {run_id}: {count} rejected rows written to {path}")

@@ -7,27 +7,15 @@ from typing import Any
 import click
 
 from sync.app import App
-from sync.cli.output import echo_json
-from sync.model import RunStatus
-from sync.report import describe_counts
+from sync.cli.output import echo_json, local_time, sync_zone
+from sync.report import describe_counts, plural
+from sync.terminal import echo
+from sync.views import sync_status
 
 
 def status_dict(app: App, sync: str) -> dict[str, Any]:
-    store = app.store
-    last = store.last_run(sync)
-    success = store.last_success(sync)
-    pause = store.pause_state(sync)
-    state = last.summary.status.value if last else "never run"
-    return {
-        "sync": sync,
-        "state": state,
-        "step": last.step if last and last.summary.status is RunStatus.RUNNING else "",
-        "last_run": last.summary.to_dict() if last else None,
-        "last_import_at": success.summary.finished_at if success else None,
-        "paused": pause.active(),
-        "paused_until": pause.until.isoformat() if pause.active() and pause.until else None,
-        "pause_reason": pause.reason if pause.active() else "",
-    }
+    """One sync's status (``sync.views.sync_status``, which the console shows too)."""
+    return sync_status(app.store, sync)
 
 
 def status_report(app: App) -> Any:
@@ -42,24 +30,34 @@ def status_report(app: App) -> Any:
 @click.pass_obj
 def status_command(app: App, as_json: bool) -> None:
     """The import status: running / ok / failed / held, and the last import time."""
-    names = [app.sync] if app.sync_name or len(app.config.syncs) == 1 else list(app.config.syncs)
-    reports = [status_dict(app, name) for name in names]
+    report_or_list = status_report(app)
     if as_json:
-        echo_json(reports[0] if len(reports) == 1 else reports)
+        echo_json(report_or_list)
         return
+    reports = report_or_list if isinstance(report_or_list, list) else [report_or_list]
     for report in reports:
+        zone = sync_zone(app, report["sync"])
         state = report["state"].upper()
+        last = report["last_run"]
         if report["step"]:
             state += f" ({report['step']})"
-        click.echo(f"sync {report['sync']}: {state}")
-        last = report["last_run"]
+        if report["rejected_rows"]:
+            rows = plural(report["rejected_rows"], "row")
+            state += f", {rows} rejected (rostersync runs show {last['id']})"
+        echo(f"sync {report['sync']}: {state}")
         if last:
-            when = last["finished_at"] or f"started {last['started_at']}"
-            click.echo(f"  last run:    #{last['id']} {last['status']} ({last['trigger']}) {when}")
+            when = (
+                local_time(last["finished_at"], zone)
+                if last["finished_at"]
+                else f"started {local_time(last['started_at'], zone)}"
+            )
+            echo(f"  last run:    #{last['id']} {last['status']} ({last['trigger']}) {when}")
             if last["error"]:
-                click.echo(f"  error:       {last['error']}")
-            click.echo(f"  changes:     {describe_counts(last['counts'])}")
-        click.echo(f"  last import: {report['last_import_at'] or 'never'}")
+                echo(f"  error:       {last['error']}")
+            echo(f"  changes:     {describe_counts(last['counts'])}")
+        echo(f"  last import: {local_time(report['last_import_at'], zone, 'never')}")
         if report["paused"]:
-            until = report["paused_until"] or "resumed by hand"
-            click.echo(f"  PAUSED until {until}: scheduled syncs do not run")
+            until = local_time(report["paused_until"], zone, "resumed by hand")
+            echo(f"  PAUSED until {until}: scheduled syncs do not run")
+            if report["pause_reason"]:
+                echo(f"  pause reason: {report['pause_reason']}")

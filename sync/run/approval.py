@@ -59,7 +59,9 @@ def approved_plan(
         return None
     held = held_run(store, request.approve)
     step("checking the held plan")
-    if fingerprint(target.read()) == held.target_fingerprint:
+    state = target.read()
+    if fingerprint(state) == held.target_fingerprint:
+        outcome.before = state
         plan = Plan(changes=tuple(store.run_changes(held.summary.id)))
         if not store.decide_held(
             held.summary.id, RunStatus.APPROVED, f"approved; applied by run {run_id}"

@@ -26,12 +26,12 @@ log = logging.getLogger(__name__)
 
 def plugin_options(config: Config, table: PluginTable, model: type[Any]) -> Any:
     """A plugin table's options, secrets resolved and validated against ``model``."""
-    options = resolve_secrets(dict(table.options), key=table.where, path=config.path)
+    options = resolve_secrets(dict(table.options), table=table.where, path=config.path)
     try:
         return model.model_validate(options)
     except ValidationError as exc:
         raise ConfigError(
-            f"{config.path}: {table.where} {describe_validation_error(exc)}"
+            f"{config.path}: {describe_validation_error(exc, table=table.where)}"
         ) from None
 
 
@@ -54,10 +54,15 @@ def check_options(config: Config, plugins: PluginSystem, sync_config: SyncConfig
     """Validate the options of the sync's target and sources with their options models
     alone, building nothing (``ConfigError`` naming the table and key)."""
     target = config.targets[sync_config.target]
-    plugin_options(config, target, plugins.target_type(target.plugin).options)
+    plugin_options(
+        config,
+        target,
+        plugins.target_type(target.plugin, where=f"{config.path}: {target.where}").options,
+    )
     for name in sync_config.sources:
         table = config.sources[name]
-        plugin_options(config, table, plugins.source_type(table.plugin).options)
+        kind = plugins.source_type(table.plugin, where=f"{config.path}: {table.where}")
+        plugin_options(config, table, kind.options)
 
 
 def build_target(
@@ -66,7 +71,7 @@ def build_target(
     """The sync's target, built from its table, and the staged state it writes to."""
     _, sync_config = config.sync(sync)
     table = config.targets[sync_config.target]
-    kind = plugins.target_type(table.plugin)
+    kind = plugins.target_type(table.plugin, where=f"{config.path}: {table.where}")
     state = StagedState(partial(store.plugin_state, sync, f"target:{table.name}"))
     target = kind.factory(
         plugin_options(config, table, kind.options),
@@ -96,7 +101,7 @@ def open_sources(
     try:
         for name in sync_config.sources:
             table = config.sources[name]
-            kind = plugins.source_type(table.plugin)
+            kind = plugins.source_type(table.plugin, where=f"{config.path}: {table.where}")
             state = StagedState(partial(store.plugin_state, sync, f"source:{name}"))
             options = plugin_options(config, table, kind.options)
             source = kind.factory(options, plugin_context(config, sync, table, state, request))

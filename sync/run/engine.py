@@ -18,18 +18,20 @@ from sync.config import Config, PluginTable, SyncConfig
 from sync.contract import PluginContext, ReportsIssues, Source, SourceRead, Target
 from sync.digest import read_target, with_matched_members
 from sync.errors import FatalError, RetriableError, RostersyncError, SkippableError
-from sync.guard import check_guards
+from sync.guard import check_guards, shrunk_sources
 from sync.merge import merge
 from sync.model import (
     CHANGE_KIND,
     GRANT_GROUP,
     Change,
+    ChangeKind,
     Issue,
     Memberships,
     Plan,
     Roster,
     RunStatus,
     Severity,
+    TargetState,
     Trigger,
 )
 from sync.plan import make_plan
@@ -37,10 +39,12 @@ from sync.plugins import PluginSystem
 from sync.redact import redact
 from sync.run import building
 from sync.run.approval import approved_plan, fingerprint, held_run
+from sync.run.known import known_roster
 from sync.run.recording import record
 from sync.run.request import RunFailed, RunOutcome, RunRequest
 from sync.run.runlock import DEFAULT_LEASE, AnyOf, Heartbeat
 from sync.store import RunDetail, StagedState, Store, new_holder, utcnow
+from sync.undo import CannotUndo, undo_plan
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +94,16 @@ def _check_references(name: str, roster: Roster) -> tuple[Roster, list[Issue]]:
     return fixed, issues
 
 
+def _managed(state: TargetState) -> dict[str, int]:
+    """How much the sync manages in a target read whole, as the guards' percentages need."""
+    return {
+        "groups": len(state.managed),
+        "memberships": sum(1 for m in state.roster.memberships if m.group in state.managed),
+        "grants": len(state.managed_grants),
+        "blocks": len(state.managed_blocks),
+    }
+
+
 class Engine:
     """Runs syncs as configured, recording each run in the store."""
 
@@ -121,6 +135,10 @@ class Engine:
             self.config, self.plugins, self.store, sync, request or RunRequest()
         )
 
+    def known(self, sync: str) -> Roster:
+        """The people and groups ``sync`` knows now (``sync.run.known``); records nothing."""
+        return known_roster(self.config, self.plugins, self.store, sync)
+
     def _sources(
         self, sync: str, sync_config: SyncConfig, request: RunRequest
     ) -> list[tuple[str, Source, StagedState]]:
@@ -135,6 +153,8 @@ class Engine:
         request = request or RunRequest()
         if request.approve is not None:
             sync = self._held(request.approve).summary.sync
+        if request.undo is not None:
+            sync = self._undone(request.undo).summary.sync
         sync_name, sync_config = self.config.sync(sync)
         building.check_options(self.config, self.plugins, sync_config)  # before the lock
         return self._run_locked(sync_name, sync_config, request)
@@ -170,6 +190,72 @@ class Engine:
     def _held(self, run_id: int) -> RunDetail:
         return held_run(self.store, run_id)
 
+    def _undone(self, run_id: int) -> RunDetail:
+        """The run to undo: one that applied changes (not a held plan)."""
+        detail = self.store.run(run_id)
+        if detail is None:
+            raise RostersyncError(
+                f"there is no run {run_id} (see 'rostersync runs'; old runs may be pruned)"
+            )
+        status = detail.summary.status
+        if status in (RunStatus.HELD, RunStatus.REJECTED, RunStatus.APPROVED):
+            also = "; undo the run that applied it" if status is RunStatus.APPROVED else ""
+            raise RostersyncError(
+                f"run {run_id} is {status.value}: its plan was not applied by it{also}"
+            )
+        if status is RunStatus.RUNNING:
+            raise RostersyncError(f"run {run_id} is still running")
+        return detail
+
+    def undo(self, run_id: int, request: RunRequest | None = None) -> RunOutcome:
+        """Take back exactly what ``run_id`` applied, where the target still shows it, as
+        a new run (trigger ``undo``) that passes the guards; dry first to show it."""
+        base = request or RunRequest()
+        return self.run(None, dataclasses.replace(base, trigger=Trigger.UNDO, undo=run_id))
+
+    def _undo_plan(
+        self,
+        target: Target,
+        sync_config: SyncConfig,
+        request: RunRequest,
+        outcome: RunOutcome,
+        run_id: int | None,
+    ) -> Plan:
+        """The plan that undoes ``request.undo``, guarded; a held one ends the run held."""
+        assert request.undo is not None
+        self._step(run_id, "planning the undo", request)
+        undone = request.undo
+        now = target.read()
+        outcome.before = now
+        outcome.undoes = undone
+        try:
+            found = undo_plan(
+                undone,
+                self.store.run_changes(undone),
+                self.store.run_undo_record(undone).values,
+                now,
+            )
+        except CannotUndo as exc:
+            raise RunFailed(str(exc)) from None
+        plan = Plan(changes=found.changes, issues=found.skipped, managed_counts=_managed(now))
+        outcome.plan = plan
+        outcome.issues.extend(found.skipped)
+        verdict = check_guards(
+            plan,
+            sync_config.guards,
+            desired_empty=False,
+            allow_deletes=request.allow_deletes,
+            emptied_sources=[],
+            lifted_blocks=plan.counts()[ChangeKind.REMOVE_BLOCK.value],
+        )
+        outcome.verdict = verdict
+        if request.dry_run:
+            outcome.status = RunStatus.HELD if verdict.held else RunStatus.OK
+        elif verdict.held:
+            outcome.target_fingerprint = fingerprint(now)
+            raise RunFailed(f"held: {verdict.reason}", RunStatus.HELD)
+        return plan
+
     def approve(self, run_id: int, request: RunRequest | None = None) -> RunOutcome:
         """Apply exactly the plan held by ``run_id`` if the target has not changed since;
         otherwise re-plan (the new plan passes the guards again, or is held again)."""
@@ -199,8 +285,12 @@ class Engine:
         if detail is None:
             return
         # Each implementation on its own: one that raises is logged, the others still hear.
+        summary = detail.summary
         self.plugins.call_each(
-            "sync_finished", summary=detail.summary, notify=self.config.notify.model_dump()
+            "sync_finished",
+            summary=summary,
+            notify=self.config.notify.model_dump(),
+            rejected_rows=self.store.rejected_rows(summary.id) if summary.issues else 0,
         )
 
     def _step(self, run_id: int | None, step: str, request: RunRequest) -> None:
@@ -229,13 +319,20 @@ class Engine:
             opened.append(("the target", target))
             states.append((f"target:{sync_config.target}", target_state))
             plan = self._approved_plan(target, request, outcome, run_id)
-            if plan is None:
+            if plan is not None:
+                self._accept_held_sizes(sync, sync_config, outcome)
+            elif request.undo is not None:
+                plan = self._undo_plan(target, sync_config, request, outcome, run_id)
+                if request.dry_run:
+                    return outcome
+            else:
                 self._step(run_id, "fetching", request)
                 desired = self._read_sources(sync, sync_config, request, outcome, states, opened)
                 self._step(run_id, "planning", request)
                 engine_state = self.store.plugin_state(sync, "engine")
                 use_digests = _may_use_digests(sync_config, request, engine_state)
                 current = read_target(target, desired, use_digests=use_digests)
+                outcome.before = current
                 outcome.compared_all = not current.members_matched
                 plan = make_plan(desired, current, capabilities=target.capabilities)
                 outcome.plan = plan
@@ -249,6 +346,11 @@ class Engine:
                     allow_deletes=request.allow_deletes,
                     emptied_sources=self._emptied_sources(sync, outcome.source_groups),
                     lifted_blocks=max(0, int(blocks_before) - len(desired.blocks)),
+                    shrunk=shrunk_sources(
+                        outcome.source_records,
+                        self._last_good(sync, outcome.source_records, "records"),
+                        sync_config.guards,
+                    ),
                 )
                 outcome.verdict = verdict
                 if request.dry_run:
@@ -297,6 +399,20 @@ class Engine:
             lambda step: self._step(run_id, step, request),
         )
 
+    def _last_good(self, sync: str, sources: dict[str, int], key: str) -> dict[str, int]:
+        """``key`` of each source's last successful read, where one was recorded."""
+        found = {}
+        for name in sources:
+            value = self.store.plugin_state(sync, f"engine:{name}").get(key)
+            if value is not None:
+                found[name] = int(value)
+        return found
+
+    def _accept_held_sizes(self, sync: str, sync_config: SyncConfig, outcome: RunOutcome) -> None:
+        """Approving a held plan accepts the sizes its sources read (a shrink was meant)."""
+        held = self._last_good(sync, dict.fromkeys(sync_config.sources, 0), "held_records")
+        outcome.source_records.update(held)
+
     def _emptied_sources(self, sync: str, groups: dict[str, int]) -> list[tuple[str, int]]:
         emptied = []
         for name, count in groups.items():
@@ -331,6 +447,7 @@ class Engine:
             roster, bad_refs = _check_references(name, read.roster)
             outcome.issues.extend(bad_refs)
             outcome.source_groups[name] = len(roster.groups)
+            outcome.source_records[name] = read.records
             if read.records and read.rejected:
                 share = 100.0 * read.rejected / read.records
                 if share > guards.max_rejected_percent:

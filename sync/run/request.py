@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sync.guard import GuardVerdict
-from sync.model import Change, Issue, Plan, RunStatus, Trigger
+from sync.model import Change, Issue, Plan, RunStatus, TargetState, Trigger
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,8 @@ class RunRequest:
     """A held run whose plan to apply (if the target is unchanged since)."""
     compare_all: bool = False
     """Read and compare every member, whatever the target's member digests say."""
+    undo: int | None = None
+    """A run whose applied changes to take back (``sync.undo``)."""
 
 
 @dataclass
@@ -42,10 +44,15 @@ class RunOutcome:
     applied_changes: list[Change] = field(default_factory=list)
     target_fingerprint: str = ""
     source_groups: dict[str, int] = field(default_factory=dict)
+    source_records: dict[str, int] = field(default_factory=dict)
+    """Records each source read: the shrink guard's baseline once the run succeeds."""
     desired_blocks: int | None = None
     compared_all: bool = False
     """Whether the plan compared every member (no group taken on its digest)."""
     approved_run: int | None = None
+    before: TargetState | None = None
+    """The target as the plan found it, for the values undo needs (None: not read)."""
+    undoes: int | None = None
 
     @property
     def ok(self) -> bool:

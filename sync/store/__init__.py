@@ -7,7 +7,7 @@ the one facade; each part lives in its own module.
 
 from __future__ import annotations
 
-from sync.store.codec import pack_changes, unpack_changes
+from sync.store.codec import UndoRecord, pack_changes, unpack_changes
 from sync.store.database import MIGRATIONS, VERSION_TABLE, control_t, issue_t, run_t, state_t
 from sync.store.issues import RunIssues
 from sync.store.pauses import Pause, Pauses
@@ -28,6 +28,7 @@ __all__ = [
     "RunDetail",
     "StagedState",
     "Store",
+    "UndoRecord",
     "as_utc",
     "control_t",
     "iso",

@@ -52,3 +52,11 @@ class RunIssues(Database):
                 )
                 for r in c.execute(query)
             ]
+
+    def rejected_rows(self, run_id: int) -> int:
+        """How many of a run's issues are errors: records rejected (or changes refused)."""
+        query = sa.select(sa.func.count()).where(
+            issue_t.c.run_id == run_id, issue_t.c.severity == Severity.ERROR.value
+        )
+        with self._tx() as c:
+            return int(c.execute(query).scalar() or 0)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +12,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from sync.model import Change, RunStatus, RunSummary, Trigger
-from sync.store.codec import pack_changes, unpack_changes
+from sync.store.codec import (
+    UndoRecord,
+    change_entries,
+    changes_page,
+    pack_changes,
+    unpack_changes,
+    unpack_undo,
+)
 from sync.store.database import Database, run_t
 from sync.store.times import iso, utcnow
 
@@ -29,6 +38,11 @@ class RunDetail:
 
 class RunRecords(Database):
     """Runs as the store records them."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self._entries: OrderedDict[int, list[list[Any]]] = OrderedDict()
+        self._entries_lock = threading.Lock()
 
     def start_run(self, sync: str, trigger: Trigger, *, holder: str) -> int:
         now = utcnow()
@@ -68,6 +82,8 @@ class RunRecords(Database):
         changes: Sequence[Change] | None = None,
         target_fingerprint: str = "",
         approved_run: int | None = None,
+        undo_values: Sequence[Change] | None = None,
+        undoes: int | None = None,
     ) -> None:
         values: dict[str, Any] = {
             "status": status.value,
@@ -83,7 +99,7 @@ class RunRecords(Database):
         if planned is not None:
             values["planned"] = json.dumps(planned, sort_keys=True)
         if changes is not None:
-            values["plan"] = pack_changes(changes)
+            values["plan"] = pack_changes(changes, undo_values=undo_values, undoes=undoes)
         with self._tx() as c:
             c.execute(sa.update(run_t).where(run_t.c.id == run_id).values(**values))
 
@@ -178,3 +194,49 @@ class RunRecords(Database):
         with self._tx() as c:
             blob = c.execute(sa.select(run_t.c.plan).where(run_t.c.id == run_id)).scalar()
         return unpack_changes(blob)
+
+    def run_undo_record(self, run_id: int) -> UndoRecord:
+        """The previous values a run's undo needs, and the run it undid (if an undo)."""
+        with self._tx() as c:
+            blob = c.execute(sa.select(run_t.c.plan).where(run_t.c.id == run_id)).scalar()
+        return unpack_undo(blob)
+
+    def run_changes_page(self, run_id: int, offset: int, limit: int) -> tuple[list[Change], int]:
+        """One page of a run's recorded changes, and how many there are. The record of a
+        finished run never changes, so the last two read are kept decoded."""
+        with self._entries_lock:
+            entries = self._entries.get(run_id)
+        if entries is None:
+            with self._tx() as c:
+                row = c.execute(
+                    sa.select(run_t.c.plan, run_t.c.status).where(run_t.c.id == run_id)
+                ).first()
+            entries = change_entries(row.plan if row else None)
+            if row is not None and row.status != RunStatus.RUNNING.value:
+                with self._entries_lock:
+                    self._entries[run_id] = entries
+                    while len(self._entries) > 2:
+                        self._entries.popitem(last=False)
+        return changes_page(entries, offset, limit)
+
+    def find_runs(
+        self,
+        *,
+        sync: str | None = None,
+        status: RunStatus | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> list[RunDetail]:
+        """The history, newest first, of one sync or all, with one status or any."""
+        query = (
+            sa.select(*self._detail_columns)
+            .order_by(run_t.c.id.desc())
+            .offset(max(offset, 0))
+            .limit(limit)
+        )
+        if sync is not None:
+            query = query.where(run_t.c.sync == sync)
+        if status is not None:
+            query = query.where(run_t.c.status == status.value)
+        with self._tx() as c:
+            return [self._detail(row) for row in c.execute(query)]

@@ -68,5 +68,53 @@ def test_the_harness_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
         assert rows[(backend, "no-change")]["applied"] == 0
         moved = rows[(backend, "1% moved")]
         assert moved["applied"] == 2 * (district.memberships // 100)  # a remove and an add each
+    if ("ldap", "full") in rows:  # with slapd here: the directory got writes only when due
+        assert rows[("ldap", "full")]["status"] == "ok" and rows[("ldap", "full")]["ldap_writes"]
+        assert rows[("ldap", "no-change")]["ldap_writes"] == 0
+        assert rows[("ldap", "1% moved")]["applied"] == 2 * (district.memberships // 100)
     assert "x base" in process.stdout
     assert all(len(r["runs_seconds"]) == 2 for r in report["results"])
+
+
+def test_the_startup_benchmark_runs(tmp_path: Path) -> None:
+    process = subprocess.run(
+        [sys.executable, "-m", "benchmarks.startup", "--repeat", "1", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert process.stdout.splitlines()[0].split()[0] == "startup"
+    rows = json.loads((tmp_path / "startup.json").read_text())
+    assert set(rows) == {"--help", "plugins", "status"}
+    assert all(row["fastest"] > 0 for row in rows.values())
+
+
+def test_the_console_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
+    process = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.web",
+            "--size",
+            "300",
+            "--runs",
+            "12",
+            "--repeat",
+            "2",
+            "--metrics-runs",
+            "40",
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert process.returncode == 0, process.stderr[-3000:]
+    report = json.loads((tmp_path / "web.json").read_text())
+    assert {"overview", "runs list", "/metrics at 40 runs"} <= set(report)
+    assert all(v["median_ms"] > 0 for v in report.values() if isinstance(v, dict))
+    assert "console pages, 300 students, 12 runs of history" in process.stdout

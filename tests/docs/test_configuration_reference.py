@@ -27,6 +27,7 @@ from sync.config import (
     StateConfig,
     SyncConfig,
     Thresholds,
+    WebConfig,
     parse_config,
 )
 from sync.plugins import load_plugins
@@ -67,6 +68,7 @@ ENGINE_MODELS: list[tuple[type[BaseModel], str]] = [
     (ScheduleConfig, "### `[sync.schedule]`"),
     (NotifyConfig, "## `[notify]`"),
     (HttpConfig, "## `[http]`"),
+    (WebConfig, "## `[web]`"),
 ]
 
 
@@ -83,8 +85,27 @@ def test_every_engine_config_key_is_documented_in_its_section(
 
 def test_every_top_level_key_is_documented() -> None:
     top = set(config_module._Root.model_fields)
-    assert top == {"state", "sync", "syncs", "sources", "targets", "notify", "http", "log_level"}
-    for key in ("state", "sync", "syncs.NAME", "sources.NAME", "targets.NAME", "notify", "http"):
+    assert top == {
+        "state",
+        "sync",
+        "syncs",
+        "sources",
+        "targets",
+        "notify",
+        "http",
+        "web",
+        "log_level",
+    }
+    for key in (
+        "state",
+        "sync",
+        "syncs.NAME",
+        "sources.NAME",
+        "targets.NAME",
+        "notify",
+        "http",
+        "web",
+    ):
         assert f"`[{key}]`" in REFERENCE, key
     assert "`log_level`" in section("## `log_level`")
 
@@ -145,6 +166,7 @@ def test_the_example_configuration_is_valid(monkeypatch: pytest.MonkeyPatch) -> 
     example = section("## A complete example")
     toml = example[example.index("```toml") + len("```toml") : example.rindex("```")]
     monkeypatch.setenv("ROSTERSYNC_WEBHOOK", "https://chat.example/hooks/abc")
+    monkeypatch.setenv("ROSTERSYNC_WEB_KEY", "a-long-random-session-key")
     monkeypatch.delenv("ROSTERSYNC_STATE_URL", raising=False)
     config = parse_config(toml, Path("/etc/rostersync/config.toml"))
     for table in [*config.sources.values(), *config.targets.values()]:
@@ -153,13 +175,17 @@ def test_the_example_configuration_is_valid(monkeypatch: pytest.MonkeyPatch) -> 
         ]
         registered.options.model_validate(dict(table.options))
     assert config.notify.webhook_url == os.environ["ROSTERSYNC_WEBHOOK"]
+    assert config.web.enabled and config.web.secret_key == "a-long-random-session-key"
 
 
 def _commands(command: click.Command, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
     if path:
         yield path
-    if isinstance(command, click.Group):
-        for name, sub in sorted(command.commands.items()):
+    if isinstance(command, click.Group):  # list_commands: the lazy built-ins too
+        context = click.Context(command)
+        for name in sorted(command.list_commands(context)):
+            sub = command.get_command(context, name)
+            assert sub is not None
             yield from _commands(sub, (*path, name))
 
 

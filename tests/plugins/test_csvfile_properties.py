@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
+import unicodedata
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -15,10 +16,9 @@ from plugins.csvfile import decode, rows, sniff_delimiter
 from sync.errors import SourceError
 
 PROFILE = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-# Field text: anything but NUL and a lone carriage return (csv counts a lone \r as a line).
-cells = st.text(
-    st.characters(blacklist_characters="\x00\r", blacklist_categories=("Cs",)), max_size=30
-)
+# Field text as names are written: no line break, control or invisible character.
+printable = st.characters(blacklist_characters="\r\n", blacklist_categories=("Cc", "Cf", "Cs"))
+cells = st.text(printable, max_size=30)
 
 
 def decode_bytes(data: bytes, cp1252: bool = False) -> tuple[str | None, SourceError | None]:
@@ -42,15 +42,24 @@ def test_any_bytes_decode_or_fail_naming_file_and_line(data: bytes, cp1252: bool
 
 
 @PROFILE
-@given(
-    st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=500),
-    st.booleans(),
-)
-def test_utf8_text_decodes_exactly_with_or_without_bom(text: str, bom: bool) -> None:
+@given(st.lists(st.text(printable, max_size=50), max_size=10), st.booleans())
+def test_utf8_text_decodes_exactly_to_nfc_with_or_without_bom(lines: list[str], bom: bool) -> None:
+    text = "".join(line + "\n" for line in lines)
     data = (b"\xef\xbb\xbf" if bom else b"") + text.encode()
     decoded, error = decode_bytes(data, cp1252=True)
     assert error is None, error
-    assert decoded == text
+    assert decoded == unicodedata.normalize("NFC", text)
+
+
+@PROFILE
+@given(st.text(max_size=500), st.booleans())
+def test_any_text_decodes_to_nfc_or_is_refused_on_a_line(text: str, bom: bool) -> None:
+    data = (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8", "surrogatepass")
+    decoded, error = decode_bytes(data, cp1252=True)
+    if error is None:
+        assert decoded == unicodedata.normalize("NFC", text)
+    else:
+        assert str(error).startswith("f.csv line "), error
 
 
 @PROFILE
@@ -73,9 +82,7 @@ def test_utf16_is_refused_on_line_1(text: str, encoding: str) -> None:
 @PROFILE
 @given(
     st.lists(
-        st.text(
-            st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=40
-        ),
+        st.text(printable, max_size=40),
         min_size=1,
     ),
     st.data(),
@@ -86,7 +93,7 @@ def test_a_stray_byte_in_utf8_text_is_located_on_its_line(
     line = data.draw(st.integers(0, len(lines) - 1))
     encoded = [part.replace("\n", " ").encode() for part in lines]
     encoded[line] += b"\xff"  # never valid UTF-8 nor Windows-1252 mojibake of UTF-8
-    text, error = decode_bytes(b"\n".join(encoded), cp1252=data.draw(st.booleans()))
+    text, error = decode_bytes(b"\n".join(encoded) + b"\n", cp1252=data.draw(st.booleans()))
     if error is not None:
         assert str(error).startswith(f"f.csv line {line + 1}: "), error
     else:  # read as Windows-1252 (with a warning): only when nothing in it was UTF-8
@@ -144,3 +151,117 @@ def test_a_huge_field_is_read_or_refused_on_its_line(size: int) -> None:
         assert str(exc).startswith("f.csv line 2: "), exc
     else:
         assert read[1].fields == ["x" * size, "1"]
+
+
+# -- structural faults: a stray quote, a line break in a field, a control character ------
+
+
+def _table(records: list[list[str]], quoting: int = csv.QUOTE_MINIMAL) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n", quoting=quoting).writerows(records)
+    return buffer.getvalue()
+
+
+tables = st.lists(
+    st.lists(
+        st.text(printable.filter(lambda c: c not in ',"'), min_size=1, max_size=8),
+        min_size=2,
+        max_size=2,
+    ),
+    min_size=1,
+    max_size=15,
+)
+
+
+@PROFILE
+@given(tables, st.data())
+def test_a_stray_quote_is_refused_on_its_line_or_changes_only_its_own_row(
+    records: list[list[str]], data: st.DataObject
+) -> None:
+    """No row ever swallows another: every record read is one line of the file."""
+    text = _table(records)
+    at = data.draw(st.integers(0, len(text) - 1))
+    broken = text[:at] + '"' + text[at:]
+    try:
+        read = [r for r in rows(broken, display="f.csv") if r.fields != [""]]
+    except SourceError as exc:
+        assert str(exc).startswith("f.csv line "), exc
+        return
+    lines = broken.split("\n")[:-1]
+    assert len(read) == len(records)
+    for row in read:
+        assert not any("\n" in f for f in row.fields)
+        assert row.fields == next(csv.reader([lines[row.line - 1]]))
+
+
+@PROFILE
+@given(tables, st.data(), st.sampled_from(["\n", "\r\n", "\r"]))
+def test_a_line_break_inside_a_field_refuses_the_file_on_the_line_its_quote_opened(
+    records: list[list[str]], data: st.DataObject, newline: str
+) -> None:
+    row = data.draw(st.integers(0, len(records) - 1))
+    column = data.draw(st.integers(0, 1))
+    records[row][column] = records[row][column] + newline + "x"
+    text = _table(records, csv.QUOTE_ALL)  # (csv quotes a lone \r only when told)
+    try:
+        list(rows(text, display="f.csv"))
+    except SourceError as exc:
+        assert str(exc).startswith(f"f.csv line {row + 1}: a quote opened on this line"), exc
+    else:
+        raise AssertionError("a field with a line break was read")
+
+
+@PROFILE
+@given(
+    tables,
+    st.data(),
+    st.sampled_from(
+        [
+            *map(chr, [*range(1, 9), 11, 12, *range(14, 32), *range(0x7F, 0xA0)]),
+            "\u200b",
+            "\u200d",
+            "\u202e",
+            "\u2066",
+            "\ufeff",
+            "\xad",
+            "\u2060",
+        ]
+    ),
+)
+def test_a_control_or_invisible_character_refuses_the_file_on_its_line(
+    records: list[list[str]], data: st.DataObject, char: str
+) -> None:
+    text = _table(records)
+    at = data.draw(st.integers(0, len(text) - 1))
+    broken = text[:at] + char + text[at:]
+    _, error = decode_bytes(broken.encode())
+    assert error is not None
+    assert str(error).startswith(f"f.csv line {broken.count(chr(10), 0, at) + 1}: holds "), error
+
+
+@PROFILE
+@given(tables, st.data())
+def test_a_file_cut_at_any_byte_is_refused_or_read_as_its_whole_rows(
+    records: list[list[str]], data: st.DataObject
+) -> None:
+    encoded = _table(records).encode()
+    cut = encoded[: data.draw(st.integers(0, len(encoded)))]
+    text, error = decode_bytes(cut)
+    if error is not None:
+        assert str(error).startswith("f.csv line "), error
+        return
+    assert text is not None
+    whole = cut.count(b"\n")
+    nfc = [[unicodedata.normalize("NFC", f) for f in record] for record in records]
+    assert [r.fields for r in rows(text, display="f.csv")] == nfc[:whole]
+
+
+def test_a_field_of_thousands_of_characters_is_refused() -> None:
+    with_quote = 'a,b\n"' + "x," * 600 + '",1\n'
+    for text in ("a,b\n" + "x" * 1001 + ",1\n", with_quote):
+        try:
+            list(rows(text, display="f.csv"))
+        except SourceError as exc:
+            assert str(exc).startswith("f.csv line 2: a field of "), exc
+        else:
+            raise AssertionError("a huge field was read")

@@ -66,7 +66,7 @@ def test_an_undefined_group_gets_the_teachers_rights_and_a_warning() -> None:
     assert profile.permissions == DEFAULT_USER_GROUPS["Teachers"]
     assert profile.user_group == "Kitchen"
     assert "'Kitchen' is not defined; 'molly' gets the 'Teachers' rights" in warning
-    assert "[sources.school].user_groups" in warning
+    assert "[sources.school.user_groups]" in warning
 
 
 def test_unknown_permissions_and_fallbacks_are_config_errors() -> None:
@@ -87,7 +87,7 @@ def test_config_overrides_a_group_through_the_cli(rostersync: CliRun, tmp_path: 
     assert snape["permissions"] == {
         "log_concerns": {
             "meaning": "log concerns about students",
-            "reason": "user group 'Teachers' (configured in [sources.school].user_groups)",
+            "reason": "user group 'Teachers' (configured in [sources.school.user_groups])",
         }
     }
 
@@ -96,4 +96,5 @@ def test_a_typo_in_a_permission_stops_the_run(rostersync: CliRun, tmp_path: Path
     config = school(tmp_path, extra='[sources.school.user_groups.DSLs]\npermissions = ["admin"]')
     result = rostersync("sync", config=config)
     assert result.exit_code == 2
-    assert "[sources.school]" in result.output and "unknown permission 'admin'" in result.output
+    assert "[sources.school.user_groups.DSLs] permissions: " in result.output
+    assert "unknown permission 'admin'" in result.output

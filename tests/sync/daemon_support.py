@@ -87,6 +87,7 @@ class Site:
             **os.environ,
             "PYTHONPATH": os.pathsep.join([str(site), str(ROOT)]),
             "ROSTERSYNC_CONFIG": str(self.config),
+            "ROSTERSYNC_MIN_INTERVAL_SECONDS": "0",  # these daemons run a slot a second
         }
         self.env.pop("NOTIFY_SOCKET", None)
         self.daemons: list[tuple[subprocess.Popen[bytes], Path]] = []

@@ -32,7 +32,7 @@ def test_the_example_config_loads() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        (BASE.replace("target =", "targett ="), "sync.targett: unknown key"),
+        (BASE.replace("target =", "targett ="), "[sync] targett: unknown key"),
         (BASE.replace('sources = ["school"]', 'sources = ["nope"]'), "no [sources.nope] table"),
         (BASE.replace('plugin = "impero_csv"', ""), "[sources.school] plugin: required key"),
         ("[sync\n", "not valid TOML"),
@@ -60,7 +60,8 @@ def test_an_unknown_plugin_lists_the_available_ones(rostersync: CliRun, workdir:
     config.write_text(config.read_text().replace('"impero_csv"', '"imperocsv"'))
     result = rostersync("sync")
     assert result.exit_code == 2
-    assert "unknown source plugin 'imperocsv'; available: clever, impero_csv" in result.output
+    assert "unknown source plugin 'imperocsv'; did you mean 'impero_csv'?" in result.output
+    assert "available: clever, impero_csv" in result.output
 
 
 def test_a_missing_config_file_says_how_to_point_at_one(rostersync: CliRun, tmp_path: Path) -> None:
@@ -90,7 +91,7 @@ def test_a_missing_env_secret_names_the_key_and_variable(rostersync: CliRun, wor
     config.write_text(config.read_text().replace('path = "impero"', 'path = { env = "NOPE_X" }'))
     result = rostersync("sync")
     assert result.exit_code == 2
-    assert "[sources.school].path: environment variable NOPE_X is not set" in result.output
+    assert "[sources.school] path: environment variable NOPE_X is not set" in result.output
 
 
 def test_the_webhook_url_may_be_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:

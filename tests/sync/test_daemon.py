@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from sync.public_status import public_status
 from tests.sync.daemon_support import Site, site_fixture, wait_for
 
 pytestmark = pytest.mark.slow
@@ -29,16 +30,18 @@ def test_a_daemon_records_scheduled_runs_serves_status_and_stops_on_sigterm(site
     site.write_config(http=True)
     daemon = site.start_daemon()
     wait_for("two scheduled runs", lambda: len(site.scheduled_runs()) >= 2)
-    found = wait_for(
-        "the status endpoint", lambda: re.search(r"http://127\.0\.0\.1:(\d+)", site.log())
+    found = wait_for(  # [http] is deprecated: read as [web], it serves the console
+        "the console", lambda: re.search(r"console on http://127\.0\.0\.1:(\d+)", site.log())
     )
     base = f"http://127.0.0.1:{found.group(1)}"
     assert requests.get(f"{base}/healthz", timeout=10).text == "ok\n"
     status = requests.get(f"{base}/status", timeout=10).json()
-    assert status.keys() == site.status().keys() and status["sync"] == "default"
+    assert status == public_status(status) and status["sync"] == "default"  # no free text
+    assert status.keys() == public_status(site.status()).keys()
     metrics = requests.get(f"{base}/metrics", timeout=10).text
-    ok = re.search(r'^rostersync_runs_total\{sync="default",status="ok"\} (\d+)$', metrics, re.M)
-    assert ok and int(ok.group(1)) >= 1
+    ok = re.search(r'^rostersync_runs_total\{status="ok",sync="default"\} ([\d.]+)$', metrics, re.M)
+    assert ok and float(ok.group(1)) >= 1
+    assert "deprecated" in site.log()
     assert (site.folder / "daemon.pid").read_text().strip() == str(daemon.pid)
 
     assert site.stop(daemon) == 0

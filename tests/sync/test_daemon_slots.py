@@ -95,7 +95,7 @@ def test_a_rejected_reload_keeps_the_old_configuration(
     assert daemon.reload() is False
     assert daemon.app is old
     assert "rejected; the old one keeps running" in caplog.text
-    assert "sync.sources" in caplog.text
+    assert "[sync] sources: " in caplog.text
 
 
 def test_a_daemon_refuses_a_sync_it_does_not_know(workdir: Path, state_url: str) -> None:

@@ -47,6 +47,10 @@ def test_an_intended_empty_roster_is_applied_when_configured(
     assert rostersync("sync").exit_code == 0
     with (workdir / "config.toml").open("a") as f:
         f.write("\n[sync.guards]\nallow_empty = true\n")
+        # (and, this school being above the guards' handful, their limits off)
+        f.write("max_shrink_percent = 100\n")
+        for kind in ("groups", "memberships", "grants"):
+            f.write(f"\n[sync.guards.{kind}]\npercent = 100\n")
     write_csv(workdir / "impero" / "students.csv", *HEAD)
     assert rostersync("sync").exit_code == 0
     assert shown(rostersync) == {}

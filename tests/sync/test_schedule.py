@@ -90,3 +90,11 @@ def test_a_job_learns_the_fire_time_it_runs_for() -> None:
         scheduler.shutdown(wait=True)
     assert seen == [when]
     assert current_slot() is None
+
+
+def test_an_interval_below_a_minute_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Reproduction: interval_minutes = 0.0001 was accepted (4,447 runs in a minute).
+    monkeypatch.delenv("ROSTERSYNC_MIN_INTERVAL_SECONDS", raising=False)
+    with pytest.raises(ConfigError, match=r"interval_minutes: 0.0001 is too often.*least is 1 "):
+        make_trigger(ScheduleConfig(interval_minutes=0.0001), where="[sync.schedule]")
+    assert make_trigger(ScheduleConfig(interval_minutes=1), where="[sync.schedule]") is not None

@@ -28,10 +28,7 @@ from plugins.scim.target import ScimOptions, ScimTarget
 from sync.app import App
 from sync.cli import make_cli
 from sync.cli import root as cli_module
-from sync.cli.status import status_report
 from sync.errors import ConfigError, RostersyncError
-from sync.http_status import StatusServer
-from sync.metrics import metrics_text
 from sync.plugins import load_plugins
 from sync.redact import redact, register_secret
 from sync.storage import dispose_all
@@ -41,6 +38,7 @@ from tests.fakes.clever_server import CleverServer, generate_district
 from tests.plugins.scim.server import TOKEN as SCIM_TOKEN
 from tests.plugins.scim.server import ScimServer, running_scim_server
 from tests.sync.daemon_support import ROSTERSYNC
+from tests.web.conftest import serve
 
 CLEVER_TOKEN = "clv-CANARY-3f9a17c2e4"
 HOOK_TOKEN = "hook-CANARY-b81d40e6f5"
@@ -281,21 +279,20 @@ def test_no_output_carries_a_secret(
     assert world.subprocess("-vv", "sync").returncode == 0
 
     app = App(config_path=str(world.config), plugins=load_plugins())
-    server = StatusServer(
-        "127.0.0.1",
-        0,
-        status=lambda: status_report(app),
-        metrics=lambda: metrics_text(app.store, list(app.config.syncs)),
-    )
-    server.start()
-    try:
-        host, port = server.address
+    for console in serve(app, world.folder):  # the console, open endpoints and pages
         for path in ("/status", "/metrics"):
-            response = requests.get(f"http://{host}:{port}{path}", timeout=10)
+            response = requests.get(f"{console.url}{path}", timeout=10)
             assert response.status_code == 200
             world.saw(f"GET {path}", response.text)
-    finally:
-        server.close()
+        admin = console.signed_in("alice")
+        for path in ("/", "/runs", "/held", "/groups", "/access", "/accounts"):
+            response = admin.get(path)
+            assert response.status_code == 200, path
+            world.saw(f"console {path}", response.text)
+        for run in runs:
+            for path in (f"/runs/{run['id']}", f"/runs/{run['id']}/rejected.csv"):
+                world.saw(f"console {path}", admin.get(path).text)
+        admin.close()
 
     world.saw("state database", dump_state(world.schema))
     world.saw("webhook bodies", "\n".join(hook.bodies))

@@ -1,7 +1,9 @@
-"""The status endpoint and its metrics, checked against the run history."""
+"""The status endpoints (served by the console, open without a sign-in) and the metrics,
+checked against the run history."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections import Counter
@@ -13,12 +15,11 @@ import pytest
 import requests
 
 from sync.app import App
-from sync.cli.status import status_report
-from sync.http_status import StatusServer
-from sync.metrics import metrics_text
 from sync.plugins import load_plugins
+from sync.public_status import public_status
 from sync.store import new_holder
 from tests.conftest import CliRun, write_csv
+from tests.web.conftest import serve
 
 SAMPLE = re.compile(r"^(\w+)\{([^}]*)\} (\S+)$", re.M)
 
@@ -41,17 +42,9 @@ def app(workdir: Path) -> App:
 
 
 @pytest.fixture
-def server(app: App) -> Iterator[str]:
-    running = StatusServer(
-        "127.0.0.1",
-        0,
-        status=lambda: status_report(app),
-        metrics=lambda: metrics_text(app.store, list(app.config.syncs)),
-    )
-    running.start()
-    host, port = running.address
-    yield f"http://{host}:{port}"
-    running.close()
+def server(app: App, workdir: Path) -> Iterator[str]:
+    for running in serve(app, workdir):
+        yield running.url
 
 
 def make_history(rostersync: CliRun, workdir: Path) -> None:
@@ -82,8 +75,10 @@ def test_metrics_match_the_run_history(rostersync: CliRun, workdir: Path, server
     got = samples(response.text)
 
     by_status = Counter(run["status"] for run in history)
-    for status in ("ok", "partial", "failed", "held", "interrupted", "rejected"):
+    for status in ("ok", "partial", "failed", "interrupted"):
         assert got[key("rostersync_runs_total", sync="default", status=status)] == by_status[status]
+    held = by_status["held"] + by_status["approved"] + by_status["rejected"]  # finished as held
+    assert got[key("rostersync_runs_total", sync="default", status="held")] == held
     applied: Counter[str] = Counter()
     for run in history:
         applied.update(run["counts"])
@@ -109,7 +104,7 @@ def test_status_is_what_status_json_prints(rostersync: CliRun, server: str) -> N
     assert rostersync("sync").exit_code == 0
     assert rostersync("pause", "--reason", "summer").exit_code == 0
     expected = json.loads(rostersync("status", "--json").output)
-    assert requests.get(f"{server}/status", timeout=10).json() == expected
+    assert requests.get(f"{server}/status", timeout=10).json() == public_status(expected)
     assert expected["paused"] is True and expected["state"] == "ok"
     assert requests.get(f"{server}/healthz", timeout=10).text == "ok\n"
     assert requests.get(f"{server}/nothing", timeout=10).status_code == 404
@@ -117,7 +112,7 @@ def test_status_is_what_status_json_prints(rostersync: CliRun, server: str) -> N
 
 def test_metrics_of_a_sync_never_run_are_zero_without_timestamps(server: str) -> None:
     text = requests.get(f"{server}/metrics", timeout=10).text
-    assert 'rostersync_runs_total{sync="default",status="ok"} 0' in text
+    assert samples(text)[key("rostersync_runs_total", sync="default", status="ok")] == 0
     assert "rostersync_last_success_timestamp_seconds{" not in text
     assert "# TYPE rostersync_changes_applied_total counter" in text
 
@@ -134,3 +129,52 @@ def test_sync_wait_gives_up_after_its_timeout(rostersync: CliRun, app: App) -> N
     assert "waiting for it to finish" in result.output
     assert "still running after waiting 0.5 s" in result.output
     assert rostersync("sync", "--wait").exit_code == 0
+
+
+def test_the_open_status_carries_no_name_nor_row(
+    rostersync: CliRun, server: str, workdir: Path
+) -> None:
+    # Reproduction: a broken preamble put "found 'Harry_Potter,Potions'" in /status.
+    write_csv(workdir / "impero" / "students.csv", "Harry_Potter,Potions", "Ron_Weasley,Charms")
+    assert rostersync("sync").exit_code != 0
+    assert "Harry_Potter" in rostersync("status").output  # the admin's own command says it
+    body = requests.get(f"{server}/status", timeout=10).text
+    assert "Harry_Potter" not in body and "Potions" not in body, body
+    status = json.loads(body)
+    assert status["state"] == "failed" and status["last_run"]["error"] is True
+
+
+def test_runs_total_never_goes_down_when_a_held_run_is_decided(
+    rostersync: CliRun, workdir: Path, server: str
+) -> None:
+    # A held run later rejected or approved was counted as held, then vanished from the
+    # counter: rostersync_runs_total went down, which Prometheus reads as a reset.
+    config = workdir / "config.toml"
+    config.write_text(
+        config.read_text().replace(
+            "retry_wait_seconds = 0\n",
+            "retry_wait_seconds = 0\n\n[sync.guards]\nallow_empty = false\n"
+            "memberships = { percent = 10, minimum = 1 }\n",
+            1,
+        )
+    )
+    assert rostersync("sync").exit_code == 0
+    write_csv(
+        workdir / "impero" / "students.csv", "version,1", "username,class", "Harry_Potter,Potions"
+    )
+    assert rostersync("sync").exit_code == 4
+    scrapes = [samples(requests.get(f"{server}/metrics", timeout=10).text)]
+    assert rostersync("reject", "2").exit_code == 0
+    scrapes.append(samples(requests.get(f"{server}/metrics", timeout=10).text))
+    assert rostersync("sync").exit_code == 4
+    assert rostersync("approve", "3").exit_code == 0
+    scrapes.append(samples(requests.get(f"{server}/metrics", timeout=10).text))
+    counters = [k for k in scrapes[0] if k[0].endswith("_total")]
+    assert counters
+    for before, after in itertools.pairwise(scrapes):
+        for series in counters:
+            assert after[series] >= before[series], series
+    held = key("rostersync_runs_total", sync="default", status="held")
+    assert [s[held] for s in scrapes] == [1, 1, 2]
+    decided = key("rostersync_held_decisions_total", sync="default", decision="rejected")
+    assert [s[decided] for s in scrapes] == [0, 1, 1]

@@ -124,11 +124,20 @@ def test_access_show_prints_permissions_with_reasons(rostersync: CliRun, tmp_pat
     assert "albus: user group 'DSLs'" in albus
     assert "view_child_protection: view child protection concerns -- user group 'DSLs'" in albus
     assert "require_2fa_for_child_protection" in albus
-    assert "has access to no group" in albus
+    assert "is not given access to any group" in albus
     arthur = json.loads(rostersync("access", "show", "arthur", "--json", config=config).output)
     assert arthur["user_group"] == "Governors" and arthur["permissions"] == {}
-    nobody = rostersync("access", "show", "nobody", config=config).output
-    assert "no user group in the directory" in nobody
+    nobody = rostersync("access", "show", "nobody", config=config)
+    assert nobody.exit_code == 1
+    assert "unknown user 'nobody'" in nobody.stderr and nobody.stdout == ""
+
+
+def test_access_check_says_no_without_a_double_negative(rostersync: CliRun, tmp_path: Path) -> None:
+    config = school(tmp_path)
+    assert run_json(rostersync, config, "sync")["status"] == "ok"
+    check = rostersync("access", "check", "nobody", HARRY, config=config)
+    assert check.exit_code == 1
+    assert check.output == f"no: nobody is not given access to any group that {HARRY} is in\n"
 
 
 def test_a_directory_made_before_profiles_is_migrated_in_place(

@@ -19,7 +19,7 @@ HEAD = ("version,1", "username,class")
 
 def source(folder: Path, **options: object) -> ImperoCsvSource:
     return ImperoCsvSource(
-        ImperoCsvOptions(path=str(folder), **options),  # type: ignore[arg-type]
+        ImperoCsvOptions(path=str(folder), **{"settle_seconds": 0, **options}),  # type: ignore[arg-type]
         make_context(folder, name="school"),
     )
 

@@ -21,7 +21,10 @@ HEAD = "version,1\nusername,class\n"
 names = (
     st.text(
         alphabet=st.characters(
-            min_codepoint=32, max_codepoint=0x2FF, blacklist_characters=',"\r\n;\x7f'
+            min_codepoint=32,
+            max_codepoint=0x2FF,
+            blacklist_characters=',"\r\n;',
+            blacklist_categories=("Cc", "Cf", "Cs"),
         ),
         min_size=1,
         max_size=20,
@@ -37,7 +40,9 @@ def read(students: bytes, teachers: bytes = HEAD.encode()) -> tuple[object, Exce
         path = Path(folder)
         (path / "students.csv").write_bytes(students)
         (path / "teachers.csv").write_bytes(teachers)
-        source = ImperoCsvSource(ImperoCsvOptions(path=folder), make_context(path))
+        source = ImperoCsvSource(
+            ImperoCsvOptions(path=folder, settle_seconds=0), make_context(path)
+        )
         try:
             return source.read(), None
         except SourceError as exc:

@@ -97,7 +97,7 @@ def test_the_commands(rostersync: CliRun, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("add-member", "nowhere", "B1"), "group 'nowhere' is not defined"),
+        (("add-member", "nowhere", "B1"), "unknown group 'nowhere'"),
         (("remove", "nobody"), "no manual person or group 'nobody'"),
         (("unblock", "snape", "A1"), "A1 is not blocked from snape"),
         (("add-student", "A", "B", "--dob", "31/02/2012"), "no such date"),

@@ -336,7 +336,8 @@ def test_the_template_is_importable(rostersync: CliRun, tmp_path: Path) -> None:
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")
     (tmp_path / "staff.csv").write_text("x")
     read = RosterCsvSource(
-        RosterCsvOptions(students_file="t.csv"), make_context(tmp_path, name="school")
+        RosterCsvOptions(students_file="t.csv", settle_seconds=0),
+        make_context(tmp_path, name="school"),
     ).read()
     assert read.records == 0 and read.issues == ()
     staff = rostersync("template", "staff")

@@ -120,7 +120,7 @@ def test_a_member_remove_fallback_is_said_once_in_the_run_issues(
     students.write_text(
         "".join(line for line in students.open() if not line.startswith("Harry_Potter"))
     )
-    result = rostersync("sync", "--json", config=scim_config)
+    result = rostersync("sync", "--json", "--allow-deletes", config=scim_config)  # (60 %)
     assert result.exit_code == 0, result.output
     run = json.loads(result.stdout)
     assert refusals == ["remove members"]

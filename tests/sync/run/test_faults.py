@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,7 +19,15 @@ from sync.plugins import load_plugins
 from sync.run import Engine, RunRequest
 from sync.testing import MemoryTarget, flaky
 from tests.fakes.entry_points import install_entry_point, rostersync_env, run_rostersync
+from tests.fakes.stalling_target import kill_when_stalled
 
+SEED_ACCESS = {
+    ("Potions", "Severus_Snape"),
+    ("Dark Arts", "Severus_Snape"),
+    ("Dark Arts", "Amycus_Carrow"),
+    ("Flying", "Rolanda_Hooch"),
+    ("Muggle Studies", "Charity_Burbage"),
+}
 SEED_MEMBERS = {
     ("Potions", "Harry_Potter"),
     ("Dark Arts", "Harry_Potter"),
@@ -159,26 +163,15 @@ def test_sigkill_mid_apply_then_the_next_run_converges(workdir: Path, tmp_path: 
             f'plugin = "stalling_directory"\nstall_after = 3\nmarker = "{marker}"',
         )
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sync", "--config", str(config), "sync"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not marker.exists():
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline, "the sync never reached the stall"
-            time.sleep(0.05)
-        os.kill(process.pid, signal.SIGKILL)
-    finally:
-        process.wait(timeout=30)
-        process.stdout.close()  # type: ignore[union-attr]
-        process.stderr.close()  # type: ignore[union-attr]
-    assert process.returncode == -signal.SIGKILL
+    assert kill_when_stalled(config, marker, env) == -signal.SIGKILL
 
     config.write_text(good)
+    assert_the_rerun_converges(config, env)
+
+
+def assert_the_rerun_converges(config: Path, env: dict[str, str]) -> None:
+    """After a sync of the seed was killed mid-apply: the next one completes it, the killed
+    run is recorded as interrupted, and a third plans nothing."""
     result = run_rostersync("--config", str(config), "sync", "--json", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     second = json.loads(result.stdout)
@@ -187,13 +180,7 @@ def test_sigkill_mid_apply_then_the_next_run_converges(workdir: Path, tmp_path: 
     members = {(g["name"], m) for g in shown["groups"] for m in g["members"]}
     access = {(g["name"], a) for g in shown["groups"] for a in g["access"]}
     assert members == SEED_MEMBERS
-    assert access == {
-        ("Potions", "Severus_Snape"),
-        ("Dark Arts", "Severus_Snape"),
-        ("Dark Arts", "Amycus_Carrow"),
-        ("Flying", "Rolanda_Hooch"),
-        ("Muggle Studies", "Charity_Burbage"),
-    }
+    assert access == SEED_ACCESS
     runs = json.loads(run_rostersync("--config", str(config), "runs", "--json", env=env).stdout)
     assert [(r["id"], r["status"]) for r in runs] == [(2, "ok"), (1, "interrupted")]
     third = json.loads(run_rostersync("--config", str(config), "sync", "--json", env=env).stdout)

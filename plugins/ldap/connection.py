@@ -1,0 +1,244 @@
+"""One LDAP connection: TLS verified, bind, paged searches, and server answers mapped to
+rostersync's errors.
+
+A busy or unavailable server, a time limit and a dropped connection are passing faults
+(``RetriableError``); everything else the server refuses is for good. Messages name the
+DN involved and never the password.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import ssl
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import ldap3
+from ldap3.core.exceptions import (
+    LDAPCertificateError,
+    LDAPCommunicationError,
+    LDAPException,
+    LDAPOperationResult,
+    LDAPSocketOpenError,
+    LDAPStartTLSError,
+)
+
+from plugins.ldap.options import LdapOptions
+from sync.api import RetriableError, TargetError
+
+log = logging.getLogger(__name__)
+
+#: The simple paged results control (RFC 2696), which ``paged_search`` sends.
+PAGED_RESULTS = "1.2.840.113556.1.4.319"
+#: Permissive modify: adding a value already there, or deleting one that is not, succeeds
+#: (Active Directory and OpenLDAP both honour it), so a retried modify is harmless.
+PERMISSIVE_MODIFY = ("1.2.840.113556.1.4.1413", False, None)
+
+#: Result codes of a passing fault: timeLimitExceeded, busy, unavailable.
+RETRIABLE_RESULTS = frozenset({3, 51, 52})
+
+#: What an operator can do about a refusal, by result code.
+HINTS = {
+    49: "check bind_dn and password",
+    50: "give the bind account the rights docs/targets/ldap.md lists",
+    32: "check that the DN exists (groups_dn, users_dn)",
+    65: "the entry breaks the directory's schema: check flavour and owner_attribute",
+    17: "the directory's schema lacks an attribute: check flavour and owner_attribute",
+    19: "the directory's constraints refuse the value",
+    21: "the directory's schema refuses the value's syntax",
+    13: "the server wants TLS: use ldaps:// or start_tls = true",
+    8: "the server wants TLS: use ldaps:// or start_tls = true",
+}
+
+
+class Refused(Exception):
+    """The server refused one operation for good (not a passing fault)."""
+
+    def __init__(self, code: int, text: str) -> None:
+        super().__init__(text)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One search result: its DN and the attributes asked for (lists of values)."""
+
+    dn: str
+    attributes: Mapping[str, list[Any]]  # ldap3's, whose names match in any case
+
+    def values(self, name: str) -> list[Any]:
+        return self.attributes.get(name) or []
+
+
+def describe(exc: LDAPOperationResult) -> str:
+    text = f"{exc.description} ({exc.result})"
+    message = (exc.message or "").strip()
+    if message:
+        text += f": {message}"
+    hint = HINTS.get(int(exc.result))
+    return f"{text}; {hint}" if hint else text
+
+
+class LdapConnection:
+    """A bound connection to the directory, opened on first use."""
+
+    def __init__(self, options: LdapOptions, where: str) -> None:
+        self.options = options
+        self.where = where
+        self._connection: Any = None
+
+    @property
+    def usage(self) -> Any:
+        """ldap3's operation counters (``modify_operations`` ...) of the open connection."""
+        return self.connection.usage
+
+    @property
+    def connection(self) -> Any:
+        if self._connection is None:
+            self._connection = self._open()
+        return self._connection
+
+    def _tls(self) -> ldap3.Tls | None:
+        if not (self.options.secure_url or self.options.uses_start_tls):
+            return None
+        return ldap3.Tls(
+            validate=ssl.CERT_REQUIRED,
+            version=None,
+            ca_certs_file=self.options.ca_file,
+        )
+
+    def _open(self) -> Any:
+        options = self.options
+        server = ldap3.Server(
+            options.url,
+            use_ssl=options.secure_url,
+            tls=self._tls(),
+            connect_timeout=options.connect_timeout_seconds,
+            get_info=ldap3.NONE,
+        )
+        if not (options.secure_url or options.uses_start_tls):
+            log.warning(
+                "%s: start_tls = false on %s: the password and the directory's data cross the "
+                "network in clear",
+                self.where,
+                options.url,
+            )
+        password = options.password.get_secret_value()
+        connection = ldap3.Connection(
+            server,
+            user=options.bind_dn or None,
+            password=password or None,
+            authentication=ldap3.SIMPLE if options.bind_dn else ldap3.ANONYMOUS,
+            receive_timeout=math.ceil(options.timeout_seconds),  # ldap3 packs an int
+            raise_exceptions=True,
+            collect_usage=True,
+            auto_range=True,
+            read_only=False,
+        )
+        who = options.bind_dn or "anonymous"
+        try:
+            connection.open()
+            if options.uses_start_tls:
+                connection.start_tls()
+            connection.bind()
+        except (LDAPCertificateError, LDAPStartTLSError, ssl.SSLError) as exc:
+            raise self._tls_failed(exc) from None
+        except LDAPOperationResult as exc:
+            if int(exc.result) in RETRIABLE_RESULTS:
+                raise RetriableError(f"{self.where}: bind as {who!r}: {describe(exc)}") from None
+            raise TargetError(
+                f"{self.where}: {options.url} refused the bind as {who!r}: {describe(exc)}"
+            ) from None
+        except (LDAPSocketOpenError, LDAPCommunicationError) as exc:
+            if "ssl" in str(exc).lower() or "certificate" in str(exc).lower():
+                raise self._tls_failed(exc) from None
+            raise RetriableError(f"{self.where}: cannot reach {options.url}: {exc}") from None
+        return connection
+
+    def _tls_failed(self, exc: Exception) -> TargetError:
+        return TargetError(
+            f"{self.where}: TLS with {self.options.url} failed: {exc}; the server's certificate "
+            "must be valid for the host in url and signed by a CA in ca_file (or the system's "
+            "CAs)"
+        )
+
+    def close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(LDAPException):
+                self._connection.unbind()
+            self._connection = None
+
+    def _fault(self, what: str, exc: LDAPException) -> RetriableError | Refused:
+        """An ldap3 error as a passing fault (the connection is dropped) or a refusal."""
+        if isinstance(exc, LDAPOperationResult) and int(exc.result) not in RETRIABLE_RESULTS:
+            return Refused(int(exc.result), f"{what}: {describe(exc)}")
+        self.close()  # a dropped or stuck connection is not used again
+        detail = describe(exc) if isinstance(exc, LDAPOperationResult) else str(exc)
+        return RetriableError(f"{self.where}: {what}: {detail}")
+
+    def _read_fault(self, what: str, exc: LDAPException) -> RetriableError | TargetError:
+        """A failed read: a passing fault, or a refusal that fails the run."""
+        fault = self._fault(what, exc)
+        return TargetError(f"{self.where}: {fault}") if isinstance(fault, Refused) else fault
+
+    # -- reading --------------------------------------------------------------------------
+
+    def search(self, base: str, search_filter: str, attributes: Sequence[str]) -> Iterator[Entry]:
+        """Every entry under ``base`` matching the filter, one page at a time."""
+        try:
+            for item in self.connection.extend.standard.paged_search(
+                base,
+                search_filter,
+                search_scope=ldap3.SUBTREE,
+                attributes=list(attributes),
+                paged_size=self.options.page_size,
+                generator=True,
+            ):
+                if item.get("type") == "searchResEntry":
+                    yield Entry(str(item["dn"]), item.get("attributes") or {})
+        except LDAPException as exc:
+            raise self._read_fault(f"searching {base!r} for {search_filter}", exc) from None
+
+    def entry(self, dn: str, attributes: Sequence[str]) -> Entry | None:
+        """One entry by DN, or None when it does not exist."""
+        try:
+            self.connection.search(
+                dn, "(objectClass=*)", search_scope=ldap3.BASE, attributes=list(attributes)
+            )
+        except LDAPOperationResult as exc:
+            if int(exc.result) == 32:  # noSuchObject
+                return None
+            raise self._read_fault(f"reading {dn!r}", exc) from None
+        except LDAPException as exc:
+            raise self._read_fault(f"reading {dn!r}", exc) from None
+        for item in self.connection.response or []:
+            if item.get("type") == "searchResEntry":
+                return Entry(str(item["dn"]), item.get("attributes") or {})
+        return None
+
+    # -- writing: each raises Refused for good, RetriableError for a passing fault ---------
+
+    def add(self, dn: str, object_classes: list[str], attributes: dict[str, object]) -> None:
+        self._write(f"add {dn!r}", "add", dn, object_classes, attributes)
+
+    def modify(self, dn: str, changes: dict[str, list[tuple[str, list[Any]]]]) -> None:
+        self._write(f"modify {dn!r}", "modify", dn, changes, controls=[PERMISSIVE_MODIFY])
+
+    def rename(self, dn: str, new_rdn: str) -> None:
+        self._write(f"rename {dn!r} to {new_rdn!r}", "modify_dn", dn, new_rdn)
+
+    def delete(self, dn: str) -> None:
+        try:
+            self._write(f"delete {dn!r}", "delete", dn)
+        except Refused as exc:
+            if exc.code != 32:  # already gone is what was wanted
+                raise
+
+    def _write(self, what: str, operation: str, *args: Any, **kwargs: Any) -> None:
+        try:
+            getattr(self.connection, operation)(*args, **kwargs)
+        except LDAPException as exc:
+            raise self._fault(what, exc) from None

@@ -1,0 +1,176 @@
+"""The target's groups with their members and who has access, and one staff member's
+access ("what can this person see, and why"). Searches are form posts and people are
+linked by opaque references, so no name of a student ever lands in a URL."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from sync.app import App
+from sync.model import TargetState
+from sync.report import target_groups
+from sync.views import staff_access, staff_ids
+from sync.web.deps import Console, ConsoleDep, Viewer, ViewerForm
+
+router = APIRouter(tags=["groups and access"])
+SyncQuery = Annotated[str, Query(max_length=200)]
+SyncForm = Annotated[str, Form(max_length=200)]
+SearchForm = Annotated[str, Form(max_length=200)]
+
+
+def _sync(app: App, sync: str) -> str:
+    if sync and sync in app.config.syncs:
+        return sync
+    return next(iter(app.config.syncs))
+
+
+def read_target(app: App, sync: str) -> TargetState:
+    target = app.engine.open_target(sync)
+    try:
+        return target.read()
+    finally:
+        target.close()
+
+
+def person_name(state: TargetState, person: str) -> str:
+    """A person's name as the target knows it, or their id."""
+    known = state.roster.people.get(person)
+    if known is not None and (known.given_name or known.family_name):
+        return f"{known.given_name} {known.family_name}".strip()
+    return person
+
+
+def _target_page(
+    request: Request, ctx: Console, template: str, sync: str, fill: Callable[..., dict[str, Any]]
+) -> Response:
+    """A page over the target of ``sync``: ``fill(state)`` gives its own context."""
+    app = ctx.app()
+    sync = _sync(app, sync)
+    state = read_target(app, sync)
+    return ctx.render(
+        request,
+        template,
+        sync=sync,
+        syncs=list(app.config.syncs),
+        name=lambda p: person_name(state, p),
+        **fill(state),
+    )
+
+
+def _matches(needle: str, *texts: str) -> bool:
+    return not needle or any(needle in text.casefold() for text in texts)
+
+
+def _groups_view(request: Request, ctx: Console, sync: str, q: str) -> Response:
+    needle = q.strip().casefold()
+
+    def fill(state: TargetState) -> dict[str, Any]:
+        groups = [
+            g
+            for g in target_groups(state)
+            if _matches(needle, g["name"], *g["members"], *g["access"])
+        ]
+        return {"groups": groups, "q": q}
+
+    return _target_page(request, ctx, "groups.html", sync, fill)
+
+
+@router.get("/groups")
+def groups(
+    request: Request,
+    ctx: ConsoleDep,
+    user: Viewer,
+    sync: SyncQuery = "",
+) -> Response:
+    return _groups_view(request, ctx, sync, "")
+
+
+@router.post("/groups")
+def search_groups(
+    request: Request,
+    ctx: ConsoleDep,
+    user: ViewerForm,
+    sync: SyncForm = "",
+    q: SearchForm = "",
+) -> Response:
+    return _groups_view(request, ctx, sync, q)
+
+
+@router.get("/groups/{ref}")
+def group(
+    request: Request,
+    ctx: ConsoleDep,
+    user: Viewer,
+    ref: str,
+    sync: SyncQuery = "",
+) -> Response:
+    def fill(state: TargetState) -> dict[str, Any]:
+        found = next((g for g in target_groups(state) if ctx.ref(g["key"]) == ref), None)
+        if found is None:
+            raise HTTPException(404, "no such group")
+        members = set(found["members"])
+        hidden = {
+            staff: [
+                b.student
+                for b in sorted(state.roster.blocks)
+                if b.staff == staff and b.student in members
+            ]
+            for staff in found["access"]
+        }
+        return {"group": found, "hidden_from": hidden}
+
+    return _target_page(request, ctx, "group.html", sync, fill)
+
+
+def _staff_view(request: Request, ctx: Console, sync: str, q: str) -> Response:
+    needle = q.strip().casefold()
+
+    def fill(state: TargetState) -> dict[str, Any]:
+        grants = Counter(g.principal for g in state.roster.grants)
+        staff = [p for p in staff_ids(state) if _matches(needle, p, person_name(state, p))]
+        return {"staff": staff, "profiles": state.roster.profiles, "grants": grants, "q": q}
+
+    return _target_page(request, ctx, "staff.html", sync, fill)
+
+
+@router.get("/access")
+def staff(
+    request: Request,
+    ctx: ConsoleDep,
+    user: Viewer,
+    sync: SyncQuery = "",
+) -> Response:
+    return _staff_view(request, ctx, sync, "")
+
+
+@router.post("/access")
+def search_staff(
+    request: Request,
+    ctx: ConsoleDep,
+    user: ViewerForm,
+    sync: SyncForm = "",
+    q: SearchForm = "",
+) -> Response:
+    return _staff_view(request, ctx, sync, q)
+
+
+@router.get("/access/{ref}")
+def staff_member(
+    request: Request,
+    ctx: ConsoleDep,
+    user: Viewer,
+    ref: str,
+    sync: SyncQuery = "",
+) -> Response:
+    def fill(state: TargetState) -> dict[str, Any]:
+        person = next((p for p in staff_ids(state) if ctx.ref(p) == ref), None)
+        if person is None:
+            raise HTTPException(404, "no such staff member")
+        return {"access": staff_access(state, person)}
+
+    return _target_page(request, ctx, "access.html", sync, fill)
