@@ -180,8 +180,9 @@ def encode(tables: Tables) -> str:
     return base64.b64encode(b"".join(out)).decode("ascii")
 
 
-def decode(text: str) -> dict[str, Sequence[Row]]:
-    """The tables ``encode`` kept; rows name their file as from an earlier package."""
+def decode(text: str, *, earlier: bool = True) -> dict[str, Sequence[Row]]:
+    """The tables ``encode`` kept; rows name their file as from an earlier package (unless
+    ``earlier`` is false: the package read again is byte-identical to the one kept)."""
     data = json.loads(zlib.decompress(base64.b64decode(text)))
     if data.get("format") != SNAPSHOT_FORMAT:
         raise ValueError(f"unknown snapshot format {data.get('format')!r}")
@@ -193,7 +194,7 @@ def decode(text: str) -> dict[str, Sequence[Row]]:
         file = stored["file"]
         tables[table] = Columns(
             table,
-            file if file.endswith(")") else EARLIER.format(file=file),
+            file if file.endswith(")") or not earlier else EARLIER.format(file=file),
             range(*numbers["range"]) if isinstance(numbers, dict) else numbers,
             stored["columns"],
         )

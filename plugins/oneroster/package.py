@@ -134,18 +134,31 @@ def _header(record: list[str]) -> list[str]:
     return cells
 
 
-def read_package(path: Path, *, source: str) -> Package:
-    """Every table of the package at ``path``; raises ``SourceError`` for a structural fault."""
-    files = files_in(path)
+def package_digest(path: Path) -> str:
+    """A digest of every CSV file of the package (names and bytes), read without parsing:
+    equal digests mean byte-identical files."""
     digest = hashlib.sha256()
+    for key, (_, load) in sorted(files_in(path).items()):
+        data = load()
+        digest.update(b"\0%s\0%d\0" % (key.encode(), len(data)))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def read_package(path: Path, *, source: str, digest: str | None = None) -> Package:
+    """Every table of the package at ``path``; raises ``SourceError`` for a structural fault.
+
+    ``digest``: the package's ``package_digest`` when the caller took it already. It is taken
+    before the files are parsed, so a file changed during the read changes the next digest.
+    """
+    digest = package_digest(path) if digest is None else digest
+    files = files_in(path)
     manifest = None
     if MANIFEST in files:
         name, load = files[MANIFEST]
-        data = load()
-        digest.update(data)
-        manifest = _manifest(name, data)
+        manifest = _manifest(name, load())
     declared = manifest is not None and "oneroster.version" in manifest
-    package = Package(_version(manifest, {}, path.name) if declared else "1.1", {}, {}, "")
+    package = Package(_version(manifest, {}, path.name) if declared else "1.1", {}, {}, digest)
     headers: dict[str, set[str]] = {}
     for table in TABLES:
         key = f"{table.casefold()}.csv"
@@ -165,8 +178,6 @@ def read_package(path: Path, *, source: str) -> Package:
         name, load = files[key]
         package.modes[table] = mode
         data = load()  # (one file's bytes and text in memory at a time)
-        digest.update(b"\0%s\0%d\0" % (key.encode(), len(data)))
-        digest.update(data)
         text = strict_text(data, display=name)
         del data
         headers[table] = _raw_header(text)
@@ -185,7 +196,6 @@ def read_package(path: Path, *, source: str) -> Package:
         raise SourceError(f"{path.name}: no OneRoster files found (expected some of {expected})")
     if not declared:
         package.version = _version_from_columns(headers)
-    package.digest = digest.hexdigest()
     return package
 
 

@@ -80,16 +80,10 @@ FILTER_REFUSED = frozenset({400, 422, 501})
 REREADS = 3
 
 
-class RestOptions(PluginOptions):
-    """The keys of a OneRoster REST source (``url = ...`` instead of ``path``)."""
+class RestSettings(PluginOptions):
+    """The REST keys that have defaults (shared with the ``oneroster`` source's options)."""
 
-    renamed = {"base_url": "url"}
-
-    url: str = Field(description="the server's address; /ims/oneroster/... is appended")
     version: Version = Field(default="1.2", description='"1.1" or "1.2"')
-    token_url: str = Field(description="the OAuth 2.0 token endpoint")
-    client_id: SecretStr = Field(description='{ env = "ONEROSTER_CLIENT_ID" }')
-    client_secret: SecretStr = Field(description='{ env = "ONEROSTER_CLIENT_SECRET" }')
     scope: str | None = Field(
         default=None, description="OAuth scope; default: 1.2's roster-core.readonly, none for 1.1"
     )
@@ -100,12 +94,25 @@ class RestOptions(PluginOptions):
     max_wait_seconds: float = Field(default=120.0, ge=0)
     full_sync_every_hours: float = Field(default=24.0, ge=0)
 
-    @field_validator("url", "token_url")
+    @field_validator("url", "token_url", check_fields=False)
     @classmethod
-    def _http_url(cls, value: str) -> str:
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with https:// (or http:// for a local test server)")
         return value.rstrip("/")
+
+
+class RestOptions(RestSettings):
+    """The keys of a OneRoster REST source (``url = ...`` instead of ``path``)."""
+
+    renamed = {"base_url": "url"}
+
+    url: str = Field(description="the server's address; /ims/oneroster/... is appended")
+    token_url: str = Field(description="the OAuth 2.0 token endpoint")
+    client_id: SecretStr = Field(description='{ env = "ONEROSTER_CLIENT_ID" }')
+    client_secret: SecretStr = Field(description='{ env = "ONEROSTER_CLIENT_SECRET" }')
 
 
 class FilterRefused(SourceError):

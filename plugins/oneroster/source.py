@@ -8,57 +8,158 @@ them, so another reader (the REST API) can feed the same ``_apply``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Sequence
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 
 from plugins.oneroster.delta import apply_delta, current_tables, decode, encode
 from plugins.oneroster.mapping import build_roster
 from plugins.oneroster.options import MappingOptions
-from plugins.oneroster.package import Package, read_package
+from plugins.oneroster.package import Package, package_digest, read_package
+from plugins.oneroster.rest import RestOptions, RestSettings
+from plugins.oneroster.rest_sync import RestSync
 from plugins.oneroster.rows import Tables
-from sync.api import Issue, PluginContext, SourceError, SourceRead
+from sync.api import Issue, PluginContext, Severity, SourceError, SourceRead
 
 log = logging.getLogger(__name__)
 
 KEY_SNAPSHOT = "snapshot"
 KEY_DIGEST = "package_digest"
+#: What reading the kept package reported (its issues, rejected rows), for a rerun that
+#: finds the files byte-identical and so maps the kept tables instead of parsing them again.
+KEY_READ = "package_read"
 
 
-class OneRosterOptions(MappingOptions):
-    path: str = Field(description="the package: a .zip as the spec ships it, or a folder")
+def _issues_to_json(issues: Sequence[Issue]) -> list[dict[str, Any]]:
+    return [dataclasses.asdict(issue) for issue in issues]
+
+
+def _issues_from_json(stored: Sequence[dict[str, Any]]) -> list[Issue]:
+    return [Issue(**{**item, "severity": Severity(item["severity"])}) for item in stored]
+
+
+#: The keys only a REST source has (``url`` mode); a package source gives none of them.
+REST_REQUIRED = ("token_url", "client_id", "client_secret")
+
+
+class OneRosterOptions(MappingOptions, RestSettings):
+    """A package (``path``) or a REST server (``url`` and its keys): exactly one of the two."""
+
+    renamed = {"base_url": "url"}
+
+    path: str | None = Field(
+        default=None, description="the package: a .zip as the spec ships it, or a folder"
+    )
+    url: str | None = Field(default=None, description="a OneRoster REST server instead of path")
+    token_url: str | None = Field(default=None, description="the OAuth 2.0 token endpoint")
+    client_id: SecretStr | None = Field(default=None, description='{ env = "..." }')
+    client_secret: SecretStr | None = Field(default=None, description='{ env = "..." }')
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> OneRosterOptions:
+        if (self.path is None) == (self.url is None):
+            raise ValueError(
+                "give exactly one of path (a OneRoster CSV package) and url (a OneRoster "
+                "REST server)"
+            )
+        if self.url is not None:
+            missing = [key for key in REST_REQUIRED if getattr(self, key) is None]
+            if missing:
+                raise ValueError(f"url needs {', '.join(missing)} too")
+        else:
+            given = [key for key in (*REST_REQUIRED, "scope") if getattr(self, key) is not None]
+            if given:
+                raise ValueError(f"{', '.join(given)} only apply with url, not with path")
+        return self
+
+    def rest(self) -> RestOptions:
+        """The REST reader's options (only when ``url`` is given)."""
+        return RestOptions.model_validate(
+            {key: getattr(self, key) for key in RestOptions.model_fields}
+        )
 
 
 class OneRosterSource:
-    """Reads one OneRoster CSV package (a .zip or a folder)."""
+    """Reads one OneRoster CSV package (a .zip or a folder) or one OneRoster REST server."""
 
     def __init__(self, options: OneRosterOptions, context: PluginContext) -> None:
         self.options = options
         self.context = context
-        self.path = context.resolve_path(options.path)
+        self.path = context.resolve_path(options.path) if options.path is not None else None
+        self.rest = RestSync(options.rest(), context) if options.url is not None else None
 
     def read(self) -> SourceRead:
+        if self.rest is not None:
+            return self._read_rest(self.rest)
+        assert self.path is not None  # (the options give path or url)
         self.context.progress(f"reading {self.path}")
-        package = read_package(self.path, source=self.context.name)
-        tables, issues = self._apply(package)
+        digest = package_digest(self.path)
+        unchanged = self._unchanged(digest)
+        if unchanged is not None:
+            tables, issues, rejected = unchanged
+            log.info("%s: the package is byte-identical to the last one read", self.context.name)
+        else:
+            package = read_package(self.path, source=self.context.name, digest=digest)
+            tables, applied = self._apply(package)
+            issues = [*package.issues, *applied]
+            rejected = package.rejected
+            self.context.state.put(
+                KEY_READ, {"issues": _issues_to_json(issues), "rejected": rejected}
+            )
+            log.info(
+                "%s: OneRoster %s %s package",
+                self.context.name,
+                package.version,
+                "delta" if package.is_delta else "bulk",
+            )
         mapped = build_roster(tables, self.options.settings(), source=self.context.name)
         log.info(
-            "%s: OneRoster %s %s package, %d groups, %d people",
+            "%s: %d groups, %d people",
             self.context.name,
-            package.version,
-            "delta" if package.is_delta else "bulk",
             len(mapped.roster.groups),
             len(mapped.roster.people),
         )
         return SourceRead(
             roster=mapped.roster,
-            issues=(*package.issues, *issues, *mapped.issues),
-            records=mapped.records + package.rejected,
-            rejected=mapped.rejected + package.rejected,
+            issues=(*issues, *mapped.issues),
+            records=mapped.records + rejected,
+            rejected=mapped.rejected + rejected,
+        )
+
+    def _unchanged(self, digest: str) -> tuple[Tables, list[Issue], int] | None:
+        """The kept tables and what their read reported, when the files are byte-identical
+        to the package that left them (else None: the package is read)."""
+        state = self.context.state
+        stored, read = state.get(KEY_SNAPSHOT), state.get(KEY_READ)
+        if state.get(KEY_DIGEST) != digest or not stored or not isinstance(read, dict):
+            return None
+        return decode(stored, earlier=False), _issues_from_json(read["issues"]), read["rejected"]
+
+    def _read_rest(self, rest: RestSync) -> SourceRead:
+        self.context.progress(f"reading {self.options.url}")
+        read = rest.read()
+        mapped = build_roster(read.tables, self.options.settings(), source=self.context.name)
+        log.info(
+            "%s: OneRoster %s REST, %s read, %d groups, %d people",
+            self.context.name,
+            self.options.version,
+            "full" if read.full else "incremental",
+            len(mapped.roster.groups),
+            len(mapped.roster.people),
+        )
+        return SourceRead(
+            roster=mapped.roster,
+            issues=(*read.issues, *mapped.issues),
+            records=mapped.records,
+            rejected=mapped.rejected,
+            retries=read.retries,
         )
 
     def close(self) -> None:
-        """Nothing to close: every file is read whole and closed within ``read``."""
+        """Nothing to close: files are read whole and each REST read closes its client."""
 
     def _apply(self, package: Package) -> tuple[Tables, list[Issue]]:
         """The tables after this package, staged in the plugin state for the next one."""
@@ -72,6 +173,7 @@ class OneRosterSource:
             return bulk.tables, bulk.issues
         stored = state.get(KEY_SNAPSHOT)
         if not stored:
+            assert self.path is not None
             deltas = ", ".join(sorted(t for t, m in package.modes.items() if m == "delta"))
             raise SourceError(
                 f"{self.path.name}: a delta package (manifest.csv: {deltas} delta) but no "

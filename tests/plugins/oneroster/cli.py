@@ -25,17 +25,19 @@ plugin = "directory"
 
 [sources.{name}]
 plugin = "{plugin}"
-path = "{path}"
-{extra}
+{keys}
 """
 
 
 def configure(folder: Path, plugin: str, path: Path | str, extra: str = "") -> Path:
     """``folder/config.toml`` syncing one ``plugin`` source (named after it) into a directory."""
+    return configure_keys(folder, plugin, f'path = "{path}"\n{extra}')
+
+
+def configure_keys(folder: Path, plugin: str, keys: str) -> Path:
+    """The same with the source's keys as given (TOML lines after ``plugin``)."""
     config = folder / "config.toml"
-    config.write_text(
-        CONFIG.format(folder=folder, name=plugin, plugin=plugin, path=path, extra=extra)
-    )
+    config.write_text(CONFIG.format(folder=folder, name=plugin, plugin=plugin, keys=keys))
     return config
 
 

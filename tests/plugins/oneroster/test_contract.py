@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from sync.testing import PluginKit, SourceContract, SourceFault
+from tests.fakes.oneroster_server import OneRosterServer, enrollment, school
 
 PACKAGES = Path(__file__).parent / "packages"
 
@@ -38,5 +39,45 @@ class TestOneRosterContract(SourceContract):
         def spoil() -> None:
             with (tmp_path / "package" / "enrollments.csv").open("a", encoding="utf-8") as f:
                 f.write("e98,active,,cl-bio1,s1,u-nobody,student,false,,\n")
+
+        return spoil
+
+
+@pytest.mark.parametrize("api_version", ["1.1", "1.2"])
+class TestOneRosterRestContract(SourceContract):
+    @pytest.fixture
+    def server(self, api_version: str) -> Iterator[OneRosterServer]:
+        with OneRosterServer(school(api_version), version=api_version) as running:
+            yield running
+
+    @pytest.fixture
+    def source_kit(self, tmp_path: Path, server: OneRosterServer) -> PluginKit:
+        table = {
+            "plugin": "oneroster",
+            "url": server.url,
+            "version": server.version,
+            "token_url": server.token_url,
+            "client_id": server.client_id,
+            "client_secret": server.client_secret,
+            "backoff_seconds": 0,
+        }
+        return PluginKit.for_source(tmp_path, table)
+
+    @pytest.fixture
+    def source_fault(self, server: OneRosterServer) -> SourceFault:
+        def fault(kind: str) -> None:
+            if kind == "fatal":
+                server.client_secret = "rotated-on-the-sis"  # our secret is refused from now on
+            else:
+                server.fail("classes", [503])
+
+        return fault
+
+    @pytest.fixture
+    def bad_record(self, server: OneRosterServer) -> Callable[[], None]:
+        def spoil() -> None:
+            server.insert(
+                "enrollments", enrollment(server.version, "e-bad", "u-nobody", "k1", "student")
+            )
 
         return spoil

@@ -297,3 +297,37 @@ def test_passwords_and_parents_contacts_are_never_stored_or_logged(
     tables = decode(json.loads(stored.fetchone()[0]))
     kept = json.dumps({t: [dict(r.values) for r in rows] for t, rows in tables.items()})
     assert "CANARY" not in kept and "Secr3t" not in kept and "u-p1" not in kept
+
+
+@pytest.mark.parametrize("version", ["v1p0", "v1p1", "v1p2"])
+def test_a_byte_identical_rerun_maps_the_kept_tables_and_reports_exactly_the_same(
+    rostersync: CliRun, tmp_path: Path, version: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import plugins.oneroster.source as source
+
+    parsed: list[Path] = []
+
+    def read_package(path: Path, **kwargs: Any) -> Any:
+        parsed.append(path)
+        return real(path, **kwargs)
+
+    real = source.read_package
+    monkeypatch.setattr(source, "read_package", read_package)
+    package = tmp_path / "package"
+    shutil.copytree(PACKAGES / version, package)
+    config = configure(tmp_path, package, 'access_roles = ["teacher", "aide"]')
+    first = run_json(rostersync, config, "sync")
+    assert first["status"] == "ok"
+    assert len(first["issues"]) == {"v1p0": 0, "v1p1": 7, "v1p2": len(first["issues"])}[version]
+    before = groups(rostersync, config)
+    assert len(parsed) == 1
+    again = run_json(rostersync, config, "sync")
+    assert len(parsed) == 1  # (the files were not parsed again)
+    assert again["status"] == "ok" and again["changes"] == []
+    assert again["issues"] == first["issues"]
+    assert groups(rostersync, config) == before
+    # one byte more in one file and the package is read again
+    users = next(package.glob("[uU]sers.csv"))
+    users.write_bytes(users.read_bytes() + b"\n")
+    third = run_json(rostersync, config, "sync")
+    assert len(parsed) == 2 and third["issues"] == first["issues"]
