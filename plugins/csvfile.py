@@ -23,7 +23,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
 from sys import intern
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+from pydantic import Field
 
 from sync.api import Issue, Severity, SourceError
 
@@ -37,6 +39,17 @@ SAVE_AS_UTF8 = 'save it from Excel as "CSV UTF-8 (Comma delimited)"'
 MAX_FIELD_LENGTH = 1000
 """No name, id, class or group in a roster file comes near this many characters."""
 SETTLE_SECONDS = 3.0
+
+
+def settle_field() -> Any:
+    """The ``settle_seconds`` option every file source offers, with its default."""
+    return Field(
+        default=SETTLE_SECONDS,
+        ge=0,
+        description="read a file only once it has been unchanged this long (0: at once)",
+    )
+
+
 """A file is read only once it has been unchanged this long (an export may be writing it)."""
 
 # Control characters (but tab and line breaks) and characters that print as nothing
@@ -107,6 +120,40 @@ def read_settled(
     if after != before or len(data) != after[0]:
         raise _still_being_written(display)
     return data
+
+
+#: What ``settled_files`` found: each file's path, size, modification time and inode.
+FileStamps = tuple[tuple[str, int, int, int], ...]
+
+
+def _stamps(files: Sequence[Path], display: str) -> FileStamps:
+    return tuple((str(path), *_stat(path, display)) for path in sorted(files))
+
+
+def settled_files(
+    files: Sequence[Path],
+    *,
+    display: str,
+    settle_seconds: float = 0.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> FileStamps:
+    """Wait until every file of a package (a folder's files, or one .zip) has been unchanged
+    for ``settle_seconds`` (0: at once); raises ``SourceError`` if one changes meanwhile.
+    The stamps it returns are checked again with ``still_unchanged`` after the read."""
+    before = _stamps(files, display)
+    if settle_seconds > 0 and before:
+        age = time.time() - max(stamp[2] for stamp in before) / 1e9
+        if age < settle_seconds:
+            sleep(min(settle_seconds, settle_seconds - age))
+            if _stamps(files, display) != before:
+                raise _still_being_written(display)
+    return before
+
+
+def still_unchanged(files: Sequence[Path], stamps: FileStamps, *, display: str) -> None:
+    """Raise "still being written; nothing changed" if any file changed since ``stamps``."""
+    if _stamps(files, display) != stamps:
+        raise _still_being_written(display)
 
 
 def decode(

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field, StrictBool
 
-from plugins.csvfile import SETTLE_SECONDS
+from plugins.csvfile import settle_field
 from plugins.impero_csv.reader import FileRead, read_pairs, without_duplicates
 from plugins.lookalike import case_variants
 from sync.api import (
@@ -48,11 +48,7 @@ class ImperoCsvOptions(PluginOptions):
     )
     basic_console_only: StrictBool = False
     restrict_customisation: StrictBool = False
-    settle_seconds: float = Field(
-        default=SETTLE_SECONDS,
-        ge=0,
-        description="read a file only once it has been unchanged this long (0: at once)",
-    )
+    settle_seconds: float = settle_field()
 
 
 class ImperoCsvSource:

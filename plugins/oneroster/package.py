@@ -90,6 +90,13 @@ def files_in(path: Path) -> dict[str, tuple[str, Loader]]:
     return found
 
 
+def package_files(path: Path) -> list[Path]:
+    """The files a package read depends on: the .zip, or every file of the folder."""
+    if path.is_dir():
+        return [member for member in path.iterdir() if member.is_file()]
+    return [path] if path.exists() else []
+
+
 def _read_file(path: Path) -> bytes:
     try:
         return path.read_bytes()

@@ -15,10 +15,11 @@ from typing import Any
 
 from pydantic import Field, SecretStr, model_validator
 
+from plugins.csvfile import settle_field, settled_files, still_unchanged
 from plugins.oneroster.delta import apply_delta, current_tables, decode, encode
 from plugins.oneroster.mapping import build_roster
 from plugins.oneroster.options import MappingOptions
-from plugins.oneroster.package import Package, package_digest, read_package
+from plugins.oneroster.package import Package, package_digest, package_files, read_package
 from plugins.oneroster.rest import RestOptions, RestSettings
 from plugins.oneroster.rest_sync import RestSync
 from plugins.oneroster.rows import Tables
@@ -57,6 +58,7 @@ class OneRosterOptions(MappingOptions, RestSettings):
     token_url: str | None = Field(default=None, description="the OAuth 2.0 token endpoint")
     client_id: SecretStr | None = Field(default=None, description='{ env = "..." }')
     client_secret: SecretStr | None = Field(default=None, description='{ env = "..." }')
+    settle_seconds: float = settle_field()
 
     @model_validator(mode="after")
     def _one_transport(self) -> OneRosterOptions:
@@ -96,6 +98,9 @@ class OneRosterSource:
             return self._read_rest(self.rest)
         assert self.path is not None  # (the options give path or url)
         self.context.progress(f"reading {self.path}")
+        files = package_files(self.path)
+        display = self.path.name
+        stamps = settled_files(files, display=display, settle_seconds=self.options.settle_seconds)
         digest = package_digest(self.path)
         unchanged = self._unchanged(digest)
         if unchanged is not None:
@@ -115,6 +120,7 @@ class OneRosterSource:
                 package.version,
                 "delta" if package.is_delta else "bulk",
             )
+        still_unchanged(package_files(self.path), stamps, display=display)
         mapped = build_roster(tables, self.options.settings(), source=self.context.name)
         log.info(
             "%s: %d groups, %d people",

@@ -18,7 +18,7 @@ from typing import Literal
 from pydantic import Field, StrictBool, ValidationInfo, field_validator, model_validator
 
 from plugins import people as rules
-from plugins.csvfile import SETTLE_SECONDS, Row, decode, rows, sniff_delimiter
+from plugins.csvfile import Row, decode, rows, settle_field, sniff_delimiter
 from plugins.lookalike import case_variants
 from plugins.permissions import StaffOptions, UserGroups
 from plugins.roster_csv.columns import FIELDS, Kind, Matching, match
@@ -61,11 +61,7 @@ class RosterCsvOptions(StaffOptions):
         description="job roles that get access to registration groups; None: any job role",
     )
     allow_windows_1252: StrictBool = True
-    settle_seconds: float = Field(
-        default=SETTLE_SECONDS,
-        ge=0,
-        description="read a file only once it has been unchanged this long (0: at once)",
-    )
+    settle_seconds: float = settle_field()
 
     @field_validator("student_columns", "staff_columns")
     @classmethod

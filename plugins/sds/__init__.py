@@ -12,8 +12,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from plugins.csvfile import settle_field, settled_files, still_unchanged
 from plugins.oneroster.mapping import build_roster
 from plugins.oneroster.options import MappingOptions
+from plugins.oneroster.package import package_files
 from plugins.sds.formats import read_sds
 from sync.api import PluginContext, SourceRead, SourceType, hookimpl
 
@@ -22,6 +24,7 @@ log = logging.getLogger(__name__)
 
 class SdsOptions(MappingOptions):
     path: str = Field(description="the folder of SDS CSV files (v1, or v2/v2.1)")
+    settle_seconds: float = settle_field()
     date_order: Literal["month_first", "day_first"] = Field(
         default="month_first",
         description="SDS writes dates month-first (US), in both header styles",
@@ -38,7 +41,12 @@ class SdsSource:
 
     def read(self) -> SourceRead:
         self.context.progress(f"reading {self.path}")
+        display = self.path.name
+        stamps = settled_files(
+            package_files(self.path), display=display, settle_seconds=self.options.settle_seconds
+        )
         read = read_sds(self.path, source=self.context.name)
+        still_unchanged(package_files(self.path), stamps, display=display)
         mapped = build_roster(read.tables, self.options.settings(), source=self.context.name)
         log.info(
             "%s: SDS %s folder, %d groups, %d people",
