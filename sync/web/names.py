@@ -5,7 +5,8 @@ the console does it once per sync, in a thread, and again only when a newer run 
 sync has finished (the cache key is the sync's newest finished run id). A page asks
 ``NamesCache.get``: it gets the names read after that run, or, while they are being read,
 the names read after an earlier run (marked stale); it waits only when it has nothing
-usable. A read that fails gives ids with a note, never an error page.
+usable. A read that fails gives ids with a note, never an error page. A person who left
+the sources keeps the name read before, so a held plan's removals are listed by name.
 """
 
 from __future__ import annotations
@@ -127,8 +128,12 @@ class NamesCache:
         return done
 
     def _read_names(self, sync: str, key: int | None, done: threading.Event) -> None:
+        with self._lock:
+            before = self._entries.get(sync)
+        # People who left the sources keep their names: a held plan's removals list them.
+        kept = before.names if before is not None else {}
         try:
-            entry = Names(person_names(self._read(sync)), key)
+            entry = Names({**kept, **person_names(self._read(sync))}, key)
         except RostersyncError as exc:
             log.warning("names of sync %r not read: %s", sync, type(exc).__name__)
             entry = Names(run_id=key, note=f"names not shown: {exc}", failed=True)
