@@ -4,7 +4,7 @@ linked by opaque references, so no name of a student ever lands in a URL."""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import ChainMap, Counter
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -42,7 +42,8 @@ def read_target(app: App, sync: str) -> TargetState:
 def page_names(ctx: Console, sync: str, state: TargetState) -> Names:
     """The names the sync's sources give (kept by the console), over those the target keeps."""
     known = ctx.names.get(sync)
-    return Names({**person_names(state.roster.people), **known.names}, known.run_id, known.note)
+    names = ChainMap(dict(known.names), person_names(state.roster.people))
+    return Names(names, known.run_id, known.note)
 
 
 def _target_page(
