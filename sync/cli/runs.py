@@ -18,8 +18,10 @@ from sync.report import (
     issue_lines,
     plural,
 )
+from sync.store import iso
 from sync.terminal import echo
 from sync.views import run_page, write_rejected_csv
+from sync.web.accounts import recorded_actions
 
 
 @click.group("runs", invoke_without_command=True)
@@ -73,6 +75,8 @@ def runs_show(
         return
     detail, changes, issues = page.detail, page.changes, page.issues
     s = detail.summary
+    actions = recorded_actions(app.config.state_url, run_id)
+    zone = sync_zone(app, s.sync)
     if as_json:
         data = s.to_dict()
         data["step"] = detail.step
@@ -80,12 +84,16 @@ def runs_show(
         data["undoes"] = app.store.run_undo_record(run_id).undoes
         data["changes"] = [c.to_dict() for c in changes]
         data["issues"] = [issue_dict(i) for i in issues]
+        data["console_actions"] = [
+            {"action": a.action, "user": a.user, "at": iso(a.at)} for a in actions
+        ]
         echo_json(data)
         return
     echo(f"run {s.id} of sync {s.sync!r}: {s.status.value} ({s.trigger.value})")
     if s.trigger is Trigger.UNDO:
         echo(f"  undoes run {app.store.run_undo_record(run_id).undoes}")
-    zone = sync_zone(app, s.sync)
+    for action in actions:
+        echo(f"  {action.action} by {action.user} in the console, {local_time(action.at, zone)}")
     echo(f"  started {local_time(s.started_at, zone)}, finished {local_time(s.finished_at, zone)}")
     if s.error:
         echo(f"  {s.error}")

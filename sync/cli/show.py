@@ -16,6 +16,7 @@ from sync.app import App
 from sync.cli.exits import fail
 from sync.cli.output import echo_json
 from sync.errors import RostersyncError
+from sync.people_names import labelled, person_names
 from sync.report import plural, target_groups
 from sync.terminal import echo
 
@@ -23,25 +24,14 @@ from sync.terminal import echo
 SUMMARY_OVER = 100
 
 
-def person_names(app: App) -> dict[str, str]:
+def known_names(app: App) -> dict[str, str]:
     """Each known person's name ("Harry Potter"), from the sync's sources; {} if unknown."""
     try:
         people = app.engine.known(app.sync).people
     except RostersyncError as exc:
         echo(f"rostersync: warning: names not shown: {exc}", err=True)
         return {}
-    names = {}
-    for ident, person in people.items():
-        name = f"{person.given_name} {person.family_name}".strip()
-        if name:
-            names[ident] = name
-    return names
-
-
-def labelled(ident: str, names: Mapping[str, str]) -> str:
-    """``Harry Potter (A1234)``, or the id alone when no source names the person."""
-    name = names.get(ident)
-    return f"{name} ({ident})" if name else ident
+    return person_names(people)
 
 
 def _choose_group(groups: list[dict[str, Any]], wanted: str) -> list[dict[str, Any]]:
@@ -92,7 +82,7 @@ def show_command(
     if summary:
         _print_summary(groups)
         return
-    names = {} if no_names else person_names(app)
+    names = {} if no_names else known_names(app)
     if group is not None:
         groups = _choose_group(groups, group)
     if person is not None:

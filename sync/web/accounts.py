@@ -227,9 +227,7 @@ class Accounts:
             return [_entry(row) for row in c.execute(query)]
 
     def run_actions(self, run_id: int) -> list[AuditEntry]:
-        query = sa.select(audit_t).where(audit_t.c.run_id == run_id).order_by(audit_t.c.id)
-        with self.engine.connect() as c:
-            return [_entry(row) for row in c.execute(query)]
+        return _run_actions(self.engine, run_id)
 
     def started_by(self, run_ids: list[int]) -> dict[int, str]:
         """Who started (or approved) each of these runs from the console."""
@@ -240,6 +238,21 @@ class Accounts:
         )
         with self.engine.connect() as c:
             return {run_id: user for run_id, user in c.execute(query)}
+
+
+def recorded_actions(url: str, run_id: int) -> list[AuditEntry]:
+    """Who did what to run ``run_id`` from the console (``runs show``); read only: a state
+    database the console never used has no audit record, and gets none made."""
+    engine = open_database(url)
+    if not sa.inspect(engine).has_table(audit_t.name):
+        return []
+    return _run_actions(engine, run_id)
+
+
+def _run_actions(engine: Engine, run_id: int) -> list[AuditEntry]:
+    query = sa.select(audit_t).where(audit_t.c.run_id == run_id).order_by(audit_t.c.id)
+    with engine.connect() as c:
+        return [_entry(row) for row in c.execute(query)]
 
 
 def _role(role: WebRole | str) -> WebRole:

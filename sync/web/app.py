@@ -23,6 +23,7 @@ from sync.metrics import MetricsPage
 from sync.report import describe_counts
 from sync.web.accounts import Accounts, LoginThrottle
 from sync.web.deps import Console, NotSignedIn
+from sync.web.names import NamesCache, newest_finished
 from sync.web.routers import accounts, groups, held, monitoring, overview, pause, runs, signin
 from sync.web.runner import ConsoleRunner
 from sync.web.sessions import SessionCodec
@@ -91,7 +92,12 @@ def create_app(
         sessions_key=key,
         healthy=healthy,
         metrics=MetricsPage(lambda: app().store, lambda: list(app().config.syncs)),
+        names=NamesCache(
+            lambda sync: newest_finished(app().store, sync),
+            lambda sync: app().engine.known(sync).people,
+        ),
     )
+    console.names.warm(list(current.config.syncs))
     api = FastAPI(title="rostersync console", docs_url=None, redoc_url=None, openapi_url=None)
     api.state.console = console
     api.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

@@ -18,6 +18,7 @@ from sync.app import App
 from sync.config import WebConfig
 from sync.metrics import MetricsPage
 from sync.web.accounts import Account, Accounts, LoginThrottle, WebRole
+from sync.web.names import NamesCache
 from sync.web.runner import ConsoleRunner
 from sync.web.sessions import CSRF_FIELD, Session, SessionCodec, client_address, csrf_matches
 
@@ -39,6 +40,7 @@ class Console:
     sessions_key: str
     healthy: Callable[[], bool]
     metrics: MetricsPage
+    names: NamesCache
 
     def ref(self, value: str) -> str:
         """An opaque reference to a person or group id for URLs: no name in a URL."""

@@ -81,6 +81,7 @@ def serve(app: App, workdir: Path, web: WebConfig | None = None) -> Iterator[Run
     finally:
         server.close()
         asgi.state.console.runner.join(60)
+        asgi.state.console.names.join(60)
 
 
 @pytest.fixture

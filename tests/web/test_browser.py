@@ -281,6 +281,14 @@ def test_preview_and_accounts_pages(page: Page, running: Running, shots: Path) -
     overview.screenshot("accounts")
 
 
+def synced_roster_console(config: Path, folder: Path) -> Iterator[Running]:
+    """The roster CSV school (with people's names) synced once, behind a console."""
+    result = CliRunner().invoke(make_cli(), ["--config", str(config), "sync"])
+    assert result.exit_code in (0, 3), result.output
+    app = App(config_path=str(config), plugins=load_plugins(entry_points=False))
+    yield from serve(app, folder)
+
+
 def test_a_staff_members_access_shows_permissions_and_blocked_children(
     page: Page, tmp_path: Path, shots: Path
 ) -> None:
@@ -300,19 +308,32 @@ def test_a_staff_members_access_shows_permissions_and_blocked_children(
         ],
     )
     assert result.exit_code == 0, result.output
-    result = CliRunner().invoke(make_cli(), ["--config", str(config), "sync"])
-    assert result.exit_code in (0, 3), result.output
-    app = App(config_path=str(config), plugins=load_plugins(entry_points=False))
-    for running in serve(app, tmp_path):
+    for running in synced_roster_console(config, tmp_path):
         signed_in(page, running, shots)
         staff = StaffPage(page, running.url, shots)
         staff.open()
         staff.search("snape")
-        staff.open_staff("snape")
+        staff.open_staff("Severus Snape")
         access = AccessPage(page, running.url, shots)
-        expect(access.heading()).to_have_text("snape")
+        expect(access.heading()).to_have_text("Severus Snape")
         expect(page.locator("body")).to_contain_text("Teachers")
         expect(page.locator("body")).to_contain_text("a relative of the family")
         expect(access.groups().filter(has_text="7A")).to_contain_text("1 blocked child hidden")
         assert harry not in page.url and "snape" not in page.url
         access.screenshot("access")
+
+
+def test_a_group_page_shows_people_by_name(page: Page, tmp_path: Path, shots: Path) -> None:
+    for running in synced_roster_console(roster_school(tmp_path), tmp_path):
+        signed_in(page, running, shots)
+        groups = GroupsPage(page, running.url, shots)
+        groups.open()
+        groups.search("harry")
+        expect(groups.group_links()).to_have_count(1)
+        expect(groups.group_links().first).to_have_text("7A")
+        groups.open_group("7A")
+        group = GroupPage(page, running.url, shots)
+        expect(group.members().filter(has_text="Harry Potter")).to_contain_text("A123456789012")
+        expect(page.locator(".columns .card").nth(1)).to_contain_text("Severus Snape")
+        assert "harry" not in page.url.casefold() and "potter" not in page.url.casefold()
+        group.screenshot("group-names")

@@ -4,7 +4,7 @@ linked by opaque references, so no name of a student ever lands in a URL."""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import ChainMap, Counter
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -13,9 +13,11 @@ from fastapi.responses import Response
 
 from sync.app import App
 from sync.model import TargetState
+from sync.people_names import person_names
 from sync.report import target_groups
 from sync.views import staff_access, staff_ids
 from sync.web.deps import Console, ConsoleDep, Viewer, ViewerForm
+from sync.web.names import Names, unnamed_note
 
 router = APIRouter(tags=["groups and access"])
 SyncQuery = Annotated[str, Query(max_length=200)]
@@ -37,45 +39,48 @@ def read_target(app: App, sync: str) -> TargetState:
         target.close()
 
 
-def person_name(state: TargetState, person: str) -> str:
-    """A person's name as the target knows it, or their id."""
-    known = state.roster.people.get(person)
-    if known is not None and (known.given_name or known.family_name):
-        return f"{known.given_name} {known.family_name}".strip()
-    return person
+def page_names(ctx: Console, sync: str, state: TargetState) -> Names:
+    """The names the sync's sources give (kept by the console), over those the target keeps."""
+    known = ctx.names.get(sync)
+    names = ChainMap(dict(known.names), person_names(state.roster.people))
+    return Names(names, known.run_id, known.note)
 
 
 def _target_page(
     request: Request, ctx: Console, template: str, sync: str, fill: Callable[..., dict[str, Any]]
 ) -> Response:
-    """A page over the target of ``sync``: ``fill(state)`` gives its own context."""
+    """A page over the target of ``sync``: ``fill(state, names)`` gives its own context,
+    with ``people``: the ids it shows."""
     app = ctx.app()
     sync = _sync(app, sync)
     state = read_target(app, sync)
+    names = page_names(ctx, sync, state)
+    context = fill(state, names)
     return ctx.render(
         request,
         template,
         sync=sync,
         syncs=list(app.config.syncs),
-        name=lambda p: person_name(state, p),
-        **fill(state),
+        name=names.name,
+        label=names.label,
+        names_note=unnamed_note(names, context.pop("people")),
+        **context,
     )
-
-
-def _matches(needle: str, *texts: str) -> bool:
-    return not needle or any(needle in text.casefold() for text in texts)
 
 
 def _groups_view(request: Request, ctx: Console, sync: str, q: str) -> Response:
     needle = q.strip().casefold()
 
-    def fill(state: TargetState) -> dict[str, Any]:
+    def fill(state: TargetState, names: Names) -> dict[str, Any]:
         groups = [
             g
             for g in target_groups(state)
-            if _matches(needle, g["name"], *g["members"], *g["access"])
+            if not needle
+            or needle in g["name"].casefold()
+            or any(names.matches(needle, p) for p in (*g["members"], *g["access"]))
         ]
-        return {"groups": groups, "q": q}
+        people = [p for g in groups for p in g["access"]]
+        return {"groups": groups, "q": q, "people": people}
 
     return _target_page(request, ctx, "groups.html", sync, fill)
 
@@ -109,7 +114,7 @@ def group(
     ref: str,
     sync: SyncQuery = "",
 ) -> Response:
-    def fill(state: TargetState) -> dict[str, Any]:
+    def fill(state: TargetState, names: Names) -> dict[str, Any]:
         found = next((g for g in target_groups(state) if ctx.ref(g["key"]) == ref), None)
         if found is None:
             raise HTTPException(404, "no such group")
@@ -122,7 +127,8 @@ def group(
             ]
             for staff in found["access"]
         }
-        return {"group": found, "hidden_from": hidden}
+        people = [*found["members"], *found["access"]]
+        return {"group": found, "hidden_from": hidden, "people": people}
 
     return _target_page(request, ctx, "group.html", sync, fill)
 
@@ -130,10 +136,16 @@ def group(
 def _staff_view(request: Request, ctx: Console, sync: str, q: str) -> Response:
     needle = q.strip().casefold()
 
-    def fill(state: TargetState) -> dict[str, Any]:
+    def fill(state: TargetState, names: Names) -> dict[str, Any]:
         grants = Counter(g.principal for g in state.roster.grants)
-        staff = [p for p in staff_ids(state) if _matches(needle, p, person_name(state, p))]
-        return {"staff": staff, "profiles": state.roster.profiles, "grants": grants, "q": q}
+        staff = [p for p in staff_ids(state) if not needle or names.matches(needle, p)]
+        return {
+            "staff": staff,
+            "profiles": state.roster.profiles,
+            "grants": grants,
+            "q": q,
+            "people": staff,
+        }
 
     return _target_page(request, ctx, "staff.html", sync, fill)
 
@@ -167,10 +179,11 @@ def staff_member(
     ref: str,
     sync: SyncQuery = "",
 ) -> Response:
-    def fill(state: TargetState) -> dict[str, Any]:
+    def fill(state: TargetState, names: Names) -> dict[str, Any]:
         person = next((p for p in staff_ids(state) if ctx.ref(p) == ref), None)
         if person is None:
             raise HTTPException(404, "no such staff member")
-        return {"access": staff_access(state, person)}
+        access = staff_access(state, person)
+        return {"access": access, "people": [person, *access.blocked]}
 
     return _target_page(request, ctx, "access.html", sync, fill)

@@ -15,6 +15,7 @@ from sync.errors import RostersyncError
 from sync.model import RunStatus
 from sync.views import removals, removals_by_group
 from sync.web.deps import AdminAction, Console, ConsoleDep, Viewer, redirect
+from sync.web.names import unnamed_note
 
 router = APIRouter(tags=["held runs"])
 CONFIRM = "yes"
@@ -36,6 +37,8 @@ def held_run(request: Request, ctx: ConsoleDep, user: Viewer, run_id: int) -> Re
     taken = set(removals(changes))
     by_group, other_removals = removals_by_group(changes)
     rest = [c for c in changes if c not in taken]
+    names = ctx.names.get(detail.summary.sync)
+    people = [p for g in by_group for p in (*g.members, *g.revoked)]
     return ctx.render(
         request,
         "held.html",
@@ -48,6 +51,8 @@ def held_run(request: Request, ctx: ConsoleDep, user: Viewer, run_id: int) -> Re
         changes=rest[:200],
         more=max(len(rest) - 200, 0),
         confirm=CONFIRM,
+        label=names.label,
+        names_note=unnamed_note(names, people),
     )
 
 
