@@ -20,7 +20,7 @@ from pydantic import Field, StrictBool, ValidationInfo, field_validator, model_v
 from plugins import people as rules
 from plugins.csvfile import Row, decode, rows, settle_field, sniff_delimiter
 from plugins.lookalike import case_variants
-from plugins.permissions import StaffOptions, UserGroups
+from plugins.permissions import StaffOptions, UserGroups, load_edits
 from plugins.roster_csv.columns import FIELDS, Kind, Matching, match
 from sync.api import (
     AccessGrant,
@@ -179,7 +179,9 @@ class RosterCsvSource:
     def __init__(self, options: RosterCsvOptions, context: PluginContext) -> None:
         self.options = options
         self.context = context
-        self.user_groups: UserGroups = options.user_groups_for(context.name)
+        self.user_groups: UserGroups = options.user_groups_for(
+            context.name, load_edits(context.state_url, context.name)
+        )
 
     def close(self) -> None:
         """Each read opens and closes its files; nothing is held between reads."""
