@@ -24,7 +24,17 @@ from sync.report import describe_counts
 from sync.web.accounts import Accounts, LoginThrottle
 from sync.web.deps import Console, NotSignedIn
 from sync.web.names import NamesCache, newest_finished
-from sync.web.routers import accounts, groups, held, monitoring, overview, pause, runs, signin
+from sync.web.routers import (
+    accounts,
+    audit,
+    groups,
+    held,
+    monitoring,
+    overview,
+    pause,
+    runs,
+    signin,
+)
 from sync.web.runner import ConsoleRunner
 from sync.web.sessions import SessionCodec
 
@@ -32,7 +42,8 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 ROUTERS = tuple(
-    area.router for area in (monitoring, signin, overview, runs, held, pause, groups, accounts)
+    area.router
+    for area in (monitoring, signin, overview, runs, held, pause, groups, accounts, audit)
 )
 OPEN_PATHS = ("/healthz", "/status", "/metrics")
 SECURITY_HEADERS = {
