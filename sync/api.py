@@ -7,6 +7,9 @@ this rule. Plugin tests may also use ``sync.testing``, the plugin test kit.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from sync.command_context import CommandContext, PluginKind
 from sync.config import PluginTable
 from sync.contract import (
@@ -90,6 +93,16 @@ from sync.storage import (
 )
 from sync.terminal import printable
 from sync.views import StaffAccess, staff_access
+from sync.web_pages import WebLink, WebPages
+
+if TYPE_CHECKING:  # the console's side, imported when first used: the CLI starts fast
+    from sync.web.plugin_pages import WebContext, WebUser, web_context, web_form, web_user
+
+#: Names of the console's side of ``register_web_pages``, loaded on first use (PEP 562).
+_WEB = {
+    name: "sync.web.plugin_pages"
+    for name in ("WebContext", "WebUser", "web_context", "web_form", "web_user")
+}
 
 __all__ = [
     "APPLY_ORDER",
@@ -149,6 +162,10 @@ __all__ = [
     "TargetState",
     "TargetType",
     "TokenRefused",
+    "WebContext",
+    "WebLink",
+    "WebPages",
+    "WebUser",
     "changes_of_fields",
     "database_url",
     "decode_json",
@@ -168,4 +185,14 @@ __all__ = [
     "retriable_database_errors",
     "run_migrations_online",
     "staff_access",
+    "web_context",
+    "web_form",
+    "web_user",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _WEB.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)
