@@ -35,6 +35,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugins.clever",
     "plugins.roster_csv",
     "plugins.manual",
+    "plugins.permissions",
     "plugins.scim",
     "plugins.webhook",
     "plugins.mail",
