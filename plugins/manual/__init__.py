@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable, Collection
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -17,11 +18,15 @@ from sync.api import (
     Role,
     Source,
     SourceType,
+    WebLink,
+    WebPages,
     hookimpl,
     printable,
 )
 
-if TYPE_CHECKING:  # SQLAlchemy is imported when an entry is read or written
+if TYPE_CHECKING:  # SQLAlchemy (and FastAPI) are imported when first used
+    from fastapi import APIRouter
+
     from plugins.manual.source import ManualSource
     from plugins.manual.store import ManualStore
 
@@ -344,3 +349,24 @@ def list_command(context: CommandContext, as_json: bool, source: str | None) -> 
 @hookimpl
 def register_commands(cli: click.Group) -> None:
     cli.add_command(manual_cli)
+
+
+def _router() -> APIRouter:
+    from plugins.manual.web import router
+
+    return router
+
+
+@hookimpl
+def register_web_pages(register: Callable[[WebPages], None]) -> None:
+    register(
+        WebPages(
+            plugin="manual",
+            router=_router,
+            templates=Path(__file__).parent / "templates",
+            links=(
+                WebLink("Enter by hand", "/entries", "operator"),
+                WebLink("Blocked children", "/blocks", "admin"),
+            ),
+        )
+    )
