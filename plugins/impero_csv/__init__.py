@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, StrictBool
@@ -14,8 +15,10 @@ from pydantic import Field, StrictBool
 from plugins.csvfile import settle_field
 from plugins.impero_csv.reader import FileRead, read_pairs, without_duplicates
 from plugins.lookalike import case_variants
+from plugins.sis_settings import Setting, sis_pages, yes_no
 from sync.api import (
     AccessGrant,
+    CommandContext,
     Group,
     Issue,
     Memberships,
@@ -27,6 +30,7 @@ from sync.api import (
     Severity,
     SourceRead,
     SourceType,
+    WebPages,
     hookimpl,
 )
 
@@ -167,3 +171,50 @@ def register_sources(register: Callable[[SourceType[Any]], None]) -> None:
             description="Impero Education Pro SIS CSV files (teachers.csv, students.csv)",
         )
     )
+
+
+IDENTITY_LABELS = {
+    "username": "District username (as written in the files)",
+    "email_local_part": "Email: the part before '@' (ChromeOS logins)",
+}
+
+
+def sis_settings(config: CommandContext, source: str, options: ImperoCsvOptions) -> list[Setting]:
+    """What Impero's SIS Integration tab shows for this source."""
+    folder = Path(options.path).expanduser()
+    if not folder.is_absolute():
+        folder = Path(config.config_file).parent / folder
+
+    def file_note(name: str) -> str:
+        return "present" if (folder / name).is_file() else "not there yet"
+
+    return [
+        Setting("Import from", "CSV", "plugin", "Impero Education Pro's SIS CSV import"),
+        Setting("Folder", str(folder), "path"),
+        Setting(
+            "Students file", options.students_file, "students_file",
+            file_note(options.students_file),
+        ),
+        Setting(
+            "Teachers file", options.teachers_file, "teachers_file",
+            file_note(options.teachers_file),
+        ),
+        Setting(
+            "Global access users", ", ".join(options.global_access) or "none", "global_access",
+            "given access to every imported group, whatever the files say",
+        ),
+        Setting(
+            "Basic Console Only", yes_no(options.basic_console_only), BASIC_CONSOLE_ONLY,
+            "imported teachers get the cut-down classroom console",
+        ),
+        Setting(
+            "Restrict customisation", yes_no(options.restrict_customisation),
+            RESTRICT_CUSTOMISATION, "teachers cannot customise imported groups",
+        ),
+        Setting("Identity", IDENTITY_LABELS[options.identity], "identity"),
+    ]  # fmt: skip
+
+
+@hookimpl
+def register_web_pages(register: Callable[[WebPages], None]) -> None:
+    register(sis_pages("impero_csv", "Impero", sis_settings))
