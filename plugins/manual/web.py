@@ -67,12 +67,20 @@ class Chosen:
         return f"?source={quote(self.name)}" if len(self.names) > 1 else ""
 
 
+class NoManualSource(HTTPException):
+    """No manual source is configured: the pages say so."""
+
+
+NONE = (
+    'No [sources.NAME] table with plugin = "manual" is configured, so nothing can be entered '
+    "by hand; add one and list it in a sync's sources."
+)
+
+
 def _chosen(ctx: WebContext, source: str) -> Chosen:
     tables = sorted(ctx.config.plugin_tables("source", "manual"))
     if not tables:
-        raise HTTPException(
-            404, 'no [sources.NAME] table with plugin = "manual" is configured; add one first'
-        )
+        raise NoManualSource(404, "no manual source is configured")
     name = source or tables[0]
     if name not in tables:
         raise HTTPException(404, f"no manual source named {source!r}")
@@ -86,7 +94,10 @@ def _entered(chosen: Chosen) -> dict[str, Entry]:
 
 @router.get("/entries")
 def entered(request: Request, ctx: Ctx, user: OperatorPage, source: str = "") -> Response:
-    chosen = _chosen(ctx, source)
+    try:
+        chosen = _chosen(ctx, source)
+    except NoManualSource:
+        return ctx.render(request, "manual/none.html", title="Entered by hand", message=NONE)
     contents = chosen.store.contents()
     return ctx.render(
         request,
@@ -325,7 +336,11 @@ def _blocks_page(
 
 @router.get("/blocks")
 def blocks(request: Request, ctx: Ctx, user: AdminPage, source: str = "") -> Response:
-    return _blocks_page(request, ctx, _chosen(ctx, source))
+    try:
+        chosen = _chosen(ctx, source)
+    except NoManualSource:
+        return ctx.render(request, "manual/none.html", title="Blocked children", message=NONE)
+    return _blocks_page(request, ctx, chosen)
 
 
 def _known(what: str, field: str, key: str, known: list[str], hint: str = "") -> None:

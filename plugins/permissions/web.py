@@ -32,10 +32,20 @@ AdminForm = Annotated[WebUser, Depends(web_form("admin"))]
 PREFIX = "/p/permissions"
 
 
+class NoStaffSource(HTTPException):
+    """No source that produces staff is configured: the pages say so."""
+
+
+NONE = (
+    "No source that produces staff is configured: staff members and their user groups come "
+    'from a [sources.NAME] table with plugin = "roster_csv" (a staff file) or "manual".'
+)
+
+
 def _source(ctx: WebContext, source: str) -> tuple[str, StaffOptions, dict[str, StaffOptions]]:
     sources = staff_sources(ctx.config)
     if not sources:
-        raise HTTPException(404, "no source that produces staff (roster_csv, manual) is configured")
+        raise NoStaffSource(404, "no source that produces staff is configured")
     name = source or next(iter(sources))
     if name not in sources:
         raise HTTPException(404, f"no staff source named {source!r}")
@@ -48,7 +58,10 @@ def _groups(ctx: WebContext, name: str, options: StaffOptions) -> UserGroups:
 
 @router.get("/staff")
 def staff(request: Request, ctx: Ctx, user: AdminPage, source: str = "") -> Response:
-    name, options, sources = _source(ctx, source)
+    try:
+        name, options, sources = _source(ctx, source)
+    except NoStaffSource:
+        return ctx.render(request, "permissions/none.html", title="Staff members", message=NONE)
     return ctx.render(
         request,
         "permissions/staff.html",
@@ -126,7 +139,10 @@ def _user_groups_page(
 
 @router.get("/user-groups")
 def user_groups(request: Request, ctx: Ctx, user: AdminPage, source: str = "") -> Response:
-    return _user_groups_page(request, ctx, source)
+    try:
+        return _user_groups_page(request, ctx, source)
+    except NoStaffSource:
+        return ctx.render(request, "permissions/none.html", title="User groups", message=NONE)
 
 
 def _describe(change: GroupChange, before: frozenset[str]) -> str:
