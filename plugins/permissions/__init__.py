@@ -306,10 +306,11 @@ def check_staff_edit(groups: UserGroups, user_group: str) -> str:
 
 
 def load_edits(state_url: str, source: str) -> Edits:
-    """The console's edits for ``source`` from the state database."""
-    from plugins.permissions.edits import PermissionEdits
+    """The console's edits for ``source`` from the state database; read only: a database
+    the console never edited in has none, and gets no tables made by a read."""
+    from plugins.permissions.edits import read_edits
 
-    return PermissionEdits(state_url).edits(source)
+    return read_edits(state_url, source)
 
 
 def effective(permissions: frozenset[str]) -> frozenset[str]:

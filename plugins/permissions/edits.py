@@ -49,20 +49,7 @@ class PermissionEdits:
         migrate(self.engine, MIGRATIONS, VERSION_TABLE)
 
     def edits(self, source: str) -> Edits:
-        with self.engine.connect() as c:
-            groups = {
-                row.group_key: GroupEdit(
-                    row.name, _permissions(row.permissions), row.edited_by, _utc(row.edited_at)
-                )
-                for row in c.execute(sa.select(group_edit_t).where(group_edit_t.c.source == source))
-            }
-            staff = {
-                row.person: StaffEdit(
-                    row.person, row.user_group, row.edited_by, _utc(row.edited_at)
-                )
-                for row in c.execute(sa.select(staff_edit_t).where(staff_edit_t.c.source == source))
-            }
-        return Edits(groups, staff)
+        return _read(self.engine, source)
 
     def put_group(self, source: str, name: str, permissions: Collection[str], *, by: str) -> None:
         key = fold(name)
@@ -119,6 +106,29 @@ class PermissionEdits:
                 )
             ).rowcount
         return bool(gone)
+
+
+def read_edits(url: str, source: str) -> Edits:
+    """The edits of ``source`` without migrating: none if the console never saved one."""
+    engine = open_database(url)
+    if not sa.inspect(engine).has_table(staff_edit_t.name):
+        return Edits()
+    return _read(engine, source)
+
+
+def _read(engine: Engine, source: str) -> Edits:
+    with engine.connect() as c:
+        groups = {
+            row.group_key: GroupEdit(
+                row.name, _permissions(row.permissions), row.edited_by, _utc(row.edited_at)
+            )
+            for row in c.execute(sa.select(group_edit_t).where(group_edit_t.c.source == source))
+        }
+        staff = {
+            row.person: StaffEdit(row.person, row.user_group, row.edited_by, _utc(row.edited_at))
+            for row in c.execute(sa.select(staff_edit_t).where(staff_edit_t.c.source == source))
+        }
+    return Edits(groups, staff)
 
 
 def _permissions(text: str) -> frozenset[str]:

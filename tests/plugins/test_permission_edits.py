@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from plugins.permissions import (
     MANAGE_ALLEGATIONS_AGAINST_STAFF,
@@ -44,6 +45,8 @@ def test_a_user_group_chosen_in_the_console_reaches_the_directory(
     config = school(tmp_path)
     assert run_json(rostersync, config, "sync")["status"] == "ok"
     assert access(rostersync, config, "snape")["user_group"] == "Teachers"
+    tables = sa.inspect(sa.create_engine(state_url(tmp_path))).get_table_names()
+    assert "staff_member_group_edit" not in tables  # a read makes no table
     PermissionEdits(state_url(tmp_path)).put_staff("school", "snape", "dsls", by="alice")
     assert run_json(rostersync, config, "sync")["status"] == "ok"
     snape = access(rostersync, config, "snape")
