@@ -346,7 +346,6 @@ def register_web_pages(register: Callable[[WebPages], None]) -> None:
             templates=Path(__file__).parent / "templates",
             links=(
                 WebLink("Staff members", "/staff", "admin"),
-                WebLink("User groups", "/user-groups", "admin"),
             ),
         )
     )
