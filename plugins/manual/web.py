@@ -250,8 +250,14 @@ def add_member(
     back = f"{PREFIX}/entries{chosen.query()}"
     contents = chosen.store.contents()
     people = {e.id: e for e in contents.people}
-    if group not in contents.groups:
-        hint = closest(group, contents.groups)
+    known_groups = set(contents.groups)
+    if group not in known_groups:  # a group of a source, or reg:FORM / year:N in use
+        try:
+            known_groups |= set(ctx.config.known().groups)
+        except RostersyncError:
+            pass  # the sources cannot be read now: only the manual groups are known
+    if group not in known_groups:
+        hint = closest(group, known_groups)
         return ctx.redirect(
             back,
             f"unknown group {group!r}" + (f"; did you mean {', '.join(hint)}?" if hint else ""),

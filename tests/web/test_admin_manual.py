@@ -155,3 +155,28 @@ def test_a_block_hides_the_child_from_the_access_page(school_console: Running) -
     assert "No child is blocked from this staff member." in alice.get(f"/access/{ref}").text
     audit = alice.get("/audit", params={"q": "A123456789012"}).text
     assert "<td>block</td>" in audit and "<td>unblock</td>" in audit
+
+
+def test_groups_and_members_as_the_cli_checks_them(school_console: Running) -> None:
+    oscar = school_console.signed_in("oscar")
+    token = csrf_of(oscar, ENTRIES)
+    assert (
+        oscar.post(
+            "/p/manual/groups", data={"key": "chess", "name": "Chess Club", "csrf_token": token}
+        ).status_code
+        == 303
+    )
+    luna = {**student(upn="L111"), "csrf_token": token}
+    assert oscar.post("/p/manual/students", data=luna).status_code == 303
+    member = {"group": "chess", "person": "L111", "csrf_token": token}
+    assert oscar.post("/p/manual/members", data=member).status_code == 303
+    typo = oscar.post(
+        "/p/manual/members", data={**member, "group": "reg:7Z"}, follow_redirects=True
+    )
+    assert "unknown group &#39;reg:7Z&#39;; did you mean reg:7B, reg:7A" in typo.text
+    form = oscar.post(
+        "/p/manual/members", data={**member, "group": "reg:7A"}, follow_redirects=True
+    )
+    assert "Added L111 to reg:7A." in form.text
+    listed = oscar.get(ENTRIES).text
+    assert re.search(r"<td>Chess Club</td><td>chess</td>\s*<td>L111</td>", listed)
