@@ -38,6 +38,9 @@ class _Kind(Generic[OptionsT, BuiltT]):
 
     name: str
     description: str
+    _options: type[OptionsT] | str
+    _factory: Callable[[OptionsT, PluginContext], BuiltT] | str
+    _given: tuple[object, object]
 
     def __init__(
         self,
@@ -60,14 +63,16 @@ class _Kind(Generic[OptionsT, BuiltT]):
         """The pydantic model of the plugin's table in config.toml (imported if named)."""
         if isinstance(self._options, str):
             object.__setattr__(self, "_options", import_ref(self._options))
-        return self._options  # type: ignore[return-value]
+        assert not isinstance(self._options, str)
+        return self._options
 
     @property
     def factory(self) -> Callable[[OptionsT, PluginContext], BuiltT]:
         """``factory(options, context)`` builds one for a run (imported if named)."""
         if isinstance(self._factory, str):
             object.__setattr__(self, "_factory", import_ref(self._factory))
-        return self._factory  # type: ignore[return-value]
+        assert not isinstance(self._factory, str)
+        return self._factory
 
     @property
     def loaded(self) -> bool:

@@ -269,34 +269,39 @@ def _heads(script_location: Path) -> frozenset[str] | None:
 
 
 def _read_heads(versions: Path) -> frozenset[str] | None:
-    import ast
-
     revisions: set[str] = set()
     replaced: set[str] = set()
     for script in sorted(versions.glob("*.py")):
         if script.name.startswith("_"):
             continue
-        values: dict[str, Any] = {}
         try:
-            tree = ast.parse(script.read_text(encoding="utf-8"), filename=str(script))
-            for node in tree.body:
-                target = node.targets[0] if isinstance(node, ast.Assign) else None
-                if isinstance(node, ast.AnnAssign):
-                    target = node.target
-                value = node.value if isinstance(node, ast.Assign | ast.AnnAssign) else None
-                if isinstance(target, ast.Name) and value is not None:
-                    if target.id in ("revision", "down_revision"):
-                        values[target.id] = ast.literal_eval(value)
+            values = _assignments(script, ("revision", "down_revision"))
         except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
             return None
-        revision, down = values.get("revision"), values.get("down_revision", ())
-        downs = (down,) if isinstance(down, str) else down if down is not None else ()
+        revision, down = values.get("revision"), values.get("down_revision")
+        downs = (down,) if isinstance(down, str) else () if down is None else down
         if not isinstance(revision, str) or not isinstance(downs, tuple | list):
             return None
         revisions.add(revision)
         replaced.update(downs)
-    heads = frozenset(revisions - replaced)
-    return heads or None
+    return frozenset(revisions - replaced) or None
+
+
+def _assignments(script: Path, names: tuple[str, ...]) -> dict[str, Any]:
+    """The literal values a script's top level assigns to ``names`` (``x = 1``, ``x: T = 1``)."""
+    import ast
+
+    values: dict[str, Any] = {}
+    for node in ast.parse(script.read_text(encoding="utf-8"), filename=str(script)).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id in names:
+            values[target.id] = ast.literal_eval(value)
+    return values
 
 
 def _at_head_cheaply(engine: Engine, script_location: Path, version_table: str) -> bool:
