@@ -8,7 +8,6 @@ other plugin still works.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import importlib.metadata
 import logging
@@ -252,6 +251,8 @@ class PluginSystem:
 
 
 def _unknown(kind: str, name: str, known: Iterable[str], where: str) -> str:
+    import difflib  # only for a name that is not known
+
     names = sorted(known)
     close = difflib.get_close_matches(name, names, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
