@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sync.api import CommandContext, WebLink, WebPages
+from sync.api import WebLink, WebPages
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
+
+    from sync.api import CommandContext
 
 TEMPLATES = Path(__file__).parent / "sis_templates"
 
@@ -31,19 +33,26 @@ class Setting:
 
 
 Describe = Callable[[CommandContext, str, Any], list[Setting]]
+"""A source's settings from its options; named to ``sis_pages`` as ``"module:name"`` so that
+the plugin's package is imported when the console starts, not by every command."""
 
 
 def yes_no(value: bool) -> str:
     return "on" if value else "off"
 
 
-def sis_pages(plugin: str, title: str, describe: Describe) -> WebPages:
-    """The settings pages of every ``plugin`` source, under ``/p/PLUGIN``."""
+def sis_pages(plugin: str, title: str, describe: str) -> WebPages:
+    """The settings pages of every ``plugin`` source, under ``/p/PLUGIN``; ``describe`` is
+    the ``"module:name"`` of its ``Describe``."""
 
     def make() -> APIRouter:
+        import importlib
+
         from plugins.sis_web import settings_router
 
-        return settings_router(plugin, title, describe)
+        module, name = describe.split(":")
+        found: Describe = getattr(importlib.import_module(module), name)
+        return settings_router(plugin, title, found)
 
     return WebPages(
         plugin=plugin,

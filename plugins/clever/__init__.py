@@ -28,17 +28,12 @@ from plugins.clever.mapping import (
     compact_user,
 )
 from plugins.names import check_template
-from plugins.sis_settings import Setting, sis_pages, yes_no
 from sync.api import (
-    CommandContext,
     Issue,
     PluginContext,
     PluginOptions,
     Severity,
     SourceRead,
-    SourceType,
-    WebPages,
-    hookimpl,
     register_secret,
 )
 
@@ -305,47 +300,3 @@ class CleverSource:
             raise
         log.info("%s: incremental sync, %d events applied", self.context.name, applied)
         return Pull(snapshot, cursor, full=False, events=applied)
-
-
-@hookimpl
-def register_sources(register: Callable[[SourceType[Any]], None]) -> None:
-    register(
-        SourceType(
-            name="clever",
-            options=CleverOptions,
-            factory=CleverSource,
-            description="Clever v3.0 Data API: sections, students and teachers (with events)",
-        )
-    )
-
-
-IDENTITY_LABELS = {
-    "district_username": "District username",
-    "email": "Email",
-    "email_local_part": "Email: the part before '@' (ChromeOS logins)",
-}
-
-
-def sis_settings(config: CommandContext, source: str, options: CleverOptions) -> list[Setting]:
-    """What Impero's SIS Integration tab shows for a Clever source."""
-    return [
-        Setting("Import from", "Clever", "plugin", "Clever's v3.0 Data API"),
-        Setting("Clever API", options.url, "url"),
-        Setting("Roles imported", ", ".join(options.roles), "roles"),
-        Setting(
-            "Global access users", "none", "",
-            "Clever sections give access to their teachers only",
-        ),
-        Setting("Basic Console Only", "off", ""),
-        Setting("Restrict customisation", "off", ""),
-        Setting("Identity", IDENTITY_LABELS[options.identity], "identity"),
-        Setting(
-            "Changes only", yes_no(options.incremental), "incremental",
-            f"through /events, with a full read every {options.full_sync_every_hours:g} hours",
-        ),
-    ]  # fmt: skip
-
-
-@hookimpl
-def register_web_pages(register: Callable[[WebPages], None]) -> None:
-    register(sis_pages("clever", "Clever", sis_settings))

@@ -6,19 +6,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, StrictBool
 
 from plugins.csvfile import settle_field
 from plugins.impero_csv.reader import FileRead, read_pairs, without_duplicates
 from plugins.lookalike import case_variants
-from plugins.sis_settings import Setting, sis_pages, yes_no
 from sync.api import (
     AccessGrant,
-    CommandContext,
     Group,
     Issue,
     Memberships,
@@ -29,9 +25,6 @@ from sync.api import (
     Roster,
     Severity,
     SourceRead,
-    SourceType,
-    WebPages,
-    hookimpl,
 )
 
 BASIC_CONSOLE_ONLY = "basic_console_only"
@@ -159,62 +152,3 @@ def _dedupe(grants: list[AccessGrant]) -> list[AccessGrant]:
     for grant in grants:
         kept.setdefault((grant.group, grant.principal), grant)
     return list(kept.values())
-
-
-@hookimpl
-def register_sources(register: Callable[[SourceType[Any]], None]) -> None:
-    register(
-        SourceType(
-            name="impero_csv",
-            options=ImperoCsvOptions,
-            factory=ImperoCsvSource,
-            description="Impero Education Pro SIS CSV files (teachers.csv, students.csv)",
-        )
-    )
-
-
-IDENTITY_LABELS = {
-    "username": "District username (as written in the files)",
-    "email_local_part": "Email: the part before '@' (ChromeOS logins)",
-}
-
-
-def sis_settings(config: CommandContext, source: str, options: ImperoCsvOptions) -> list[Setting]:
-    """What Impero's SIS Integration tab shows for this source."""
-    folder = Path(options.path).expanduser()
-    if not folder.is_absolute():
-        folder = Path(config.config_file).parent / folder
-
-    def file_note(name: str) -> str:
-        return "present" if (folder / name).is_file() else "not there yet"
-
-    return [
-        Setting("Import from", "CSV", "plugin", "Impero Education Pro's SIS CSV import"),
-        Setting("Folder", str(folder), "path"),
-        Setting(
-            "Students file", options.students_file, "students_file",
-            file_note(options.students_file),
-        ),
-        Setting(
-            "Teachers file", options.teachers_file, "teachers_file",
-            file_note(options.teachers_file),
-        ),
-        Setting(
-            "Global access users", ", ".join(options.global_access) or "none", "global_access",
-            "given access to every imported group, whatever the files say",
-        ),
-        Setting(
-            "Basic Console Only", yes_no(options.basic_console_only), BASIC_CONSOLE_ONLY,
-            "imported teachers get the cut-down classroom console",
-        ),
-        Setting(
-            "Restrict customisation", yes_no(options.restrict_customisation),
-            RESTRICT_CUSTOMISATION, "teachers cannot customise imported groups",
-        ),
-        Setting("Identity", IDENTITY_LABELS[options.identity], "identity"),
-    ]  # fmt: skip
-
-
-@hookimpl
-def register_web_pages(register: Callable[[WebPages], None]) -> None:
-    register(sis_pages("impero_csv", "Impero", sis_settings))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Callable, Collection
-from pathlib import Path
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -17,16 +16,10 @@ from sync.api import (
     PluginContext,
     Role,
     Source,
-    SourceType,
-    WebLink,
-    WebPages,
-    hookimpl,
     printable,
 )
 
-if TYPE_CHECKING:  # SQLAlchemy (and FastAPI) are imported when first used
-    from fastapi import APIRouter
-
+if TYPE_CHECKING:  # SQLAlchemy is imported when an entry is read or written
     from plugins.manual.source import ManualSource
     from plugins.manual.store import ManualStore
 
@@ -45,18 +38,6 @@ def open_source(options: ManualOptions, context: PluginContext) -> Source:
     from plugins.manual.source import ManualSource
 
     return ManualSource(options, context)
-
-
-@hookimpl
-def register_sources(register: Callable[[SourceType[Any]], None]) -> None:
-    register(
-        SourceType(
-            name="manual",
-            options=ManualOptions,
-            factory=open_source,
-            description="people, groups, memberships and blocks entered with 'rostersync manual'",
-        )
-    )
 
 
 def _table(context: CommandContext, source: str | None) -> str | None:
@@ -344,29 +325,3 @@ def list_command(context: CommandContext, as_json: bool, source: str | None) -> 
         click.echo(printable(f"blocked {b.student} from {b.staff} ({b.reason})"))
     if not any(data.values()):
         click.echo(printable("nothing entered by hand"))
-
-
-@hookimpl
-def register_commands(cli: click.Group) -> None:
-    cli.add_command(manual_cli)
-
-
-def _router() -> APIRouter:
-    from plugins.manual.web import router
-
-    return router
-
-
-@hookimpl
-def register_web_pages(register: Callable[[WebPages], None]) -> None:
-    register(
-        WebPages(
-            plugin="manual",
-            router=_router,
-            templates=Path(__file__).parent / "templates",
-            links=(
-                WebLink("Enter by hand", "/entries", "operator"),
-                WebLink("Blocked children", "/blocks", "admin"),
-            ),
-        )
-    )

@@ -5,6 +5,7 @@ source."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
@@ -252,10 +253,8 @@ def add_member(
     people = {e.id: e for e in contents.people}
     known_groups = set(contents.groups)
     if group not in known_groups:  # a group of a source, or reg:FORM / year:N in use
-        try:
+        with suppress(RostersyncError):  # unreadable sources: only manual groups are known
             known_groups |= set(ctx.config.known().groups)
-        except RostersyncError:
-            pass  # the sources cannot be read now: only the manual groups are known
     if group not in known_groups:
         hint = closest(group, known_groups)
         return ctx.redirect(

@@ -12,19 +12,14 @@ fallback group's (Teachers') rights, with a warning.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator, model_validator
 
 from plugins.permissions.values import Edits, GroupEdit, StaffEdit
-from sync.api import PluginOptions, StaffProfile, WebLink, WebPages, hookimpl
-
-if TYPE_CHECKING:
-    from fastapi import APIRouter
+from sync.api import PluginOptions, StaffProfile
 
 LOG_CONCERNS = "log_concerns"
 VIEW_BEHAVIOUR = "view_behaviour"
@@ -329,23 +324,3 @@ def explain(permission: str, profile: StaffProfile) -> str:
     if permission == REQUIRE_2FA_FOR_CHILD_PROTECTION:
         return "always required with view_child_protection; " + profile.reason
     return profile.reason
-
-
-def _router() -> APIRouter:
-    from plugins.permissions.web import router
-
-    return router
-
-
-@hookimpl
-def register_web_pages(register: Callable[[WebPages], None]) -> None:
-    register(
-        WebPages(
-            plugin="permissions",
-            router=_router,
-            templates=Path(__file__).parent / "templates",
-            links=(
-                WebLink("Staff members", "/staff", "admin"),
-            ),
-        )
-    )
