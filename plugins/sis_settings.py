@@ -2,23 +2,18 @@
 sources: what Impero's Settings > SIS Integration tab shows (where it imports from, the
 global-access users, "Basic Console Only", "restrict customisation", the identity option),
 each with the config key it comes from, and **Import Groups** (a sync now of the syncs
-that read the source). Each plugin registers its own pages with its own ``describe``."""
+that read the source). Each plugin registers its own pages (``plugins.hooks.sis``) with its
+own ``describe``; the routes are in ``plugins.sis_web``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from sync.api import WebLink, WebPages
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
-    from fastapi import APIRouter
+    from collections.abc import Callable
 
     from sync.api import CommandContext
-
-TEMPLATES = Path(__file__).parent / "sis_templates"
 
 
 @dataclass(frozen=True)
@@ -32,31 +27,10 @@ class Setting:
     note: str = ""
 
 
-Describe = Callable[[CommandContext, str, Any], list[Setting]]
+Describe: TypeAlias = "Callable[[CommandContext, str, Any], list[Setting]]"
 """A source's settings from its options; named to ``sis_pages`` as ``"module:name"`` so that
 the plugin's package is imported when the console starts, not by every command."""
 
 
 def yes_no(value: bool) -> str:
     return "on" if value else "off"
-
-
-def sis_pages(plugin: str, title: str, describe: str) -> WebPages:
-    """The settings pages of every ``plugin`` source, under ``/p/PLUGIN``; ``describe`` is
-    the ``"module:name"`` of its ``Describe``."""
-
-    def make() -> APIRouter:
-        import importlib
-
-        from plugins.sis_web import settings_router
-
-        module, name = describe.split(":")
-        found: Describe = getattr(importlib.import_module(module), name)
-        return settings_router(plugin, title, found)
-
-    return WebPages(
-        plugin=plugin,
-        router=make,
-        templates=TEMPLATES,
-        links=(WebLink(f"{title} SIS", "/", "viewer"),),
-    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from plugins.sis_settings import sis_pages
+from plugins.hooks.sis import sis_pages
 from sync.api import SourceType, WebPages, hookimpl
 
 
