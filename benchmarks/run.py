@@ -109,6 +109,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
 
     plugins = load_plugins(entry_points=False)
     start = time.perf_counter()
+    cpu_start = time.process_time()
     if spec["kind"] == "baseline":
         rows = baseline(Path(spec["folder"]), Path(spec["db"]))
         result: dict[str, Any] = {"status": "ok", "rows": rows}
@@ -121,6 +122,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
             outcome = engine.run(None, RunRequest())
         result = {"status": outcome.status.value, "applied": sum(outcome.applied.values())}
     result["seconds"] = time.perf_counter() - start
+    result["cpu_seconds"] = time.process_time() - cpu_start  # this process only, not slapd
     result["startup_seconds"] = start - imported
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result["rows_written"] = written["data"]
@@ -288,9 +290,14 @@ def measure_backend(
             result = run_child(spec)
             if slapd is not None:  # what the sync sent the directory: adds, modifies ...
                 result["ldap_writes"] = sum(len(slapd.operations(mark, k)) for k in LDAP_WRITES)
+                result["ldap_searches"] = len(slapd.operations(mark, "SRCH"))
             result.update(backend=backend, step=step, ratio=result["seconds"] / baseline_s)
             results.append(result)
-            print(f"  {backend:<13} {step:<10} {result['seconds']:7.2f} s", file=sys.stderr)
+            print(
+                f"  {backend:<13} {step:<10} {result['seconds']:7.2f} s "
+                f"(CPU {result['cpu_seconds']:.2f} s)",
+                file=sys.stderr,
+            )
     return results
 
 

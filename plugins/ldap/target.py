@@ -9,13 +9,20 @@ read, so that the planner reports same-name clashes, and never changed; nothing 
 ``groups_dn`` is read or changed. Members are the DNs of the entries under ``users_dn``
 whose ``user_attribute`` is the person's id; a person with no entry is reported, never
 created.
+
+Member digests (``CAPABILITY_MEMBER_DIGESTS``): the target remembers, in its plugin state,
+each owned group's change stamp and what its members were at that stamp (see
+``plugins.ldap.remembered``). A run first reads every group without its members; a group
+whose stamp is still the remembered one is vouched for, any other is read with its
+members. A rerun with nothing changed reads no member value and no user.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,18 +39,31 @@ from plugins.companions import (
     marker,
     parse_marker,
 )
-from plugins.ldap.connection import Entry, LdapConnection, Refused
+from plugins.ldap.connection import Entry, LdapConnection, Refused, Written
 from plugins.ldap.options import LdapOptions
+from plugins.ldap.remembered import STAMP_ATTRIBUTES, Known, Remembered, stamp_of
 from plugins.ldap.schema import GroupSchema
 from sync.api import (
     CAPABILITY_ACCESS,
+    CAPABILITY_MEMBER_DIGESTS,
+    AccessGrant,
     Change,
+    ChangeFailure,
+    Group,
+    Membership,
     PluginContext,
+    RetriableError,
+    Roster,
     TargetError,
+    TargetState,
+    digest_members,
     register_secret,
 )
 
 log = logging.getLogger(__name__)
+
+#: Groups whose members are fetched at once by one search for their names.
+NAMES_PER_SEARCH = 100
 
 #: Refusals that may concern one value only: the values are then sent one at a time.
 VALUE_REFUSALS = frozenset({16, 19, 20, 21, 34, 64, 65, 80})
@@ -60,14 +80,21 @@ def normal(dn: str) -> str:
     return lower  # (most DNs: a regex on each of 300,000 member values costs seconds)
 
 
-@dataclass
+@dataclass(eq=False)
 class LdapGroup:
-    """A group as read from the directory: its DN, name, marker and member DNs (normal)."""
+    """A group as read from the directory: its DN, name, marker and member DNs (normal),
+    with the change stamp they are known at (None: not known).
+
+    ``members`` is None when they were not read: ``known`` then says what they were at
+    ``stamp`` (remembered from an earlier run).
+    """
 
     dn: str
     name: str
     marked: Marked | None
-    members: set[str] = field(default_factory=set)
+    members: set[str] | None = field(default_factory=set)
+    stamp: str | None = None
+    known: Known | None = None
 
 
 @dataclass
@@ -90,6 +117,15 @@ def _first(entry: Entry, name: str) -> str:
 
 def parent_of(dn: str) -> str:
     return ",".join(to_dn(dn)[1:])
+
+
+def _forget(snap: Owned[LdapGroup], group: LdapGroup) -> None:
+    """Leave a group that is gone out of ``snap``."""
+    snap.main = {k: g for k, g in snap.main.items() if g is not group}
+    for by_options in snap.companions.values():
+        for options in [o for o, g in by_options.items() if g is group]:
+            del by_options[options]
+    snap.unowned = [g for g in snap.unowned if g is not group]
 
 
 class LdapTarget(CompanionTarget[LdapGroup]):
@@ -121,35 +157,232 @@ class LdapTarget(CompanionTarget[LdapGroup]):
         self.directory = LdapConnection(options, self.where)
         self._users: Users | None = None
         self._empty = normal(self.schema.empty_member) if self.schema.empty_member else ""
+        self.capabilities |= {CAPABILITY_MEMBER_DIGESTS}
+        scope = "|".join(
+            [
+                options.url.lower(),
+                normal(options.groups_dn),
+                normal(options.users_dn),
+                options.person_attribute,
+                options.user_filter,
+                str(options.flavour),
+                self.schema.marker,
+                self._empty,
+                self.prefix,
+            ]
+        )
+        self.remembered = Remembered(context.state, scope)
+        self._touched: dict[int, LdapGroup] = {}  # members or stamp changed since remembered
+        self._scanned: Owned[LdapGroup] | None = None  # member_digests' search, for read_changed
 
     # -- reading -----------------------------------------------------------------------
 
     def _load(self) -> Owned[LdapGroup]:
+        return self._search_groups(self.schema.read_attributes)
+
+    def _search_groups(self, attributes: list[str]) -> Owned[LdapGroup]:
         snap: Owned[LdapGroup] = Owned()
         access = self.options.access_rights == "companion"
+        members = "member" in attributes
+        self._touched.clear()
+        self._scanned = None
         for entry in self.directory.search(
-            self.options.groups_dn, self.schema.search_filter, self.schema.read_attributes
+            self.options.groups_dn, self.schema.search_filter, attributes
         ):
-            group = self._group(entry)
+            group = self._group(entry, members=members)
             snap.classify(group, group.marked, access=access, where=group.dn)
+            if members:
+                self._touched[id(group)] = group
         self._snapshot = snap
         return snap
 
-    def _group(self, entry: Entry) -> LdapGroup:
+    def _group(self, entry: Entry, *, members: bool = True) -> LdapGroup:
         marked = None
         for value in entry.values(self.schema.marker):
             marked = parse_marker(self.prefix, str(value))
             if marked is not None:
                 break
         name = _first(entry, "cn") or to_dn(entry.dn)[0].partition("=")[2]
-        members = {normal(str(m)) for m in entry.values("member")}
-        return LdapGroup(dn=entry.dn, name=name, marked=marked, members=members)
+        group = LdapGroup(dn=entry.dn, name=name, marked=marked, stamp=self._stamp(entry))
+        group.members = {normal(str(m)) for m in entry.values("member")} if members else None
+        return group
+
+    def _stamp(self, entry: Entry) -> str | None:
+        attributes = {name: entry.values(name) for name in STAMP_ATTRIBUTES}
+        return stamp_of(attributes, self.directory.server_id)
+
+    def _wrote(self, group: LdapGroup, written: Written) -> None:
+        """After a write to ``group``: its new stamp, when the server says the stamp just
+        before the write was the one its members are known at (else: not known)."""
+        before = stamp_of(written.before, self.directory.server_id)
+        after = stamp_of(written.after, self.directory.server_id)
+        known = group.stamp is not None and before == group.stamp
+        group.stamp = after if known else None
+        group.known = None if group.members is not None else group.known
+        self._touched[id(group)] = group
 
     def _person_ids(self, group: LdapGroup) -> Iterable[str]:
         """The person ids of a group's members that are users under ``users_dn``."""
+        if group.members is None:
+            known = group.known
+            return known.people or () if known is not None else ()
+        if not group.members:
+            return []
         id_of = self._people().id_of
         found = (id_of.get(dn) for dn in group.members)
         return [person for person in found if person is not None]
+
+    def read(self) -> TargetState:
+        state = super().read()
+        assert self._snapshot is not None
+        self._remember(self._snapshot, everything=True)
+        return state
+
+    # -- member digests ------------------------------------------------------------------
+
+    def member_digests(self) -> dict[str, str]:
+        """The digest of each owned group whose entry is unchanged since a run knew its
+        members: one paged search of ``groups_dn`` without members."""
+        snap = self._search_groups(self.schema.scan_attributes)
+        digests: dict[str, str] = {}
+        for key, group in snap.main.items():
+            group.known = self.remembered.trusted(normal(group.dn), group.stamp, companion=False)
+            if group.known is not None and group.known.digest is not None:
+                digests[key] = group.known.digest
+        for by_options in snap.companions.values():
+            for group in by_options.values():
+                group.known = self.remembered.trusted(normal(group.dn), group.stamp, companion=True)
+        self._scanned = snap
+        return digests
+
+    def read_changed(self, matched: AbstractSet[str]) -> TargetState:
+        """``read`` without the members of the owned groups in ``matched`` (whose digest
+        the engine found equal to the desired one); companions unchanged since they were
+        remembered are not read either. When most groups must be read, it is one read."""
+        if self._scanned is None:
+            self.member_digests()
+        snap, self._scanned = self._scanned, None
+        assert snap is not None
+        skipped = {k for k in matched if k in snap.main and snap.main[k].known is not None}
+        wanted = [g for k, g in snap.main.items() if k not in skipped]
+        wanted += [g for by in snap.companions.values() for g in by.values() if g.known is None]
+        wanted += snap.unowned
+        total = len(snap.main) + len(snap.unowned) + sum(map(len, snap.companions.values()))
+        if 3 * len(wanted) > total:
+            return self.read()
+        self._read_members(snap, wanted)
+        state = self._state(snap, skipped)
+        self._remember(snap, everything=True)
+        return state
+
+    def _read_members(self, snap: Owned[LdapGroup], wanted: Sequence[LdapGroup]) -> None:
+        """Read the members of ``wanted`` (with their stamps), a search per hundred
+        names; a group gone since the first search is left out of ``snap``."""
+        by_dn = {normal(g.dn): g for g in wanted}
+        named = sorted({g.name for g in wanted if g.name})
+        found: set[str] = set()
+        for start in range(0, len(named), NAMES_PER_SEARCH):
+            names = "".join(
+                f"(cn={escape_filter_chars(n)})" for n in named[start : start + NAMES_PER_SEARCH]
+            )
+            search = f"(&{self.schema.search_filter}(|{names}))"
+            for entry in self.directory.search(
+                self.options.groups_dn, search, self.schema.read_attributes
+            ):
+                group = by_dn.get(normal(entry.dn))
+                if group is not None:
+                    self._fill(group, entry)
+                    found.add(normal(entry.dn))
+        for dn, group in by_dn.items():
+            if dn in found:
+                continue
+            alone = self.directory.entry(group.dn, self.schema.read_attributes)
+            if alone is not None:
+                self._fill(group, alone)
+            else:
+                _forget(snap, group)
+
+    def _members_of(self, group: LdapGroup) -> set[str]:
+        """The group's members, read now if they were not (a group taken on its digest
+        that a change is for)."""
+        if group.members is None:
+            entry = self.directory.entry(group.dn, self.schema.read_attributes)
+            if entry is None:
+                self._snapshot = None  # gone since the read: read everything again
+                raise RetriableError(f"{self.where}: {group.dn!r} is gone since the read")
+            self._fill(group, entry)
+        assert group.members is not None
+        return group.members
+
+    def _fill(self, group: LdapGroup, entry: Entry) -> None:
+        group.members = {normal(str(m)) for m in entry.values("member")}
+        group.stamp = self._stamp(entry)
+        group.known = None
+        self._touched[id(group)] = group
+
+    def _state(self, snap: Owned[LdapGroup], skipped: AbstractSet[str]) -> TargetState:
+        """The state as ``CompanionTarget.read`` builds it, without the members of the
+        groups in ``skipped``."""
+        groups = [Group(key, g.name or key) for key, g in snap.main.items()]
+        by_group = {
+            key: sorted(set(self._person_ids(g)))
+            for key, g in snap.main.items()
+            if key not in skipped
+        }
+        for g in snap.unowned:
+            if g.name and g.name not in by_group and g.name not in snap.main:
+                groups.append(Group(g.name, g.name))
+                by_group[g.name] = sorted(set(self._person_ids(g)))
+        grants = [
+            AccessGrant(key, person, options)
+            for key, by_options in snap.companions.items()
+            for options, g in by_options.items()
+            for person in set(self._person_ids(g))
+        ]
+        memberships = [Membership(key, p) for key, people in by_group.items() for p in people]
+        counted = (snap.main[key].known for key in skipped)
+        return TargetState(
+            roster=Roster.build(groups=groups, memberships=memberships, grants=grants),
+            managed=frozenset(snap.main),
+            managed_grants=frozenset((g.group, g.principal) for g in grants),
+            members_matched=frozenset(skipped),
+            matched_memberships=sum(k.count for k in counted if k is not None),
+        )
+
+    def _remember(self, snap: Owned[LdapGroup], *, everything: bool = False) -> None:
+        """Remember the groups whose members or stamp changed (all read ones when
+        ``everything``), forget what no longer is, and stage it."""
+        groups = [*snap.main.values(), *(g for by in snap.companions.values() for g in by.values())]
+        if everything:
+            self.remembered.keep_only({normal(g.dn) for g in groups})
+        mine = {id(g) for g in groups}
+        for group in [g for g in self._touched.values() if id(g) in mine]:
+            dn = normal(group.dn)
+            if group.stamp is None or group.members is None:
+                self.remembered.drop(dn)
+                continue
+            people = sorted(set(self._person_ids(group)))
+            if group.marked is not None and group.marked.options is not None:
+                self.remembered.put(dn, Known(group.stamp, people=tuple(people)))
+            else:
+                digest = digest_members(people)
+                if digest is None:
+                    self.remembered.drop(dn)
+                else:
+                    self.remembered.put(dn, Known(group.stamp, digest, len(people)))
+        if everything:
+            for group in groups:
+                if id(group) not in self._touched and group.known is None:
+                    self.remembered.drop(normal(group.dn))
+        self._touched.clear()
+        self.remembered.save()
+
+    def apply(self, changes: Sequence[Change]) -> list[ChangeFailure]:
+        """``CompanionTarget.apply``; then what the changed groups hold is remembered."""
+        failures = super().apply(changes)
+        if self._snapshot is not None:
+            self._remember(self._snapshot)
+        return failures
 
     def _people(self) -> Users:
         """Every entry under ``users_dn`` with ``user_attribute``: one paged search a run."""
@@ -218,7 +451,7 @@ class LdapTarget(CompanionTarget[LdapGroup]):
         dn = self.schema.dn(name, self.options.groups_dn)
         object_classes, attributes = self.schema.new_entry(name, mark)
         try:
-            self.directory.add(dn, object_classes, attributes)
+            written = self.directory.add(dn, object_classes, attributes, read=STAMP_ATTRIBUTES)
         except Refused as exc:
             if exc.code != 68:  # entryAlreadyExists
                 raise
@@ -230,24 +463,39 @@ class LdapTarget(CompanionTarget[LdapGroup]):
                     f"{dn!r} exists and is not marked {mark!r} (made by hand, or by another "
                     "sync); rostersync leaves it alone",
                 ) from None
+            self._touched[id(group)] = group
             return group
         members = {self._empty} if self._empty else set()
-        return LdapGroup(dn=dn, name=name, marked=parse_marker(self.prefix, mark), members=members)
+        made = LdapGroup(
+            dn=dn,
+            name=name,
+            marked=parse_marker(self.prefix, mark),
+            members=members,
+            stamp=stamp_of(written.after, self.directory.server_id),
+        )
+        self._touched[id(made)] = made
+        return made
 
     def _set_name(self, group: LdapGroup, name: str) -> None:
         if group.name == name:
             return
         new_rdn = self.schema.rdn(name)
-        self.directory.rename(group.dn, new_rdn)
+        self.remembered.drop(normal(group.dn))
+        written = self.directory.rename(group.dn, new_rdn, read=STAMP_ATTRIBUTES)
         group.dn = f"{new_rdn},{parent_of(group.dn)}"
         group.name = name
+        self._wrote(group, written)
         follow = self.schema.renamed(name)
         if follow:
-            self.directory.modify(
-                group.dn, {a: [(ldap3.MODIFY_REPLACE, [v])] for a, v in follow.items()}
+            written = self.directory.modify(
+                group.dn,
+                {a: [(ldap3.MODIFY_REPLACE, [v])] for a, v in follow.items()},
+                read=STAMP_ATTRIBUTES,
             )
+            self._wrote(group, written)
 
     def _delete_group(self, group: LdapGroup) -> None:
+        self.remembered.drop(normal(group.dn))
         self.directory.delete(group.dn)
 
     # -- members -----------------------------------------------------------------------
@@ -256,8 +504,9 @@ class LdapTarget(CompanionTarget[LdapGroup]):
         """The group's member changes in as few modify requests as the size limit allows,
         adds and deletes together; only what would change the group is sent."""
         group = delta.group
-        adds = [(c, dn) for c, dn in delta.adds if normal(dn) not in group.members]
-        removes = [(c, dn) for c, dn in delta.removes if normal(dn) in group.members]
+        members = self._members_of(group)
+        adds = [(c, dn) for c, dn in delta.adds if normal(dn) not in members]
+        removes = [(c, dn) for c, dn in delta.removes if normal(dn) in members]
         items = [("add", c, dn) for c, dn in adds] + [("delete", c, dn) for c, dn in removes]
         size = self.options.max_values_per_modify
         for start in range(0, len(items), size):
@@ -268,13 +517,14 @@ class LdapTarget(CompanionTarget[LdapGroup]):
         or "" when this request needs neither."""
         if not self._empty:
             return ""
-        after = set(group.members)
+        members = self._members_of(group)
+        after = set(members)
         for op, _, dn in items:
             (after.add if op == "add" else after.discard)(normal(dn))
         real = after - {self._empty}
-        if not real and self._empty not in group.members:
+        if not real and self._empty not in members:
             return "add"
-        if real and self._empty in group.members:
+        if real and self._empty in members:
             return "delete"
         return ""
 
@@ -296,7 +546,7 @@ class LdapTarget(CompanionTarget[LdapGroup]):
         if deleted:
             operations.append((ldap3.MODIFY_DELETE, deleted))
         try:
-            self.directory.modify(group.dn, {"member": operations})
+            written = self.directory.modify(group.dn, {"member": operations}, read=STAMP_ATTRIBUTES)
         except Refused as exc:
             if len(items) > 1 and exc.code in VALUE_REFUSALS:
                 for item in items:  # find the one the directory objects to
@@ -310,10 +560,12 @@ class LdapTarget(CompanionTarget[LdapGroup]):
                     f"{group.name!r}: {exc}",
                 )
             return
+        members = self._members_of(group)
         for dn in added:
-            group.members.add(normal(dn))
+            members.add(normal(dn))
         for dn in deleted:
-            group.members.discard(normal(dn))
+            members.discard(normal(dn))
+        self._wrote(group, written)
 
     def close(self) -> None:
         self.directory.close()
