@@ -83,8 +83,9 @@ class Known:
 
 
 class Remembered:
-    """The groups remembered by the previous runs of this target, by normal DN, for one
-    ``scope`` (the options that decide what a member DN means): a record of another scope
+    """The groups remembered by the previous runs of this target, by marker (a stamp is
+    unique to one change of one entry, so it tells the entry apart too), for one
+    ``scope``: the options that decide what a member DN means. A record of another scope
     (``users_dn`` or ``user_attribute`` changed, another server) is not used."""
 
     def __init__(self, state: StateBag, scope: str) -> None:
@@ -107,26 +108,26 @@ class Remembered:
             self.changed = self.changed or not ok  # a record of this scope is staged once
         return self._groups
 
-    def trusted(self, dn: str, stamp: str | None, *, companion: bool) -> Known | None:
-        """What is remembered of the entry ``dn`` when its stamp is still ``stamp``."""
+    def trusted(self, mark: str, stamp: str | None, *, companion: bool) -> Known | None:
+        """What is remembered of the group marked ``mark`` when its stamp is ``stamp``."""
         if stamp is None:
             return None
-        known = Known.from_json(self.groups.get(dn))
+        known = Known.from_json(self.groups.get(mark))
         if known is None or known.stamp != stamp or (known.people is not None) != companion:
             return None
         return known
 
-    def put(self, dn: str, known: Known) -> None:
-        self.groups[dn] = known.as_json()
+    def put(self, mark: str, known: Known) -> None:
+        self.groups[mark] = known.as_json()
         self.changed = True
 
-    def drop(self, dn: str) -> None:
-        if self.groups.pop(dn, None) is not None:
+    def drop(self, mark: str) -> None:
+        if self.groups.pop(mark, None) is not None:
             self.changed = True
 
-    def keep_only(self, dns: set[str]) -> None:
-        for dn in [dn for dn in self.groups if dn not in dns]:
-            self.drop(dn)
+    def keep_only(self, marks: set[str]) -> None:
+        for mark in [mark for mark in self.groups if mark not in marks]:
+            self.drop(mark)
 
     def save(self) -> None:
         """Stage what is remembered now (written when the run ends ok or partial)."""

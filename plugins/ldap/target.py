@@ -19,6 +19,7 @@ members. A rerun with nothing changed reads no member value and no user.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Iterable, Sequence
@@ -207,6 +208,11 @@ class LdapTarget(CompanionTarget[LdapGroup]):
         group.members = {normal(str(m)) for m in entry.values("member")} if members else None
         return group
 
+    def _mark(self, group: LdapGroup) -> str:
+        """An owned group's marker: what it is remembered by."""
+        assert group.marked is not None
+        return marker(self.prefix, group.marked.key, group.marked.options)
+
     def _stamp(self, entry: Entry) -> str | None:
         attributes = {name: entry.values(name) for name in STAMP_ATTRIBUTES}
         return stamp_of(attributes, self.directory.server_id)
@@ -246,12 +252,14 @@ class LdapTarget(CompanionTarget[LdapGroup]):
         snap = self._search_groups(self.schema.scan_attributes)
         digests: dict[str, str] = {}
         for key, group in snap.main.items():
-            group.known = self.remembered.trusted(normal(group.dn), group.stamp, companion=False)
+            group.known = self.remembered.trusted(self._mark(group), group.stamp, companion=False)
             if group.known is not None and group.known.digest is not None:
                 digests[key] = group.known.digest
         for by_options in snap.companions.values():
             for group in by_options.values():
-                group.known = self.remembered.trusted(normal(group.dn), group.stamp, companion=True)
+                group.known = self.remembered.trusted(
+                    self._mark(group), group.stamp, companion=True
+                )
         self._scanned = snap
         return digests
 
@@ -354,12 +362,15 @@ class LdapTarget(CompanionTarget[LdapGroup]):
         ``everything``), forget what no longer is, and stage it."""
         groups = [*snap.main.values(), *(g for by in snap.companions.values() for g in by.values())]
         if everything:
-            self.remembered.keep_only({normal(g.dn) for g in groups})
+            self.remembered.keep_only({self._mark(g) for g in groups})
         mine = {id(g) for g in groups}
         for group in [g for g in self._touched.values() if id(g) in mine]:
-            dn = normal(group.dn)
-            if group.stamp is None or group.members is None:
+            dn = self._mark(group)
+            if group.stamp is None or (group.members is None and group.known is None):
                 self.remembered.drop(dn)
+                continue
+            if group.members is None and group.known is not None:  # renamed: same members
+                self.remembered.put(dn, dataclasses.replace(group.known, stamp=group.stamp))
                 continue
             people = sorted(set(self._person_ids(group)))
             if group.marked is not None and group.marked.options is not None:
@@ -373,7 +384,7 @@ class LdapTarget(CompanionTarget[LdapGroup]):
         if everything:
             for group in groups:
                 if id(group) not in self._touched and group.known is None:
-                    self.remembered.drop(normal(group.dn))
+                    self.remembered.drop(self._mark(group))
         self._touched.clear()
         self.remembered.save()
 
@@ -480,7 +491,6 @@ class LdapTarget(CompanionTarget[LdapGroup]):
         if group.name == name:
             return
         new_rdn = self.schema.rdn(name)
-        self.remembered.drop(normal(group.dn))
         written = self.directory.rename(group.dn, new_rdn, read=STAMP_ATTRIBUTES)
         group.dn = f"{new_rdn},{parent_of(group.dn)}"
         group.name = name
@@ -495,7 +505,7 @@ class LdapTarget(CompanionTarget[LdapGroup]):
             self._wrote(group, written)
 
     def _delete_group(self, group: LdapGroup) -> None:
-        self.remembered.drop(normal(group.dn))
+        self.remembered.drop(self._mark(group))
         self.directory.delete(group.dn)
 
     # -- members -----------------------------------------------------------------------
