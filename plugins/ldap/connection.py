@@ -9,6 +9,7 @@ DN involved and never the password.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import math
 import ssl
@@ -91,6 +92,13 @@ def _read_control(controls: Mapping[str, Any], oid: str) -> Mapping[str, Any] | 
     value = (controls.get(oid) or {}).get("value")
     result = value.get("result") if isinstance(value, Mapping) else None
     return result if isinstance(result, Mapping) else None
+
+
+@functools.cache
+def _read_controls(attributes: tuple[str, ...]) -> tuple[Any, Any]:
+    """The pre-read and post-read controls for ``attributes``, encoded once (pyasn1 takes
+    a third of a millisecond to encode them, on each of 48,000 writes)."""
+    return pre_read_control(list(attributes)), post_read_control(list(attributes))
 
 
 def describe(exc: LDAPOperationResult) -> str:
@@ -262,7 +270,7 @@ class LdapConnection:
         attributes: dict[str, object],
         read: Sequence[str] = (),
     ) -> Written:
-        controls = [post_read_control(list(read))] if read else []
+        controls = [_read_controls(tuple(read))[1]] if read else []
         return self._write(f"add {dn!r}", "add", dn, object_classes, attributes, controls=controls)
 
     def modify(
@@ -285,7 +293,7 @@ class LdapConnection:
 
     @staticmethod
     def _around(read: Sequence[str]) -> list[Any]:
-        return [pre_read_control(list(read)), post_read_control(list(read))] if read else []
+        return list(_read_controls(tuple(read))) if read else []
 
     def _write(self, what: str, operation: str, *args: Any, **kwargs: Any) -> Written:
         try:
