@@ -241,11 +241,13 @@ class LdapConnection:
         except LDAPException as exc:
             raise self._read_fault(f"searching {base!r} for {search_filter}", exc) from None
 
-    def entry(self, dn: str, attributes: Sequence[str]) -> Entry | None:
-        """One entry by DN, or None when it does not exist."""
+    def entry(
+        self, dn: str, attributes: Sequence[str], search_filter: str = "(objectClass=*)"
+    ) -> Entry | None:
+        """One entry by DN, or None when it does not exist (or does not match the filter)."""
         try:
             self.connection.search(
-                dn, "(objectClass=*)", search_scope=ldap3.BASE, attributes=list(attributes)
+                dn, search_filter, search_scope=ldap3.BASE, attributes=list(attributes)
             )
         except LDAPOperationResult as exc:
             if int(exc.result) == 32:  # noSuchObject

@@ -63,6 +63,9 @@ from sync.api import (
 
 log = logging.getLogger(__name__)
 
+#: Member DNs looked up one at a time, at most, before one search of every user instead.
+USER_LOOKUPS = 1000
+
 #: Groups whose members are fetched at once by one search for their names.
 NAMES_PER_SEARCH = 100
 
@@ -100,11 +103,15 @@ class LdapGroup:
 
 @dataclass
 class Users:
-    """The entries under ``users_dn`` by person id, read once per run."""
+    """The entries under ``users_dn`` by person id: every one (``complete``, one search a
+    run), or those looked up one by one so far."""
 
     dn_of: dict[str, str] = field(default_factory=dict)  # person id -> DN
     id_of: dict[str, str] = field(default_factory=dict)  # normal DN -> person id
     missing: set[str] = field(default_factory=set)  # looked up since, and not found
+    complete: bool = False
+    looked_up: set[str] = field(default_factory=set)  # member DNs (normal) looked up
+    lookups: int = 0
 
     def add(self, person: str, dn: str) -> None:
         self.dn_of.setdefault(person, dn)
@@ -179,7 +186,13 @@ class LdapTarget(CompanionTarget[LdapGroup]):
     # -- reading -----------------------------------------------------------------------
 
     def _load(self) -> Owned[LdapGroup]:
-        return self._search_groups(self.schema.read_attributes)
+        """Every group with its members, and (for them) every user: a whole read."""
+        snap = self._search_groups(self.schema.read_attributes)
+        groups = [*snap.main.values(), *snap.unowned]
+        groups += [g for by_options in snap.companions.values() for g in by_options.values()]
+        if any(g.members for g in groups):
+            self._people()
+        return snap
 
     def _search_groups(self, attributes: list[str]) -> Owned[LdapGroup]:
         snap: Owned[LdapGroup] = Owned()
@@ -234,7 +247,7 @@ class LdapTarget(CompanionTarget[LdapGroup]):
             return known.people or () if known is not None else ()
         if not group.members:
             return []
-        id_of = self._people().id_of
+        id_of = self._users_of(group.members).id_of
         found = (id_of.get(dn) for dn in group.members)
         return [person for person in found if person is not None]
 
@@ -279,6 +292,7 @@ class LdapTarget(CompanionTarget[LdapGroup]):
         if 3 * len(wanted) > total:
             return self.read()
         self._read_members(snap, wanted)
+        self._users_of(dn for g in wanted if g.members is not None for dn in g.members)
         state = self._state(snap, skipped)
         self._remember(snap, everything=True)
         return state
@@ -364,7 +378,9 @@ class LdapTarget(CompanionTarget[LdapGroup]):
         if everything:
             self.remembered.keep_only({self._mark(g) for g in groups})
         mine = {id(g) for g in groups}
-        for group in [g for g in self._touched.values() if id(g) in mine]:
+        touched = [g for g in self._touched.values() if id(g) in mine]
+        self._users_of(dn for g in touched if g.members is not None for dn in g.members)
+        for group in touched:
             dn = self._mark(group)
             if group.stamp is None or (group.members is None and group.known is None):
                 self.remembered.drop(dn)
@@ -397,9 +413,9 @@ class LdapTarget(CompanionTarget[LdapGroup]):
 
     def _people(self) -> Users:
         """Every entry under ``users_dn`` with ``user_attribute``: one paged search a run."""
-        if self._users is None:
+        if self._users is None or not self._users.complete:
             attribute = self.options.person_attribute
-            users = Users()
+            users = Users(complete=True)
             for entry in self.directory.search(
                 self.options.users_dn, self._user_filter(f"({attribute}=*)"), [attribute]
             ):
@@ -408,20 +424,50 @@ class LdapTarget(CompanionTarget[LdapGroup]):
             self._users = users
         return self._users
 
+    def _users_of(self, dns: Iterable[str]) -> Users:
+        """The users, knowing at least those among the member DNs ``dns``: each looked up
+        by itself while that is cheaper than the search of every user (a run that read
+        few groups), else that search."""
+        users = self._users if self._users is not None else Users()
+        if users.complete:
+            return users
+        unknown = [dn for dn in dns if dn not in users.id_of and dn not in users.looked_up]
+        if users.lookups + len(unknown) > USER_LOOKUPS:
+            return self._people()
+        self._users = users
+        attribute = self.options.person_attribute
+        under = normal(self.options.users_dn)
+        for dn in unknown:
+            users.looked_up.add(dn)
+            users.lookups += 1
+            if dn != under and not dn.endswith("," + under):
+                continue
+            entry = self.directory.entry(
+                dn, [attribute], search_filter=self._user_filter(f"({attribute}=*)")
+            )
+            if entry is not None:
+                for value in entry.values(attribute):
+                    users.add(str(value), entry.dn)
+        return users
+
     def _user_filter(self, match: str) -> str:
         extra = self.options.user_filter
         return f"(&{match}{extra})" if extra else match
 
     def _member_id(self, person: str) -> str | None:
         """The DN of the person's entry: from the run's search, else looked up once (an
-        entry made since then)."""
-        users = self._people()
+        entry made since then, or none of the users was read)."""
+        users = self._users if self._users is not None else Users()
+        if not users.complete and users.lookups >= USER_LOOKUPS:
+            users = self._people()
+        self._users = users
         if person in users.dn_of:
             return users.dn_of[person]
         if person in users.missing:
             return None
         attribute = self.options.person_attribute
         wanted = f"({attribute}={escape_filter_chars(person)})"
+        users.lookups += 1
         for entry in self.directory.search(
             self.options.users_dn, self._user_filter(wanted), [attribute]
         ):
@@ -434,7 +480,10 @@ class LdapTarget(CompanionTarget[LdapGroup]):
         return None
 
     def _known_member_id(self, person: str) -> str | None:
-        return self._people().dn_of.get(person)
+        users = self._users
+        if users is not None and users.complete:
+            return users.dn_of.get(person)
+        return self._member_id(person)  # (a member of a group taken on its digest)
 
     # -- messages ----------------------------------------------------------------------
 

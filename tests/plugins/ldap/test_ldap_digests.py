@@ -74,11 +74,19 @@ def test_only_the_group_whose_members_changed_is_read_with_them(
     state = read_target(target, moved)
     assert set(moved.groups) - state.members_matched == {"Flying"}
     assert {m.group for m in state.roster.memberships} == {"Flying"}
-    read = reading_members(slapd.searches(mark))
+    searches = slapd.searches(mark)
+    read = reading_members(searches)
     assert [s.filter for s in read] == [f"(&{GROUPS}(|(cn=flying)))"]  # (as slapd logs it)
+    # Its one member is looked up alone, not among every user.
+    assert [s.base for s in searches if "uid" in s.attributes] == [
+        f"uid=harry_potter,{tree.users_dn}".lower()
+    ]
     plan = make_plan(moved, state, capabilities=target.capabilities)
     assert [(c.group, c.person) for c in plan.changes] == [("Flying", "Ron_Weasley")]
     assert target.apply(plan.changes) == []
+    assert [
+        s for s in slapd.searches(mark) if s.base == tree.users_dn and s.filter == "(uid=*)"
+    ] == []
     assert member_ids(slapd, tree, "Flying") == {"Harry_Potter", "Ron_Weasley"}
     mark = slapd.log_mark()
     again = read_target(make_target(), moved)  # what the write answered is remembered
