@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from functools import partial
@@ -60,11 +61,32 @@ _TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57P01", "57P02", "
 
 def _sqlite_pragmas(timeout: float, dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+    _turn_on_wal(cursor, timeout)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
     cursor.close()
+
+
+def _turn_on_wal(cursor: Any, timeout: float) -> None:
+    """``PRAGMA journal_mode=WAL``, retried while another connection holds the file: SQLite
+    refuses that switch at once ('database is locked') instead of waiting on the busy
+    timeout, which two processes opening a new database together hit."""
+    import sqlite3
+
+    deadline = time.monotonic() + timeout
+    pause = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.25)
 
 
 # pysqlite's own transaction handling begins a transaction only before INSERT, UPDATE and
