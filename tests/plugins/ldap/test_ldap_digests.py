@@ -5,9 +5,12 @@ write) are noticed and repaired."""
 
 from __future__ import annotations
 
+import copy
+
 import ldap3
 import pytest
 
+from plugins.ldap.remembered import stamp_of
 from sync.digest import read_target
 from sync.model import Membership, Roster
 from sync.plan import make_plan
@@ -173,3 +176,31 @@ def test_what_is_remembered_serves_only_the_same_options(
     # Members looked up otherwise may be other people: nothing is vouched for.
     assert make_target(user_filter="(objectClass=inetOrgPerson)").member_digests() == {}
     assert make_target(state=MemoryState()).member_digests() == {}  # no earlier run
+
+
+def test_a_run_killed_after_its_writes_leaves_a_record_that_vouches_for_none_of_them(
+    make_target: MakeTarget, slapd: Slapd, tree: Tree
+) -> None:
+    kept = MemoryState()
+    roster = sample_roster()
+    assert sync_into(make_target(state=kept), roster) == []
+    before_kill = MemoryState(copy.deepcopy(kept.values))  # what the store still holds
+    moved = with_membership(roster, Membership("Flying", "Ron_Weasley"))
+    assert sync_into(make_target(state=kept), moved) == []  # killed: its state not saved
+    assert member_ids(slapd, tree, "Flying") == {"Harry_Potter", "Ron_Weasley"}
+    state = read_target(make_target(state=before_kill), roster)
+    assert set(roster.groups) - state.members_matched == {"Flying"}
+    assert sync_into(make_target(state=before_kill), roster) == []
+    assert member_ids(slapd, tree, "Flying") == {"Harry_Potter"}
+
+
+def test_a_stamp_is_the_entry_csn_or_a_usn_of_a_named_domain_controller() -> None:
+    dc = "CN=NTDS Settings,CN=DC1,CN=Servers,CN=Default-First-Site-Name,CN=Sites,CN=Config"
+    csn = "20261201121215.362137Z#000000#000#000000"
+    assert stamp_of({"entryCSN": [csn], "uSNChanged": ["7"]}, lambda: dc) == f"csn:{csn}"
+    assert stamp_of({"usnchanged": ["41230"]}, lambda: dc) == f"usn:{dc}:41230"
+    # Each DC numbers its own changes: a USN from a server that does not say who it is
+    # could equal another DC's number for another state of the entry.
+    assert stamp_of({"uSNChanged": ["41230"]}, lambda: "") is None
+    assert stamp_of({"entryCSN": [], "uSNChanged": []}, lambda: dc) is None
+    assert stamp_of(None, lambda: dc) is None
