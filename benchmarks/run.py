@@ -14,10 +14,11 @@ server -> directory, pulling everything every run (``clever``) and, as Clever sy
 default, from its events after the first (``clever-events``: the moves arrive as section
 update events), and CSV -> the ldap target on a throwaway slapd (``ldap``, when slapd is
 installed; its "ldap writes" are the adds, modifies, deletes and renames slapd logged).
-Each step runs in a fresh child process, which reports its wall time, its peak RSS, and
-the rows it wrote (data rows, and run-record rows apart). The
-baseline and every backend's sequence run ``--repeat`` times (default 3), each from a
-fresh state, and the table shows the median: the machines are shared and noisy.
+Each step runs in a fresh child process, which reports its wall time, its CPU time (its
+own, not a server's), its peak RSS, and the rows it wrote (data rows, and run-record rows
+apart); on ldap, also the searches slapd logged. The baseline and every backend's
+sequence run ``--repeat`` times (default 3), each from a fresh state, and the table shows
+the median: the machines are shared and noisy.
 Prints a table and writes JSON (every run's seconds too) to ``benchmarks/out/``.
 """
 
