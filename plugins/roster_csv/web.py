@@ -369,7 +369,7 @@ def check_page(request: Request, ctx: Ctx, user: Operator, import_id: str) -> Re
         checked = _checked(ctx, staged, options)
     except (SourceError, ConfigError) as exc:
         return ctx.redirect(f"{PREFIX}/import/{staged.id}/columns", str(exc), error=True)
-    shown = [row for row in checked.rows if row.rejected or row.corrected]
+    to_fix = [row for row in checked.rows if row.rejected or row.corrected]
     good = [row for row in checked.rows if not row.rejected and not row.corrected]
     fields = [name for name in FIELDS[staged.kind] if name in checked.matching.columns]
     return ctx.render(
@@ -377,7 +377,8 @@ def check_page(request: Request, ctx: Ctx, user: Operator, import_id: str) -> Re
         "roster_csv/check.html",
         staged=staged,
         checked=checked,
-        rows=sorted(shown + good[:SHOWN_GOOD_ROWS], key=lambda r: r.line),
+        to_fix=to_fix,
+        good=good[:SHOWN_GOOD_ROWS],
         more=max(len(good) - SHOWN_GOOD_ROWS, 0),
         fields=fields,
         labels=FIELDS[staged.kind],
@@ -469,26 +470,28 @@ def complete(ctx: Ctx, user: OperatorForm, import_id: str) -> Response:
             target = context.resolve_path(file_of(options, staged.kind))
             store.install(staged, target)
             runs: dict[str, int | None] = {}
-            messages = []
+            messages, notes = [], []
             for sync in syncs:
                 started = ctx.start_sync(sync, user)
                 runs[sync] = started.run_id if started.started else None
                 messages.append(started.message)
+                if not started.started:
+                    notes.append(f"sync {sync!r}: {started.message}; the next run reads the file")
     except Refused as exc:
         return ctx.redirect(f"{here}/check", str(exc), error=True)
     if not syncs:
-        messages.append(
+        notes.append(
             f"no sync lists the source {staged.source!r} in its sources, so nothing was "
             "synced; the file is in place for when one does"
         )
-    store.completed(staged, runs, "; ".join(messages))
+    store.completed(staged, runs, "; ".join(notes))
     ctx.record(
         user,
         "import complete",
         sync=", ".join(syncs),
         detail=f"{staged.source} {staged.kind}: {staged.filename}, {len(staged.fixes)} fixed",
     )
-    return ctx.redirect(f"{here}/done", "; ".join(messages))
+    return ctx.redirect(f"{here}/done", "; ".join(messages + notes))
 
 
 def _results(ctx: WebContext, staged: Staged) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ that is not completed, or two completed at once, do to the files."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import closing
@@ -19,9 +20,11 @@ from sync.app import App
 from sync.cli import make_cli
 from sync.plugins import load_plugins
 from sync.web.accounts import Accounts
+from tests.sync import gate_plugin
 from tests.web import import_school as school
 from tests.web.conftest import PASSWORDS, Running, serve, sign_in
 from tests.web.import_client import PREFIX, ImportClient, flash
+from tests.web.test_console_runs import wait_for
 
 
 def rostersync(folder: Path, *args: str) -> Result:
@@ -313,3 +316,43 @@ def test_every_plugin_page_and_action_without_a_session_is_refused(console: Runn
                 assert page.status_code == 303 and page.headers["location"] == "/login", path
             else:
                 assert client.request(method, sample, data={}).status_code == 401, path
+
+
+def test_complete_shows_a_progress_bar_and_refuses_a_second_while_the_run_goes_on(
+    tmp_path: Path,
+) -> None:
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    os.mkfifo(gate / "fifo")
+    school.write_school(tmp_path)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        config.read_text().replace('plugin = "directory"', f'plugin = "gate"\ngate = "{gate}"')
+    )
+    plugins = load_plugins(entry_points=False, extra=[gate_plugin])
+    for running in serve(App(config_path=str(config), plugins=plugins), tmp_path):
+        with closing(running.signed_in("alice")) as client:
+            first, second = ImportClient(client), ImportClient(client)
+            second.upload(school.spreadsheet(bad=False))
+            second.match()
+            (gate / "armed").touch()
+            _completed(first, school.spreadsheet())
+            try:
+                wait_for("the run to reach the gate", (gate / "waiting").exists)
+                done = client.get(f"{first.here}/done").text
+                assert 'data-poll="/p/roster_csv/import/' in done
+                fragment = client.get(f"{first.here}/progress").text
+                assert 'data-running="1"' in fragment and "<progress" in fragment
+                refused = second.complete()
+                assert refused.headers["location"].endswith("/check")
+                assert flash(client, refused) == (
+                    "a run of sync 'default' is in progress; your import is kept: complete "
+                    "it again when the run has finished"
+                )
+            finally:
+                with (gate / "fifo").open("wb") as fifo:
+                    fifo.write(b"x")
+            running.asgi.state.console.runner.join(60)
+            fragment = client.get(f"{first.here}/progress").text
+            assert 'data-running="0"' in fragment and '<span class="badge ok">ok</span>' in fragment
+            assert second.complete().headers["location"].endswith("/done")  # now it may
