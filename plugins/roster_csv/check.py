@@ -98,7 +98,8 @@ def check(
     header = headers_of(path, options)
     saved = saved_for(context, kind).overlaid({layout_key(header): dict(mapping)}, fixes)
     other: Kind = "staff" if kind == "students" else "students"
-    update: dict[str, Any] = {f"{kind}_file": display}
+    # The staged file is whole (written before the check), so nothing waits for it to settle.
+    update: dict[str, Any] = {f"{kind}_file": display, "settle_seconds": 0.0}
     if kind == "students":
         update["staff_file"] = None
     elif options.students_file and not context.resolve_path(options.students_file).is_file():

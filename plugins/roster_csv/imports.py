@@ -10,6 +10,7 @@ once never interleave their files: one wins whole, the other is told to try agai
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -150,7 +151,7 @@ class Imports:
         """Held while an import into ``source`` completes (across processes: a file lock).
         Refused at once when another completion into ``source`` holds it."""
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with open(self.root / f".{source}.lock", "a+b") as lock:
+        with open(self.root / f".{_safe(source)}.lock", "a+b") as lock:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -176,6 +177,12 @@ class Imports:
         self.save(done)
         self.upload_path(staged).unlink(missing_ok=True)
         return done
+
+
+def _safe(name: str) -> str:
+    """A source's name as a file name: its own letters, and a hash when it has others."""
+    plain = re.sub(r"[^A-Za-z0-9_-]", "_", name)
+    return plain if plain == name else f"{plain}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
 def _copy(data: BinaryIO, path: Path, limit: int) -> int:
