@@ -229,6 +229,16 @@ def migrate(
     on SQLite), so two processes that start together never migrate at once.
     """
     import sqlalchemy as sa
+
+    try:
+        if revision == "head" and _at_head_cheaply(engine, script_location, version_table):
+            return  # the usual start: no lock taken, and Alembic not even imported
+    except sa.exc.DBAPIError as exc:
+        problem = database_problem(exc, engine.url.render_as_string(hide_password=True))
+        if problem is None:
+            raise
+        raise problem from None
+
     from alembic import command
     from alembic.config import Config as AlembicConfig
     from alembic.util import CommandError
@@ -264,6 +274,72 @@ def migrate(
         if problem is None:
             raise
         raise problem from None
+
+
+#: The head revisions of each migrations folder, read once per process (``_heads``).
+_known_heads: dict[Path, frozenset[str] | None] = {}
+
+
+def _heads(script_location: Path) -> frozenset[str] | None:
+    """The head revisions of the migration scripts in ``script_location/versions``, read
+    from each script's ``revision`` and ``down_revision`` lines without importing Alembic
+    (whose script machinery costs a start a tenth of a second); None if a script does not
+    state them plainly, and Alembic then finds the heads itself."""
+    if script_location not in _known_heads:
+        _known_heads[script_location] = _read_heads(script_location / "versions")
+    return _known_heads[script_location]
+
+
+def _read_heads(versions: Path) -> frozenset[str] | None:
+    revisions: set[str] = set()
+    replaced: set[str] = set()
+    for script in sorted(versions.glob("*.py")):
+        if script.name.startswith("_"):
+            continue
+        try:
+            values = _assignments(script, ("revision", "down_revision"))
+        except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
+            return None
+        revision, down = values.get("revision"), values.get("down_revision")
+        downs = (down,) if isinstance(down, str) else () if down is None else down
+        if not isinstance(revision, str) or not isinstance(downs, tuple | list):
+            return None
+        revisions.add(revision)
+        replaced.update(downs)
+    return frozenset(revisions - replaced) or None
+
+
+def _assignments(script: Path, names: tuple[str, ...]) -> dict[str, Any]:
+    """The literal values a script's top level assigns to ``names`` (``x = 1``, ``x: T = 1``)."""
+    import ast
+
+    values: dict[str, Any] = {}
+    for node in ast.parse(script.read_text(encoding="utf-8"), filename=str(script)).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id in names:
+            values[target.id] = ast.literal_eval(value)
+    return values
+
+
+def _at_head_cheaply(engine: Engine, script_location: Path, version_table: str) -> bool:
+    """Whether the tables are at the newest revision, read with one SELECT and no Alembic;
+    False when unsure (no version table yet, scripts not understood): Alembic decides."""
+    import sqlalchemy as sa
+
+    heads = _heads(script_location)
+    if heads is None:
+        return False
+    with engine.connect() as connection:
+        if not sa.inspect(connection).has_table(version_table):
+            return False
+        table = sa.table(version_table, sa.column("version_num"))
+        current = set(connection.execute(sa.select(table.c.version_num)).scalars())
+    return current == heads
 
 
 def _at_head(engine: Engine, config: AlembicConfig, version_table: str) -> bool:

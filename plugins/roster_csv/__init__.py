@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,32 +17,9 @@ from plugins.roster_csv.columns import (
     template_text,
 )
 from plugins.roster_csv.source import RosterCsvOptions, RosterCsvSource, read_table
-from sync.api import (
-    CommandContext,
-    ConfigError,
-    SourceType,
-    WebLink,
-    WebPages,
-    hookimpl,
-    printable,
-)
-
-if TYPE_CHECKING:
-    from fastapi import APIRouter
+from sync.api import CommandContext, ConfigError, printable
 
 __all__ = ["RosterCsvOptions", "RosterCsvSource"]
-
-
-@hookimpl
-def register_sources(register: Callable[[SourceType[Any]], None]) -> None:
-    register(
-        SourceType(
-            name="roster_csv",
-            options=RosterCsvOptions,
-            factory=RosterCsvSource,
-            description="Impero Backdrop student and staff CSV files, columns matched by name",
-        )
-    )
 
 
 KIND = click.Choice(["students", "staff"])
@@ -147,27 +122,3 @@ def columns_command(
         click.echo(printable(f"  warning: {issue.message}"))
     if not matching.complete:
         raise SystemExit(1)
-
-
-@hookimpl
-def register_commands(cli: click.Group) -> None:
-    cli.add_command(template_command)
-    cli.add_command(columns_command)
-
-
-def _web_router() -> APIRouter:
-    from plugins.roster_csv.web import router
-
-    return router
-
-
-@hookimpl
-def register_web_pages(register: Callable[[WebPages], None]) -> None:
-    register(
-        WebPages(
-            plugin="roster_csv",
-            router=_web_router,
-            templates=Path(__file__).parent / "templates",
-            links=(WebLink("Import", "/import", "operator"),),
-        )
-    )
