@@ -124,7 +124,7 @@ if TYPE_CHECKING:
         StaffAccess,
         staff_access,
     )
-    from sync.web.plugin_pages import (
+    from sync.web.plugin_pages import (  # the console's side: imported when first used
         WebContext,
         WebUser,
         web_context,
