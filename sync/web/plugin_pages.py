@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PrefixLoader
 
 from sync.command_context import CommandContext
+from sync.model import RunSummary
 from sync.plugins import PluginSystem
 from sync.web.accounts import WebRole
 from sync.web.deps import Console, SignedIn, acting, redirect, require
@@ -120,6 +121,11 @@ class WebContext:
     def progress(self, sync: str) -> Progress | None:
         """The live step and ``fraction`` (0 to 1) of a run started here, if any."""
         return self._console.runner.progress(sync)
+
+    def run(self, run_id: int) -> RunSummary | None:
+        """A recorded run's summary (status, counts, issues, error), to show a result."""
+        found = self._console.app().store.run(run_id)
+        return found.summary if found is not None else None
 
     def busy(self, sync: str) -> bool:
         """Whether a run of ``sync`` started here is still going."""

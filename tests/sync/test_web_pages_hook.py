@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from sync.api import WebLink, WebPages, hookimpl
 from sync.app import App
+from sync.cli import make_cli
 from sync.plugins import load_plugins
 from tests.conftest import ROOT
 from tests.sync import pages_plugin
@@ -110,6 +112,21 @@ def test_broken_and_clashing_pages_are_reported_and_the_console_stays_up(
     assert [f.stage for f in app.plugins.failures][-1] == "web pages"
     assert str(app.plugins.failures[-1]) == (
         "RouterFails (built-in): web pages: ImportError: cannot import name 'gone' from 'fastapi'"
+    )
+
+
+def test_rostersync_plugins_lists_the_pages_and_a_failed_registration(workdir: Path) -> None:
+    plugins = load_plugins(entry_points=False, extra=[pages_plugin, RaisesInHook()])
+    result = CliRunner().invoke(
+        make_cli(plugins), ["--config", str(workdir / "config.toml"), "plugins"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    hello = [line for line in lines if line.split()[:2] == ["pages", "/p/hello"]]
+    assert hello and hello[0].endswith("console pages: Hello, Hello admin"), result.output
+    assert any(line.startswith("pages   /p/roster_csv") for line in lines)
+    assert (
+        "failed  RaisesInHook (built-in): register_web_pages: RuntimeError: no pages today" in lines
     )
 
 
