@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from enum import StrEnum
-from itertools import repeat
+from itertools import repeat, starmap
 from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -50,6 +50,30 @@ class Person:
     family_name: str = ""
     email: str = ""
     attributes: Mapping[str, str] = field(default_factory=lambda: _EMPTY, hash=False, compare=True)
+
+    @classmethod
+    def many(cls, ids: Iterable[str], role: Role) -> list[Person]:
+        """``Person(id, role)`` for each id, equal to what the constructor makes.
+
+        A district has tens of thousands; this sets each slot for all of them at once
+        (the slot's descriptor, mapped) instead of one frozen ``__init__`` call each.
+        """
+        wanted = list(ids)
+        made: list[Person] = list(map(object.__new__, repeat(cls, len(wanted))))
+        for each in fields(cls):
+            values: Iterable[Any]
+            if each.name == "id":
+                values = wanted
+            elif each.name == "role":
+                values = repeat(role)
+            elif each.default is not MISSING:
+                values = repeat(each.default)
+            elif each.default_factory is not MISSING:  # called for each, as __init__ does
+                values = starmap(each.default_factory, repeat((), len(wanted)))
+            else:
+                raise TypeError(f"Person.many cannot fill {each.name}: it has no default")
+            any(map(getattr(cls, each.name).__set__, made, values))
+        return made
 
 
 @dataclass(frozen=True, slots=True)
