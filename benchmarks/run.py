@@ -278,11 +278,11 @@ def measure_backend(
                 'token = { env = "CLEVER_TOKEN" }\npage_size = 10000\n'
                 f"incremental = {incremental}"
             )
+        # (settle_seconds = 0: this measures a sync, not waiting for an export to finish)
         elif backend == "oneroster":
             write_oneroster(district, work / "oneroster")
-            source = f'plugin = "oneroster"\npath = "{work / "oneroster"}"'
+            source = f'plugin = "oneroster"\npath = "{work / "oneroster"}"\nsettle_seconds = 0'
         else:
-            # (settle_seconds = 0: this measures a sync, not waiting for an export to finish)
             source = f'plugin = "impero_csv"\npath = "{folder}"\nsettle_seconds = 0'
         slapd = None
         target = 'plugin = "directory"'

@@ -87,3 +87,17 @@ def test_people_made_many_at_once_equal_people_made_one_by_one() -> None:
     with pytest.raises(FrozenInstanceError):
         made[0].id = "eve"  # type: ignore[misc]
     assert Person.many([], Role.STUDENT) == []
+    mixed = Person.many(
+        ["ann", "bob"],
+        [Role.TEACHER, Role.STUDENT],
+        given_name=["Ann", "Bob"],
+        attributes=[{"sourced_id": "u1"}, {"sourced_id": "u2"}],
+    )
+    assert mixed == [
+        Person("ann", Role.TEACHER, given_name="Ann", attributes={"sourced_id": "u1"}),
+        Person("bob", Role.STUDENT, given_name="Bob", attributes={"sourced_id": "u2"}),
+    ]
+    with pytest.raises(TypeError):
+        Person.many(["ann"], Role.STAFF, nickname=["A"])
+    with pytest.raises(ValueError):
+        Person.many(["ann"], Role.STAFF, email=[])
