@@ -126,7 +126,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     plugins = load_plugins(entry_points=False)
     for module in PRELOADED:  # imported by the step, but imports are startup here
         importlib.import_module(module)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     if spec["kind"] == "baseline":
         rows = baseline(Path(spec["folder"]), Path(spec["db"]))
         result: dict[str, Any] = {"status": "ok", "rows": rows}
@@ -139,6 +139,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
             outcome = engine.run(None, RunRequest())
         result = {"status": outcome.status.value, "applied": sum(outcome.applied.values())}
     result["seconds"] = time.perf_counter() - start
+    result["cpu_seconds"] = time.process_time() - cpu_start  # (user + sys: steadier when shared)
     result["startup_seconds"] = start - imported
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result["rows_written"] = written["data"]
@@ -348,6 +349,9 @@ def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
     ordered = sorted(runs, key=lambda r: r["seconds"])
     chosen = dict(ordered[len(ordered) // 2])
     chosen["runs_seconds"] = [round(r["seconds"], 3) for r in runs]
+    cpu = sorted(r["cpu_seconds"] for r in runs)
+    chosen["cpu_seconds"] = cpu[len(cpu) // 2]
+    chosen["runs_cpu_seconds"] = [round(r["cpu_seconds"], 3) for r in runs]
     chosen["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
     return chosen
 
@@ -430,13 +434,14 @@ def main() -> None:
 def table(report: dict[str, Any]) -> str:
     lines = [
         f"N={report['size']}: {report['sections']} sections, {report['memberships']} memberships",
-        f"{'backend':<13} {'step':<16} {'status':<7} {'seconds':>8} {'x base':>7} "
+        f"{'backend':<13} {'step':<16} {'status':<7} {'seconds':>8} {'x base':>7} {'CPU s':>6} "
         f"{'peak MB':>8} {'rows written':>13} {'record rows':>12} {'ldap writes':>12}",
     ]
     for r in report["results"]:
         lines.append(
             f"{r['backend']:<13} {r['step']:<16} {r['status']:<7} {r['seconds']:>8.2f} "
-            f"{r['ratio']:>7.2f} {r['peak_rss_mb']:>8.0f} {r['rows_written']:>13} "
+            f"{r['ratio']:>7.2f} {r['cpu_seconds']:>6.2f} {r['peak_rss_mb']:>8.0f} "
+            f"{r['rows_written']:>13} "
             f"{r['record_rows']:>12} {r.get('ldap_writes', '-'):>12}"
         )
     return "\n".join(lines)
@@ -449,16 +454,17 @@ def markdown(report: dict[str, Any]) -> str:
         f"memberships (Python {report['python']}, {report['cpus']} cores, "
         + (f"median of {report['repeat']} runs)." if report["repeat"] > 1 else "one run)."),
         "",
-        "| backend | step | status | seconds (median) | runs | x baseline | peak RSS MB "
-        "| rows written | run-record rows | ldap writes |",
-        "|---|---|---|---:|---|---:|---:|---:|---:|---:|",
+        "| backend | step | status | seconds (median) | runs | x baseline | CPU s (median) "
+        "| peak RSS MB | rows written | run-record rows | ldap writes |",
+        "|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in report["results"]:
         runs = ", ".join(f"{s:.2f}" for s in r["runs_seconds"])
         writes = format(r["ldap_writes"], ",") if "ldap_writes" in r else "-"
         lines.append(
             f"| {r['backend']} | {r['step']} | {r['status']} | {r['seconds']:.2f} | {runs} "
-            f"| {r['ratio']:.2f} | {r['peak_rss_mb']:.0f} | {r['rows_written']:,} "
+            f"| {r['ratio']:.2f} | {r['cpu_seconds']:.2f} | {r['peak_rss_mb']:.0f} "
+            f"| {r['rows_written']:,} "
             f"| {r['record_rows']} | {writes} |"
         )
     return "\n".join(lines) + "\n"
