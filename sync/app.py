@@ -12,13 +12,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sync.command_context import CommandContext, PluginKind
-from sync.config import Config, PluginTable, load_config
-from sync.model import Roster
 from sync.plugins import PluginSystem, load_plugins
 from sync.storage import database_url
 
 if TYPE_CHECKING:  # imported when first used: commands that need neither start fast
+    from sync.command_context import CommandContext, PluginKind
+    from sync.config import Config, PluginTable
+    from sync.model import Roster
     from sync.run import Engine
     from sync.store import Store
 
@@ -31,6 +31,8 @@ class App:
 
     @cached_property
     def config(self) -> Config:
+        from sync.config import load_config  # pydantic: not for ``plugins`` or ``--help``
+
         config = load_config(self.config_path)
         for table in config.sources.values():  # every command: not first at the next run
             self.plugins.source_type(table.plugin, where=f"{config.path}: {table.where}")

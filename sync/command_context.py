@@ -8,10 +8,11 @@ object behind it is the command line's ``sync.app.App``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from sync.config import PluginTable
-from sync.model import Roster
+if TYPE_CHECKING:  # annotations only: importing this module stays cheap
+    from sync.config import PluginTable
+    from sync.model import Roster
 
 PluginKind = Literal["source", "target"]
 

@@ -2,7 +2,8 @@
 
 A plugin registers a ``SourceType`` or ``TargetType`` (see ``sync.hookspecs``). The
 engine validates the plugin's table in ``config.toml`` against ``options`` (a
-pydantic model), then calls ``factory(options, context)`` once per run.
+pydantic model), then calls ``factory(options, context)`` once per run. The kinds
+themselves (``SourceType``, ``TargetType``) live in ``sync.kinds``, which needs no pydantic.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from sync.errors import SkippableError
+from sync.kinds import OptionsT as OptionsT
+from sync.kinds import SourceType as SourceType
+from sync.kinds import TargetType as TargetType
 from sync.model import Change, ChangeFailure, Issue, Roster, Severity, TargetState
 from sync.storage import database_url
 
@@ -48,9 +52,6 @@ class PluginOptions(BaseModel):
             log.warning("option %r is deprecated; call it %r", old, new)
             values[new] = values.pop(old)
         return values
-
-
-OptionsT = TypeVar("OptionsT", bound=PluginOptions)
 
 
 class StateBag(Protocol):
@@ -221,23 +222,3 @@ CAPABILITY_MEMBER_DIGESTS = "member_digests"
 #: no block changes, and the planner withholds every grant that would show a blocked
 #: child (fail closed).
 CAPABILITY_HIDE_MEMBERS = "hide_members"
-
-
-@dataclass(frozen=True)
-class SourceType(Generic[OptionsT]):
-    """A kind of source a plugin offers, e.g. ``impero_csv``."""
-
-    name: str
-    options: type[OptionsT]
-    factory: Callable[[OptionsT, PluginContext], Source]
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class TargetType(Generic[OptionsT]):
-    """A kind of target a plugin offers, e.g. ``directory``."""
-
-    name: str
-    options: type[OptionsT]
-    factory: Callable[[OptionsT, PluginContext], Target]
-    description: str = ""

@@ -7,13 +7,15 @@ Registration hooks take a ``register`` callback so that the host validates names
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import click
 import pluggy
 
-from sync.contract import SourceType, TargetType
-from sync.model import RunSummary
+if TYPE_CHECKING:  # annotations only: ``from sync.api import hookimpl`` stays cheap
+    import click
+
+    from sync.kinds import SourceType, TargetType
+    from sync.model import RunSummary
 
 PROJECT = "rostersync"
 

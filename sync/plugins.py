@@ -8,7 +8,6 @@ other plugin still works.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import importlib.metadata
 import logging
@@ -22,24 +21,26 @@ import click
 import pluggy
 
 from sync import hookspecs
-from sync.contract import SourceType, TargetType
 from sync.errors import ConfigError
+from sync.kinds import SourceType, TargetType
 
 log = logging.getLogger(__name__)
 
-#: Built-in plugins: ordinary hookimpl modules, loaded by name like any other.
+#: Built-in plugins: ordinary hookimpl modules, loaded by name like any other. Each is a
+#: small module that names its plugin's kinds and commands (``plugins.hooks``): every
+#: command imports them, so the plugins' own packages load only when used.
 DEFAULT_PLUGINS: tuple[str, ...] = (
-    "plugins.impero_csv",
-    "plugins.directory",
-    "plugins.clever",
-    "plugins.roster_csv",
-    "plugins.manual",
-    "plugins.scim",
-    "plugins.webhook",
-    "plugins.mail",
-    "plugins.oneroster",
-    "plugins.sds",
-    "plugins.ldap",
+    "plugins.hooks.impero_csv",
+    "plugins.hooks.directory",
+    "plugins.hooks.clever",
+    "plugins.hooks.roster_csv",
+    "plugins.hooks.manual",
+    "plugins.hooks.scim",
+    "plugins.hooks.webhook",
+    "plugins.hooks.mail",
+    "plugins.hooks.oneroster",
+    "plugins.hooks.sds",
+    "plugins.hooks.ldap",
 )
 
 #: The entry-point group third-party packages declare their plugin module in.
@@ -250,6 +251,8 @@ class PluginSystem:
 
 
 def _unknown(kind: str, name: str, known: Iterable[str], where: str) -> str:
+    import difflib  # only for a name that is not known
+
     names = sorted(known)
     close = difflib.get_close_matches(name, names, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""

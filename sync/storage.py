@@ -7,9 +7,9 @@ runs its own Alembic migrations with ``migrate``, under its own version table.
 
 from __future__ import annotations
 
-import ast
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from functools import partial
@@ -61,11 +61,32 @@ _TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57P01", "57P02", "
 
 def _sqlite_pragmas(timeout: float, dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+    _turn_on_wal(cursor, timeout)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
     cursor.close()
+
+
+def _turn_on_wal(cursor: Any, timeout: float) -> None:
+    """``PRAGMA journal_mode=WAL``, retried while another connection holds the file: SQLite
+    refuses that switch at once ('database is locked') instead of waiting on the busy
+    timeout, which two processes opening a new database together hit."""
+    import sqlite3
+
+    deadline = time.monotonic() + timeout
+    pause = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.25)
 
 
 # pysqlite's own transaction handling begins a transaction only before INSERT, UPDATE and
@@ -207,9 +228,17 @@ def migrate(
     a lock first (a transaction-scoped advisory lock on PostgreSQL, SQLite's write lock
     on SQLite), so two processes that start together never migrate at once.
     """
-    if revision == "head" and _at_head_quick(engine, script_location, version_table):
-        return  # the usual start, without importing Alembic (about 0.15 s of CPU)
     import sqlalchemy as sa
+
+    try:
+        if revision == "head" and _at_head_cheaply(engine, script_location, version_table):
+            return  # the usual start: no lock taken, and Alembic not even imported
+    except sa.exc.DBAPIError as exc:
+        problem = database_problem(exc, engine.url.render_as_string(hide_password=True))
+        if problem is None:
+            raise
+        raise problem from None
+
     from alembic import command
     from alembic.config import Config as AlembicConfig
     from alembic.util import CommandError
@@ -247,78 +276,70 @@ def migrate(
         raise problem from None
 
 
-_script_heads_found: dict[Path, frozenset[str] | None] = {}
-_UNREADABLE = object()
+#: The head revisions of each migrations folder, read once per process (``_heads``).
+_known_heads: dict[Path, frozenset[str] | None] = {}
 
 
-def _at_head_quick(engine: Engine, script_location: Path, version_table: str) -> bool:
-    """Whether the tables are at the newest revision, told without Alembic: the revisions
-    in ``version_table`` are the heads of the migration files (``_script_heads``). False
-    whenever that cannot be told so simply; Alembic then looks (``_at_head``), as before."""
-    import sqlalchemy as sa
-
-    if script_location not in _script_heads_found:
-        try:
-            _script_heads_found[script_location] = _script_heads(script_location)
-        except (OSError, SyntaxError, ValueError):
-            _script_heads_found[script_location] = None
-    heads = _script_heads_found[script_location]
-    if heads is None:
-        return False
-    versions = sa.table(version_table, sa.column("version_num"))
-    try:
-        with engine.connect() as connection:
-            current = frozenset(connection.execute(sa.select(versions.c.version_num)).scalars())
-    except sa.exc.DBAPIError:  # no version table yet, or a fault Alembic reports in full
-        return False
-    return current == heads
+def _heads(script_location: Path) -> frozenset[str] | None:
+    """The head revisions of the migration scripts in ``script_location/versions``, read
+    from each script's ``revision`` and ``down_revision`` lines without importing Alembic
+    (whose script machinery costs a start a tenth of a second); None if a script does not
+    state them plainly, and Alembic then finds the heads itself."""
+    if script_location not in _known_heads:
+        _known_heads[script_location] = _read_heads(script_location / "versions")
+    return _known_heads[script_location]
 
 
-def _script_heads(script_location: Path) -> frozenset[str] | None:
-    """The head revisions of the migration files under ``script_location``, from each file's
-    literal ``revision`` and ``down_revision`` (read, not imported); None when a file is not
-    that simple (branch labels, dependencies, computed values), so Alembic decides."""
+def _read_heads(versions: Path) -> frozenset[str] | None:
     revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in sorted((script_location / "versions").glob("*.py")):
-        if path.name.startswith((".#", "__init__")):
+    replaced: set[str] = set()
+    for script in sorted(versions.glob("*.py")):
+        if script.name.startswith("_"):
             continue
-        values = _literal_assignments(path)
-        revision = values.get("revision")
-        down = values.get("down_revision", _UNREADABLE)
-        if not isinstance(revision, str) or values.get("branch_labels", None) is not None:
+        try:
+            values = _assignments(script, ("revision", "down_revision"))
+        except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
             return None
-        if values.get("depends_on", None) is not None:
-            return None
-        if isinstance(down, str):
-            parents.add(down)
-        elif isinstance(down, tuple | list) and all(isinstance(d, str) for d in down):
-            parents.update(down)
-        elif down is not None:
+        revision, down = values.get("revision"), values.get("down_revision")
+        downs = (down,) if isinstance(down, str) else () if down is None else down
+        if not isinstance(revision, str) or not isinstance(downs, tuple | list):
             return None
         revisions.add(revision)
-    if not revisions or not parents <= revisions:
-        return None
-    return frozenset(revisions - parents)
+        replaced.update(downs)
+    return frozenset(revisions - replaced) or None
 
 
-def _literal_assignments(path: Path) -> dict[str, object]:
-    """The module-level ``name = <literal>`` assignments of a Python file (a value that is
-    not a literal reads as ``_UNREADABLE``)."""
-    values: dict[str, object] = {}
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+def _assignments(script: Path, names: tuple[str, ...]) -> dict[str, Any]:
+    """The literal values a script's top level assigns to ``names`` (``x = 1``, ``x: T = 1``)."""
+    import ast
+
+    values: dict[str, Any] = {}
+    for node in ast.parse(script.read_text(encoding="utf-8"), filename=str(script)).body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target, value = node.targets[0], node.value
         elif isinstance(node, ast.AnnAssign) and node.value is not None:
             target, value = node.target, node.value
         else:
             continue
-        if isinstance(target, ast.Name):
-            try:
-                values[target.id] = ast.literal_eval(value)
-            except (ValueError, TypeError):
-                values[target.id] = _UNREADABLE
+        if isinstance(target, ast.Name) and target.id in names:
+            values[target.id] = ast.literal_eval(value)
     return values
+
+
+def _at_head_cheaply(engine: Engine, script_location: Path, version_table: str) -> bool:
+    """Whether the tables are at the newest revision, read with one SELECT and no Alembic;
+    False when unsure (no version table yet, scripts not understood): Alembic decides."""
+    import sqlalchemy as sa
+
+    heads = _heads(script_location)
+    if heads is None:
+        return False
+    with engine.connect() as connection:
+        if not sa.inspect(connection).has_table(version_table):
+            return False
+        table = sa.table(version_table, sa.column("version_num"))
+        current = set(connection.execute(sa.select(table.c.version_num)).scalars())
+    return current == heads
 
 
 def _at_head(engine: Engine, config: AlembicConfig, version_table: str) -> bool:

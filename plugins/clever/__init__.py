@@ -34,8 +34,6 @@ from sync.api import (
     PluginOptions,
     Severity,
     SourceRead,
-    SourceType,
-    hookimpl,
     register_secret,
 )
 
@@ -302,15 +300,3 @@ class CleverSource:
             raise
         log.info("%s: incremental sync, %d events applied", self.context.name, applied)
         return Pull(snapshot, cursor, full=False, events=applied)
-
-
-@hookimpl
-def register_sources(register: Callable[[SourceType[Any]], None]) -> None:
-    register(
-        SourceType(
-            name="clever",
-            options=CleverOptions,
-            factory=CleverSource,
-            description="Clever v3.0 Data API: sections, students and teachers (with events)",
-        )
-    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import click
@@ -15,8 +14,6 @@ from sync.api import (
     PluginContext,
     Target,
     TargetState,
-    TargetType,
-    hookimpl,
     printable,
     staff_access,
 )
@@ -29,18 +26,6 @@ def open_target(options: DirectoryOptions, context: PluginContext) -> Target:
     from plugins.directory.target import DirectoryTarget
 
     return DirectoryTarget(options, context)
-
-
-@hookimpl
-def register_targets(register: Callable[[TargetType[Any]], None]) -> None:
-    register(
-        TargetType(
-            name="directory",
-            options=DirectoryOptions,
-            factory=open_target,
-            description="groups, members, access rights, staff profiles and blocks in the state db",
-        )
-    )
 
 
 @click.group("directory")
@@ -145,9 +130,3 @@ def access_check(context: CommandContext, staff: str, student: str) -> None:
     click.echo(printable(f"{'yes' if answer.allowed else 'no'}: {answer.reason}"))
     if not answer.allowed:
         raise SystemExit(1)
-
-
-@hookimpl
-def register_commands(cli: click.Group) -> None:
-    cli.add_command(directory_cli)
-    cli.add_command(access_cli)

@@ -6,8 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, StrictBool
 
@@ -26,8 +25,6 @@ from sync.api import (
     Roster,
     Severity,
     SourceRead,
-    SourceType,
-    hookimpl,
 )
 
 BASIC_CONSOLE_ONLY = "basic_console_only"
@@ -156,15 +153,3 @@ def _dedupe(grants: list[AccessGrant]) -> list[AccessGrant]:
     for grant in grants:
         kept.setdefault((grant.group, grant.principal), grant)
     return list(kept.values())
-
-
-@hookimpl
-def register_sources(register: Callable[[SourceType[Any]], None]) -> None:
-    register(
-        SourceType(
-            name="impero_csv",
-            options=ImperoCsvOptions,
-            factory=ImperoCsvSource,
-            description="Impero Education Pro SIS CSV files (teachers.csv, students.csv)",
-        )
-    )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ldap3.utils.dn import escape_rdn
 
 from plugins.ldap.options import Flavour, LdapOptions
+from plugins.ldap.remembered import STAMP_ATTRIBUTES
 
 #: ``groupType`` of an Active Directory global security group (0x80000002).
 AD_GLOBAL_SECURITY_GROUP = -2147483646
@@ -54,7 +55,13 @@ class GroupSchema:
 
     @property
     def read_attributes(self) -> list[str]:
-        return ["cn", "member", self.marker]
+        """A group with its members, and its change stamp as of those members."""
+        return ["cn", "member", self.marker, *STAMP_ATTRIBUTES]
+
+    @property
+    def scan_attributes(self) -> list[str]:
+        """A group without its members: what it is, and its change stamp."""
+        return ["cn", self.marker, *STAMP_ATTRIBUTES]
 
     def dn(self, name: str, parent: str) -> str:
         return f"cn={escape_rdn(name)},{parent}"

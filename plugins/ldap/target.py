@@ -9,13 +9,21 @@ read, so that the planner reports same-name clashes, and never changed; nothing 
 ``groups_dn`` is read or changed. Members are the DNs of the entries under ``users_dn``
 whose ``user_attribute`` is the person's id; a person with no entry is reported, never
 created.
+
+Member digests (``CAPABILITY_MEMBER_DIGESTS``): the target remembers, in its plugin state,
+each owned group's change stamp and what its members were at that stamp (see
+``plugins.ldap.remembered``). A run first reads every group without its members; a group
+whose stamp is still the remembered one is vouched for, any other is read with its
+members. A rerun with nothing changed reads no member value and no user.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,18 +40,34 @@ from plugins.companions import (
     marker,
     parse_marker,
 )
-from plugins.ldap.connection import Entry, LdapConnection, Refused
+from plugins.ldap.connection import Entry, LdapConnection, Refused, Written
 from plugins.ldap.options import LdapOptions
+from plugins.ldap.remembered import STAMP_ATTRIBUTES, Known, Remembered, stamp_of
 from plugins.ldap.schema import GroupSchema
 from sync.api import (
     CAPABILITY_ACCESS,
+    CAPABILITY_MEMBER_DIGESTS,
+    AccessGrant,
     Change,
+    ChangeFailure,
+    Group,
+    Membership,
     PluginContext,
+    RetriableError,
+    Roster,
     TargetError,
+    TargetState,
+    digest_members,
     register_secret,
 )
 
 log = logging.getLogger(__name__)
+
+#: Member DNs looked up one at a time, at most, before one search of every user instead.
+USER_LOOKUPS = 1000
+
+#: Groups whose members are fetched at once by one search for their names.
+NAMES_PER_SEARCH = 100
 
 #: Refusals that may concern one value only: the values are then sent one at a time.
 VALUE_REFUSALS = frozenset({16, 19, 20, 21, 34, 64, 65, 80})
@@ -60,23 +84,34 @@ def normal(dn: str) -> str:
     return lower  # (most DNs: a regex on each of 300,000 member values costs seconds)
 
 
-@dataclass
+@dataclass(eq=False)
 class LdapGroup:
-    """A group as read from the directory: its DN, name, marker and member DNs (normal)."""
+    """A group as read from the directory: its DN, name, marker and member DNs (normal),
+    with the change stamp they are known at (None: not known).
+
+    ``members`` is None when they were not read: ``known`` then says what they were at
+    ``stamp`` (remembered from an earlier run).
+    """
 
     dn: str
     name: str
     marked: Marked | None
-    members: set[str] = field(default_factory=set)
+    members: set[str] | None = field(default_factory=set)
+    stamp: str | None = None
+    known: Known | None = None
 
 
 @dataclass
 class Users:
-    """The entries under ``users_dn`` by person id, read once per run."""
+    """The entries under ``users_dn`` by person id: every one (``complete``, one search a
+    run), or those looked up one by one so far."""
 
     dn_of: dict[str, str] = field(default_factory=dict)  # person id -> DN
     id_of: dict[str, str] = field(default_factory=dict)  # normal DN -> person id
     missing: set[str] = field(default_factory=set)  # looked up since, and not found
+    complete: bool = False
+    looked_up: set[str] = field(default_factory=set)  # member DNs (normal) looked up
+    lookups: int = 0
 
     def add(self, person: str, dn: str) -> None:
         self.dn_of.setdefault(person, dn)
@@ -90,6 +125,15 @@ def _first(entry: Entry, name: str) -> str:
 
 def parent_of(dn: str) -> str:
     return ",".join(to_dn(dn)[1:])
+
+
+def _forget(snap: Owned[LdapGroup], group: LdapGroup) -> None:
+    """Leave a group that is gone out of ``snap``."""
+    snap.main = {k: g for k, g in snap.main.items() if g is not group}
+    for by_options in snap.companions.values():
+        for options in [o for o, g in by_options.items() if g is group]:
+            del by_options[options]
+    snap.unowned = [g for g in snap.unowned if g is not group]
 
 
 class LdapTarget(CompanionTarget[LdapGroup]):
@@ -121,41 +165,257 @@ class LdapTarget(CompanionTarget[LdapGroup]):
         self.directory = LdapConnection(options, self.where)
         self._users: Users | None = None
         self._empty = normal(self.schema.empty_member) if self.schema.empty_member else ""
+        self.capabilities |= {CAPABILITY_MEMBER_DIGESTS}
+        scope = "|".join(
+            [
+                options.url.lower(),
+                normal(options.groups_dn),
+                normal(options.users_dn),
+                options.person_attribute,
+                options.user_filter,
+                str(options.flavour),
+                self.schema.marker,
+                self._empty,
+                self.prefix,
+            ]
+        )
+        self.remembered = Remembered(context.state, scope)
+        self._touched: dict[int, LdapGroup] = {}  # members or stamp changed since remembered
+        self._scanned: Owned[LdapGroup] | None = None  # member_digests' search, for read_changed
 
     # -- reading -----------------------------------------------------------------------
 
     def _load(self) -> Owned[LdapGroup]:
+        """Every group with its members, and (for them) every user: a whole read."""
+        snap = self._search_groups(self.schema.read_attributes)
+        groups = [*snap.main.values(), *snap.unowned]
+        groups += [g for by_options in snap.companions.values() for g in by_options.values()]
+        if any(g.members for g in groups):
+            self._people()
+        return snap
+
+    def _search_groups(self, attributes: list[str]) -> Owned[LdapGroup]:
         snap: Owned[LdapGroup] = Owned()
         access = self.options.access_rights == "companion"
+        members = "member" in attributes
+        self._touched.clear()
+        self._scanned = None
         for entry in self.directory.search(
-            self.options.groups_dn, self.schema.search_filter, self.schema.read_attributes
+            self.options.groups_dn, self.schema.search_filter, attributes
         ):
-            group = self._group(entry)
+            group = self._group(entry, members=members)
             snap.classify(group, group.marked, access=access, where=group.dn)
+            if members:
+                self._touched[id(group)] = group
         self._snapshot = snap
         return snap
 
-    def _group(self, entry: Entry) -> LdapGroup:
+    def _group(self, entry: Entry, *, members: bool = True) -> LdapGroup:
         marked = None
         for value in entry.values(self.schema.marker):
             marked = parse_marker(self.prefix, str(value))
             if marked is not None:
                 break
         name = _first(entry, "cn") or to_dn(entry.dn)[0].partition("=")[2]
-        members = {normal(str(m)) for m in entry.values("member")}
-        return LdapGroup(dn=entry.dn, name=name, marked=marked, members=members)
+        group = LdapGroup(dn=entry.dn, name=name, marked=marked, stamp=self._stamp(entry))
+        group.members = {normal(str(m)) for m in entry.values("member")} if members else None
+        return group
+
+    def _mark(self, group: LdapGroup) -> str:
+        """An owned group's marker: what it is remembered by."""
+        assert group.marked is not None
+        return marker(self.prefix, group.marked.key, group.marked.options)
+
+    def _stamp(self, entry: Entry) -> str | None:
+        attributes = {name: entry.values(name) for name in STAMP_ATTRIBUTES}
+        return stamp_of(attributes, self.directory.server_id)
+
+    def _wrote(self, group: LdapGroup, written: Written) -> None:
+        """After a write to ``group``: its new stamp, when the server says the stamp just
+        before the write was the one its members are known at (else: not known)."""
+        before = stamp_of(written.before, self.directory.server_id)
+        after = stamp_of(written.after, self.directory.server_id)
+        known = group.stamp is not None and before == group.stamp
+        group.stamp = after if known else None
+        group.known = None if group.members is not None else group.known
+        self._touched[id(group)] = group
 
     def _person_ids(self, group: LdapGroup) -> Iterable[str]:
         """The person ids of a group's members that are users under ``users_dn``."""
-        id_of = self._people().id_of
+        if group.members is None:
+            known = group.known
+            return known.people or () if known is not None else ()
+        if not group.members:
+            return []
+        id_of = self._users_of(group.members).id_of
         found = (id_of.get(dn) for dn in group.members)
         return [person for person in found if person is not None]
 
+    def read(self) -> TargetState:
+        state = super().read()
+        assert self._snapshot is not None
+        self._remember(self._snapshot, everything=True)
+        return state
+
+    # -- member digests ------------------------------------------------------------------
+
+    def member_digests(self) -> dict[str, str]:
+        """The digest of each owned group whose entry is unchanged since a run knew its
+        members: one paged search of ``groups_dn`` without members."""
+        snap = self._search_groups(self.schema.scan_attributes)
+        digests: dict[str, str] = {}
+        for key, group in snap.main.items():
+            group.known = self.remembered.trusted(self._mark(group), group.stamp, companion=False)
+            if group.known is not None and group.known.digest is not None:
+                digests[key] = group.known.digest
+        for by_options in snap.companions.values():
+            for group in by_options.values():
+                group.known = self.remembered.trusted(
+                    self._mark(group), group.stamp, companion=True
+                )
+        self._scanned = snap
+        return digests
+
+    def read_changed(self, matched: AbstractSet[str]) -> TargetState:
+        """``read`` without the members of the owned groups in ``matched`` (whose digest
+        the engine found equal to the desired one); companions unchanged since they were
+        remembered are not read either. When most groups must be read, it is one read."""
+        if self._scanned is None:
+            self.member_digests()
+        snap, self._scanned = self._scanned, None
+        assert snap is not None
+        skipped = {k for k in matched if k in snap.main and snap.main[k].known is not None}
+        wanted = [g for k, g in snap.main.items() if k not in skipped]
+        wanted += [g for by in snap.companions.values() for g in by.values() if g.known is None]
+        wanted += snap.unowned
+        total = len(snap.main) + len(snap.unowned) + sum(map(len, snap.companions.values()))
+        if 3 * len(wanted) > total:
+            return self.read()
+        self._read_members(snap, wanted)
+        self._users_of(dn for g in wanted if g.members is not None for dn in g.members)
+        state = self._state(snap, skipped)
+        self._remember(snap, everything=True)
+        return state
+
+    def _read_members(self, snap: Owned[LdapGroup], wanted: Sequence[LdapGroup]) -> None:
+        """Read the members of ``wanted`` (with their stamps), a search per hundred
+        names; a group gone since the first search is left out of ``snap``."""
+        by_dn = {normal(g.dn): g for g in wanted}
+        named = sorted({g.name for g in wanted if g.name})
+        found: set[str] = set()
+        for start in range(0, len(named), NAMES_PER_SEARCH):
+            names = "".join(
+                f"(cn={escape_filter_chars(n)})" for n in named[start : start + NAMES_PER_SEARCH]
+            )
+            search = f"(&{self.schema.search_filter}(|{names}))"
+            for entry in self.directory.search(
+                self.options.groups_dn, search, self.schema.read_attributes
+            ):
+                group = by_dn.get(normal(entry.dn))
+                if group is not None:
+                    self._fill(group, entry)
+                    found.add(normal(entry.dn))
+        for dn, group in by_dn.items():
+            if dn in found:
+                continue
+            alone = self.directory.entry(group.dn, self.schema.read_attributes)
+            if alone is not None:
+                self._fill(group, alone)
+            else:
+                _forget(snap, group)
+
+    def _members_of(self, group: LdapGroup) -> set[str]:
+        """The group's members, read now if they were not (a group taken on its digest
+        that a change is for)."""
+        if group.members is None:
+            entry = self.directory.entry(group.dn, self.schema.read_attributes)
+            if entry is None:
+                self._snapshot = None  # gone since the read: read everything again
+                raise RetriableError(f"{self.where}: {group.dn!r} is gone since the read")
+            self._fill(group, entry)
+        assert group.members is not None
+        return group.members
+
+    def _fill(self, group: LdapGroup, entry: Entry) -> None:
+        group.members = {normal(str(m)) for m in entry.values("member")}
+        group.stamp = self._stamp(entry)
+        group.known = None
+        self._touched[id(group)] = group
+
+    def _state(self, snap: Owned[LdapGroup], skipped: AbstractSet[str]) -> TargetState:
+        """The state as ``CompanionTarget.read`` builds it, without the members of the
+        groups in ``skipped``."""
+        groups = [Group(key, g.name or key) for key, g in snap.main.items()]
+        by_group = {
+            key: sorted(set(self._person_ids(g)))
+            for key, g in snap.main.items()
+            if key not in skipped
+        }
+        for g in snap.unowned:
+            if g.name and g.name not in by_group and g.name not in snap.main:
+                groups.append(Group(g.name, g.name))
+                by_group[g.name] = sorted(set(self._person_ids(g)))
+        grants = [
+            AccessGrant(key, person, options)
+            for key, by_options in snap.companions.items()
+            for options, g in by_options.items()
+            for person in set(self._person_ids(g))
+        ]
+        memberships = [Membership(key, p) for key, people in by_group.items() for p in people]
+        counted = (snap.main[key].known for key in skipped)
+        return TargetState(
+            roster=Roster.build(groups=groups, memberships=memberships, grants=grants),
+            managed=frozenset(snap.main),
+            managed_grants=frozenset((g.group, g.principal) for g in grants),
+            members_matched=frozenset(skipped),
+            matched_memberships=sum(k.count for k in counted if k is not None),
+        )
+
+    def _remember(self, snap: Owned[LdapGroup], *, everything: bool = False) -> None:
+        """Remember the groups whose members or stamp changed (all read ones when
+        ``everything``), forget what no longer is, and stage it."""
+        groups = [*snap.main.values(), *(g for by in snap.companions.values() for g in by.values())]
+        if everything:
+            self.remembered.keep_only({self._mark(g) for g in groups})
+        mine = {id(g) for g in groups}
+        touched = [g for g in self._touched.values() if id(g) in mine]
+        self._users_of(dn for g in touched if g.members is not None for dn in g.members)
+        for group in touched:
+            dn = self._mark(group)
+            if group.stamp is None or (group.members is None and group.known is None):
+                self.remembered.drop(dn)
+                continue
+            if group.members is None and group.known is not None:  # renamed: same members
+                self.remembered.put(dn, dataclasses.replace(group.known, stamp=group.stamp))
+                continue
+            people = sorted(set(self._person_ids(group)))
+            if group.marked is not None and group.marked.options is not None:
+                self.remembered.put(dn, Known(group.stamp, people=tuple(people)))
+            else:
+                digest = digest_members(people)
+                if digest is None:
+                    self.remembered.drop(dn)
+                else:
+                    self.remembered.put(dn, Known(group.stamp, digest, len(people)))
+        if everything:
+            for group in groups:
+                if id(group) not in self._touched and group.known is None:
+                    self.remembered.drop(self._mark(group))
+        self._touched.clear()
+        self.remembered.save()
+
+    def apply(self, changes: Sequence[Change]) -> list[ChangeFailure]:
+        """``CompanionTarget.apply``; then what the changed groups hold is remembered."""
+        failures = super().apply(changes)
+        if self._snapshot is not None:
+            self._remember(self._snapshot)
+        return failures
+
     def _people(self) -> Users:
         """Every entry under ``users_dn`` with ``user_attribute``: one paged search a run."""
-        if self._users is None:
+        if self._users is None or not self._users.complete:
             attribute = self.options.person_attribute
-            users = Users()
+            users = Users(complete=True)
             for entry in self.directory.search(
                 self.options.users_dn, self._user_filter(f"({attribute}=*)"), [attribute]
             ):
@@ -164,20 +424,50 @@ class LdapTarget(CompanionTarget[LdapGroup]):
             self._users = users
         return self._users
 
+    def _users_of(self, dns: Iterable[str]) -> Users:
+        """The users, knowing at least those among the member DNs ``dns``: each looked up
+        by itself while that is cheaper than the search of every user (a run that read
+        few groups), else that search."""
+        users = self._users if self._users is not None else Users()
+        if users.complete:
+            return users
+        unknown = [dn for dn in dns if dn not in users.id_of and dn not in users.looked_up]
+        if users.lookups + len(unknown) > USER_LOOKUPS:
+            return self._people()
+        self._users = users
+        attribute = self.options.person_attribute
+        under = normal(self.options.users_dn)
+        for dn in unknown:
+            users.looked_up.add(dn)
+            users.lookups += 1
+            if dn != under and not dn.endswith("," + under):
+                continue
+            entry = self.directory.entry(
+                dn, [attribute], search_filter=self._user_filter(f"({attribute}=*)")
+            )
+            if entry is not None:
+                for value in entry.values(attribute):
+                    users.add(str(value), entry.dn)
+        return users
+
     def _user_filter(self, match: str) -> str:
         extra = self.options.user_filter
         return f"(&{match}{extra})" if extra else match
 
     def _member_id(self, person: str) -> str | None:
         """The DN of the person's entry: from the run's search, else looked up once (an
-        entry made since then)."""
-        users = self._people()
+        entry made since then, or none of the users was read)."""
+        users = self._users if self._users is not None else Users()
+        if not users.complete and users.lookups >= USER_LOOKUPS:
+            users = self._people()
+        self._users = users
         if person in users.dn_of:
             return users.dn_of[person]
         if person in users.missing:
             return None
         attribute = self.options.person_attribute
         wanted = f"({attribute}={escape_filter_chars(person)})"
+        users.lookups += 1
         for entry in self.directory.search(
             self.options.users_dn, self._user_filter(wanted), [attribute]
         ):
@@ -190,7 +480,10 @@ class LdapTarget(CompanionTarget[LdapGroup]):
         return None
 
     def _known_member_id(self, person: str) -> str | None:
-        return self._people().dn_of.get(person)
+        users = self._users
+        if users is not None and users.complete:
+            return users.dn_of.get(person)
+        return self._member_id(person)  # (a member of a group taken on its digest)
 
     # -- messages ----------------------------------------------------------------------
 
@@ -218,7 +511,7 @@ class LdapTarget(CompanionTarget[LdapGroup]):
         dn = self.schema.dn(name, self.options.groups_dn)
         object_classes, attributes = self.schema.new_entry(name, mark)
         try:
-            self.directory.add(dn, object_classes, attributes)
+            written = self.directory.add(dn, object_classes, attributes, read=STAMP_ATTRIBUTES)
         except Refused as exc:
             if exc.code != 68:  # entryAlreadyExists
                 raise
@@ -230,24 +523,38 @@ class LdapTarget(CompanionTarget[LdapGroup]):
                     f"{dn!r} exists and is not marked {mark!r} (made by hand, or by another "
                     "sync); rostersync leaves it alone",
                 ) from None
+            self._touched[id(group)] = group
             return group
         members = {self._empty} if self._empty else set()
-        return LdapGroup(dn=dn, name=name, marked=parse_marker(self.prefix, mark), members=members)
+        made = LdapGroup(
+            dn=dn,
+            name=name,
+            marked=parse_marker(self.prefix, mark),
+            members=members,
+            stamp=stamp_of(written.after, self.directory.server_id),
+        )
+        self._touched[id(made)] = made
+        return made
 
     def _set_name(self, group: LdapGroup, name: str) -> None:
         if group.name == name:
             return
         new_rdn = self.schema.rdn(name)
-        self.directory.rename(group.dn, new_rdn)
+        written = self.directory.rename(group.dn, new_rdn, read=STAMP_ATTRIBUTES)
         group.dn = f"{new_rdn},{parent_of(group.dn)}"
         group.name = name
+        self._wrote(group, written)
         follow = self.schema.renamed(name)
         if follow:
-            self.directory.modify(
-                group.dn, {a: [(ldap3.MODIFY_REPLACE, [v])] for a, v in follow.items()}
+            written = self.directory.modify(
+                group.dn,
+                {a: [(ldap3.MODIFY_REPLACE, [v])] for a, v in follow.items()},
+                read=STAMP_ATTRIBUTES,
             )
+            self._wrote(group, written)
 
     def _delete_group(self, group: LdapGroup) -> None:
+        self.remembered.drop(self._mark(group))
         self.directory.delete(group.dn)
 
     # -- members -----------------------------------------------------------------------
@@ -256,8 +563,9 @@ class LdapTarget(CompanionTarget[LdapGroup]):
         """The group's member changes in as few modify requests as the size limit allows,
         adds and deletes together; only what would change the group is sent."""
         group = delta.group
-        adds = [(c, dn) for c, dn in delta.adds if normal(dn) not in group.members]
-        removes = [(c, dn) for c, dn in delta.removes if normal(dn) in group.members]
+        members = self._members_of(group)
+        adds = [(c, dn) for c, dn in delta.adds if normal(dn) not in members]
+        removes = [(c, dn) for c, dn in delta.removes if normal(dn) in members]
         items = [("add", c, dn) for c, dn in adds] + [("delete", c, dn) for c, dn in removes]
         size = self.options.max_values_per_modify
         for start in range(0, len(items), size):
@@ -268,13 +576,14 @@ class LdapTarget(CompanionTarget[LdapGroup]):
         or "" when this request needs neither."""
         if not self._empty:
             return ""
-        after = set(group.members)
+        members = self._members_of(group)
+        after = set(members)
         for op, _, dn in items:
             (after.add if op == "add" else after.discard)(normal(dn))
         real = after - {self._empty}
-        if not real and self._empty not in group.members:
+        if not real and self._empty not in members:
             return "add"
-        if real and self._empty in group.members:
+        if real and self._empty in members:
             return "delete"
         return ""
 
@@ -296,7 +605,7 @@ class LdapTarget(CompanionTarget[LdapGroup]):
         if deleted:
             operations.append((ldap3.MODIFY_DELETE, deleted))
         try:
-            self.directory.modify(group.dn, {"member": operations})
+            written = self.directory.modify(group.dn, {"member": operations}, read=STAMP_ATTRIBUTES)
         except Refused as exc:
             if len(items) > 1 and exc.code in VALUE_REFUSALS:
                 for item in items:  # find the one the directory objects to
@@ -310,10 +619,12 @@ class LdapTarget(CompanionTarget[LdapGroup]):
                     f"{group.name!r}: {exc}",
                 )
             return
+        members = self._members_of(group)
         for dn in added:
-            group.members.add(normal(dn))
+            members.add(normal(dn))
         for dn in deleted:
-            group.members.discard(normal(dn))
+            members.discard(normal(dn))
+        self._wrote(group, written)
 
     def close(self) -> None:
         self.directory.close()

@@ -23,7 +23,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from sync.api import RunStatus, RunSummary, describe_counts, hookimpl, register_secret
+from sync.api import RunStatus, RunSummary, describe_counts, register_secret
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +141,9 @@ def send(email: Mapping[str, Any], mail: EmailMessage) -> bool:
     return True
 
 
-@hookimpl
-def sync_finished(summary: RunSummary, notify: Mapping[str, Any], rejected_rows: int) -> None:
+def notify_finished(summary: RunSummary, notify: Mapping[str, Any], rejected_rows: int) -> None:
+    """E-mail about a finished run, if ``[notify.email]`` asks for it (``plugins.hooks.mail``
+    calls this from the ``sync_finished`` hook)."""
     email = notify.get("email")
     if not email:
         return

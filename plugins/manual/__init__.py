@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -17,8 +17,6 @@ from sync.api import (
     PluginContext,
     Role,
     Source,
-    SourceType,
-    hookimpl,
     printable,
 )
 
@@ -41,18 +39,6 @@ def open_source(options: ManualOptions, context: PluginContext) -> Source:
     from plugins.manual.source import ManualSource
 
     return ManualSource(options, context)
-
-
-@hookimpl
-def register_sources(register: Callable[[SourceType[Any]], None]) -> None:
-    register(
-        SourceType(
-            name="manual",
-            options=ManualOptions,
-            factory=open_source,
-            description="people, groups, memberships and blocks entered with 'rostersync manual'",
-        )
-    )
 
 
 def _table(context: CommandContext, source: str | None) -> str | None:
@@ -350,8 +336,3 @@ def list_command(context: CommandContext, as_json: bool, source: str | None) -> 
         click.echo(printable(f"blocked {b.student} from {b.staff} ({b.reason})"))
     if not any(data.values()):
         click.echo(printable("nothing entered by hand"))
-
-
-@hookimpl
-def register_commands(cli: click.Group) -> None:
-    cli.add_command(manual_cli)

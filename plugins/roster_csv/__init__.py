@@ -5,30 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
 from plugins.csvfile import UTF8_BOM
 from plugins.roster_csv.columns import FIELDS, Kind, guess_kind, match, template_header
 from plugins.roster_csv.source import RosterCsvOptions, RosterCsvSource, read_table
-from sync.api import CommandContext, ConfigError, SourceType, hookimpl, printable
+from sync.api import CommandContext, ConfigError, printable
 
 __all__ = ["RosterCsvOptions", "RosterCsvSource"]
-
-
-@hookimpl
-def register_sources(register: Callable[[SourceType[Any]], None]) -> None:
-    register(
-        SourceType(
-            name="roster_csv",
-            options=RosterCsvOptions,
-            factory=RosterCsvSource,
-            description="Impero Backdrop student and staff CSV files, columns matched by name",
-        )
-    )
 
 
 KIND = click.Choice(["students", "staff"])
@@ -107,9 +93,3 @@ def columns_command(
         click.echo(printable(f"  warning: {issue.message}"))
     if not matching.complete:
         raise SystemExit(1)
-
-
-@hookimpl
-def register_commands(cli: click.Group) -> None:
-    cli.add_command(template_command)
-    cli.add_command(columns_command)

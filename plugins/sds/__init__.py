@@ -7,8 +7,7 @@ OneRoster mapping, so the same rules make groups, members and access.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -17,7 +16,7 @@ from plugins.oneroster.mapping import build_roster
 from plugins.oneroster.options import MappingOptions
 from plugins.oneroster.package import package_files
 from plugins.sds.formats import read_sds
-from sync.api import PluginContext, SourceRead, SourceType, hookimpl
+from sync.api import PluginContext, SourceRead
 
 log = logging.getLogger(__name__)
 
@@ -64,15 +63,3 @@ class SdsSource:
 
     def close(self) -> None:
         """Nothing to close: every file is read whole and closed within ``read``."""
-
-
-@hookimpl
-def register_sources(register: Callable[[SourceType[Any]], None]) -> None:
-    register(
-        SourceType(
-            name="sds",
-            options=SdsOptions,
-            factory=SdsSource,
-            description="Microsoft School Data Sync CSV (v1 US/UK headers, v2, v2.1)",
-        )
-    )

@@ -18,7 +18,6 @@ from sync.api import (
     RetriableError,
     RetryPolicy,
     RunSummary,
-    hookimpl,
     register_secret,
 )
 
@@ -68,8 +67,9 @@ def send(url: str, data: Mapping[str, Any], *, wait: float = 1.0) -> bool:
     return True
 
 
-@hookimpl
-def sync_finished(summary: RunSummary, notify: Mapping[str, Any]) -> None:
+def notify_finished(summary: RunSummary, notify: Mapping[str, Any]) -> None:
+    """Post a finished run to ``[notify] webhook_url``, if its status is listed in ``on``
+    (``plugins.hooks.webhook`` calls this from the ``sync_finished`` hook)."""
     url = notify.get("webhook_url")
     if not url:
         return

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from sync.app import App
 from sync.cli.output import echo_json
-from sync.contract import SourceType, TargetType
 from sync.terminal import echo
+
+if TYPE_CHECKING:
+    from sync.app import App
+    from sync.kinds import SourceType, TargetType
 
 
 @click.command("plugins")

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from sync.cli.exits import EXIT_BUSY, EXIT_CONFIG, EXIT_FAILED, fail
+from sync.deferred import DeferredCommand
 from sync.errors import ConfigError, RostersyncError, RunInProgressError
 from sync.gc_tuning import few_gc_passes
 from sync.plugins import PluginSystem, load_plugins
@@ -56,7 +57,8 @@ def _database_down(exc: BaseException) -> str | None:
 
 class Cli(click.Group):
     """Turns rostersync's own errors into one clear line and an exit code; built-in
-    commands are imported when used (``lazy``), plugin commands are added as usual."""
+    commands are imported when used (``lazy``), plugin commands are added as usual (a
+    plugin's ``DeferredCommand`` is imported when used too)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -68,6 +70,9 @@ class Cli(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands and cmd_name in self.lazy:
             self.add_command(self.lazy[cmd_name].load())
+        command = self.commands.get(cmd_name)
+        if isinstance(command, DeferredCommand):  # a plugin's, imported now it is used
+            self.commands[cmd_name] = command.load()
         return super().get_command(ctx, cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

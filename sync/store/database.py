@@ -12,15 +12,12 @@ from sqlalchemy.engine import Connection, Engine
 from sync.errors import ConfigError
 from sync.redact import redact
 from sync.storage import migrate, open_database, redact_url
-from sync.tables import PluginStateRow, RunIssueRow, RunRow, SyncControlRow
+from sync.tables import control_t, issue_t, run_t, state_t
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
 VERSION_TABLE = "rs_alembic_version"
 
-run_t = RunRow.__table__  # type: ignore[attr-defined]
-issue_t = RunIssueRow.__table__  # type: ignore[attr-defined]
-state_t = PluginStateRow.__table__  # type: ignore[attr-defined]
-control_t = SyncControlRow.__table__  # type: ignore[attr-defined]
+__all__ = ["MIGRATIONS", "VERSION_TABLE", "Database", "control_t", "issue_t", "run_t", "state_t"]
 
 
 class Database:

@@ -10,6 +10,7 @@ tests count.
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
@@ -78,6 +79,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+_SEARCH_LINE = re.compile(
+    r"(conn=\d+ op=\d+) SRCH (?:base=\"(.*?)\" scope=\d+ deref=\d+ filter=\"(.*)\"|attr=(.*))$",
+    re.MULTILINE,
+)
+
+
+@dataclass(frozen=True)
+class Search:
+    """One search slapd logged."""
+
+    base: str
+    filter: str
+    attributes: tuple[str, ...]
+
+
 @dataclass
 class Slapd:
     """A running slapd: where it listens, its CA, and its log of operations."""
@@ -120,6 +136,21 @@ class Slapd:
             text = log.read().decode("utf-8", "replace")
         head = f" {kind} base=" if kind == "SRCH" else f" {kind} dn="
         return [line for line in text.splitlines() if head in line]
+
+    def searches(self, since: int = 0) -> list[Search]:
+        """Every search since a ``log_mark``: its base, filter and the attributes asked
+        for (slapd logs them on a second line of the same operation)."""
+        with self.log_path.open("rb") as log:
+            log.seek(since)
+            text = log.read().decode("utf-8", "replace")
+        found: dict[str, Search] = {}
+        for match in _SEARCH_LINE.finditer(text):
+            op, base, search_filter, attrs = match.groups()
+            if base is not None:
+                found[op] = Search(base, search_filter, ())
+            elif op in found:
+                found[op] = Search(found[op].base, found[op].filter, tuple(attrs.split()))
+        return list(found.values())
 
 
 def _certificates(work: Path) -> None:

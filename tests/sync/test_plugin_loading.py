@@ -106,7 +106,7 @@ def test_broken_and_clashing_packages_are_listed_and_the_others_work(
             "hello_b",
             "rostersync-hello-b 1.0.0",
             "register_commands",
-            "two plugins add the command 'access': plugins.directory (built-in) and "
+            "two plugins add the command 'access': plugins.hooks.directory (built-in) and "
             "hello_b (rostersync-hello-b 1.0.0); the second is refused",
         ),
         (

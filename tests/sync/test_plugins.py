@@ -67,7 +67,7 @@ def test_two_plugins_may_not_claim_one_name() -> None:
     system = load_plugins(entry_points=False, extra=[Clash()])
     assert [str(f) for f in system.failures] == [
         "Clash (built-in): register_sources: two plugins register the source 'impero_csv': "
-        "plugins.impero_csv (built-in) and Clash (built-in); the second is refused"
+        "plugins.hooks.impero_csv (built-in) and Clash (built-in); the second is refused"
     ]
     assert system.sources["impero_csv"].description  # the first one stays
     assert "clash_own" in system.sources  # and the plugin's other kinds still count

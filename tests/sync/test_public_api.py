@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ast
 import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -73,3 +75,30 @@ def test_every_public_name_is_importable() -> None:
     assert not missing
     for name in module.__all__:
         exec(f"from sync.api import {name}", {})
+
+
+def test_each_name_is_imported_from_the_module_mypy_sees() -> None:
+    """``sync.api`` imports each name when first used (``_HOMES``); the imports that mypy
+    checks (under ``TYPE_CHECKING``) must name the same module for each."""
+    tree = ast.parse((ROOT / "sync" / "api.py").read_text())
+    checked = {
+        alias.name: node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("sync.")
+        for alias in node.names
+    }
+    assert checked == sync.api._HOMES
+    assert sorted(sync.api.__all__) == sorted(sync.api._HOMES)
+
+
+def test_registering_a_plugin_imports_no_heavy_library() -> None:
+    probe = (
+        "import sys\n"
+        "from sync.api import DeferredCommand, SourceType, TargetType, hookimpl\n"
+        "heavy = ('pydantic', 'requests', 'sqlalchemy', 'alembic', 'tenacity')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == ["[]"]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from sync.errors import ConfigError, StateDatabaseError
+from sync.storage import _sqlite_pragmas as sqlite_pragmas
 from sync.storage import migrate, open_database
 from sync.store import MIGRATIONS, VERSION_TABLE, Store
 from tests.conftest import ROOT, CliRun
@@ -69,3 +72,30 @@ def test_two_first_runs_on_a_new_sqlite_file_never_race(tmp_path: Path) -> None:
         for process in both:
             _, err = process.communicate(timeout=120)
             assert process.returncode == 0, err
+
+
+def test_connections_opening_a_new_file_at_once_all_get_wal(tmp_path: Path) -> None:
+    # Reproduction (CI: 'cannot open the state database ...: database is locked', 1 pair in
+    # 6): connections turning on WAL on a new file at the same moment; SQLite refuses the
+    # switch at once, never waiting on the busy timeout (7 of 800 connections here).
+    failures: list[str] = []
+    for attempt in range(200):
+        path = tmp_path / f"state{attempt}.db"
+        start = threading.Barrier(4)
+
+        def first_open(path: Path = path, start: threading.Barrier = start) -> None:
+            connection = sqlite3.connect(path, timeout=30, check_same_thread=False)
+            start.wait()
+            try:
+                sqlite_pragmas(30.0, connection, None)
+            except sqlite3.OperationalError as exc:
+                failures.append(str(exc))
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=first_open) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert failures == []

@@ -15,7 +15,7 @@ import pytest
 
 from plugins.ldap.options import LdapOptions
 from plugins.ldap.target import LdapTarget
-from sync.testing import make_context, sample_roster
+from sync.testing import MemoryState, make_context, sample_roster
 from tests.fakes.slapd import (
     SERVICE_DN,
     SERVICE_PASSWORD,
@@ -80,13 +80,22 @@ def options_for(slapd: Slapd, tree: Tree, **options: Any) -> LdapOptions:
 @pytest.fixture
 def make_target(slapd: Slapd, tree: Tree, tmp_path: Path) -> Iterator[MakeTarget]:
     """``make_target(**options)``: an LdapTarget on this test's tree (closed afterwards);
-    a new one per run, as the engine makes."""
+    a new one per run, as the engine makes, with the plugin state the sync's earlier
+    targets left (``state=``: another one)."""
     made: list[LdapTarget] = []
+    states: dict[str, MemoryState] = {}
 
-    def make(*, sync: str = "default", on: Tree | None = None, **options: Any) -> LdapTarget:
+    def make(
+        *,
+        sync: str = "default",
+        on: Tree | None = None,
+        state: MemoryState | None = None,
+        **options: Any,
+    ) -> LdapTarget:
+        kept = state if state is not None else states.setdefault(sync, MemoryState())
         target = LdapTarget(
             options_for(slapd, on or tree, **options),
-            make_context(tmp_path, name="directory", sync=sync),
+            make_context(tmp_path, name="directory", sync=sync, state=kept),
         )
         made.append(target)
         return target

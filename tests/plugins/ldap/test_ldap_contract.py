@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from sync.api import CAPABILITY_MEMBER_DIGESTS
 from sync.testing import HandMadeGroup, PluginKit, TargetContract, TargetFault
 from tests.fakes.slapd import SERVICE_DN, SERVICE_PASSWORD, Slapd, Tree, add_people, people_in
 from tests.fakes.tcp_proxy import Proxy, proxy_to
@@ -108,5 +109,5 @@ class TestLdapContractWithoutAccessRights(TestLdapContract):
 
     options = {"access_rights": "none"}
 
-    def test_claims_no_capability(self, target_kit: PluginKit) -> None:
-        assert target_kit.target().capabilities == frozenset()
+    def test_claims_no_access_capability(self, target_kit: PluginKit) -> None:
+        assert target_kit.target().capabilities == frozenset({CAPABILITY_MEMBER_DIGESTS})
