@@ -9,12 +9,12 @@ the same group. One group per class (key: its ``sourcedId``), named by a templat
 
 from __future__ import annotations
 
-from collections.abc import Iterable, KeysView, Sequence
+from collections.abc import Iterable, KeysView, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from itertools import compress
-from operator import not_
+from itertools import compress, islice, repeat
+from operator import ne, not_
 from typing import Literal
 
 from plugins.dates import DateOrder, InvalidDate, read_date
@@ -486,21 +486,20 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
     at = list(map(pos.__getitem__, uids))
     people = Person.many(
         login.values(),
-        [_role(role_of.get(uid, ""), uid in granted) for uid in uids],
+        _roles(uids, role_of, granted),
         given_name=map(given.__getitem__, at),
         family_name=map(family.__getitem__, at),
         email=map(email.__getitem__, at),
         attributes=[{"sourced_id": uid} for uid in uids],
     )
     log.close()
-    if len(login) == len(needed):  # (every user enrolled has a login: nearly always)
-        memberships = Memberships(
-            zip(member_classes, map(login.__getitem__, member_users), strict=True)
-        )
-    else:
-        memberships = Memberships(
-            (c, login[u]) for c, u in zip(member_classes, member_users, strict=True) if u in login
-        )
+    if len(login) != len(needed):  # (some user enrolled has no login: rarely)
+        kept = [u in login for u in member_users]
+        member_classes = list(compress(member_classes, kept))
+        member_users = list(compress(member_users, kept))
+    memberships = Memberships.of_groups(
+        _by_class(member_classes, list(map(login.__getitem__, member_users)))
+    )
     access_grants = [
         AccessGrant(c, login[u], PRIMARY_OPTIONS if primary else NO_OPTIONS)
         for (c, u), primary in grants.items()
@@ -508,6 +507,33 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
     ]
     out.roster = Roster.build(people, groups.values(), memberships, access_grants)
     return out
+
+
+def _by_class(classes: Sequence[str], people: list[str]) -> dict[str, list[str]]:
+    """Each class's people, in the order met. An enrolments file lists a class's rows
+    together, so its runs of one class are found at C speed and taken as slices: no step
+    per membership (a class met again further on has its next run added)."""
+    size = len(classes)
+    starts = [0, *compress(range(1, size), map(ne, islice(classes, 1, None), classes))]
+    by_class: dict[str, list[str]] = {}
+    for begin, end in zip(starts, [*starts[1:], size], strict=True):
+        if begin == size:
+            break  # (no memberships at all)
+        members = by_class.get(classes[begin])
+        if members is None:
+            by_class[classes[begin]] = people[begin:end]
+        else:
+            members.extend(people[begin:end])
+    return by_class
+
+
+def _roles(uids: Sequence[str], role_of: Mapping[str, str], granted: Set[str]) -> list[Role]:
+    """Each user's ``_role``: worked out once per (OneRoster role, granted) pair met, the
+    users looked up at C speed (a district has tens of thousands of them)."""
+    found = map(role_of.get, uids, repeat(""))
+    pairs = list(zip(found, map(granted.__contains__, uids), strict=True))
+    made = {pair: _role(*pair) for pair in set(pairs)}
+    return list(map(made.__getitem__, pairs))
 
 
 def _role(role: str, granted: bool) -> Role:

@@ -1,0 +1,66 @@
+"""The mapping's memberships: each class's students, however the enrolment rows are ordered."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from plugins.oneroster.mapping import Settings, build_roster
+from plugins.oneroster.rows import Columns
+from sync.api import Membership
+
+CLASSES = ("c1", "c2", "c3")
+USERS = ("u1", "u2", "u3", "u4")
+
+
+def _tables(enrolments: list[tuple[str, str, str]]) -> dict[str, Columns]:
+    def table(name: str, columns: dict[str, list[str]]) -> Columns:
+        size = len(next(iter(columns.values())))
+        return Columns(name, f"{name}.csv", range(2, 2 + size), columns)
+
+    return {
+        "classes": table("classes", {"sourcedId": list(CLASSES), "title": list(CLASSES)}),
+        "users": table("users", {"sourcedId": list(USERS), "username": [u.upper() for u in USERS]}),
+        "enrollments": table(
+            "enrollments",
+            {
+                "sourcedId": [f"e{i}" for i in range(len(enrolments))],
+                "classSourcedId": [c for c, _, _ in enrolments],
+                "userSourcedId": [u for _, u, _ in enrolments],
+                "role": [r for _, _, r in enrolments],
+            },
+        ),
+    }
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(CLASSES),
+            st.sampled_from(USERS),
+            st.sampled_from(("student", "teacher")),
+        ),
+        max_size=30,
+    )
+)
+def test_memberships_are_the_students_of_each_class(
+    enrolments: list[tuple[str, str, str]],
+) -> None:
+    roster = build_roster(_tables(enrolments), Settings(), source="s").roster
+    expected = {Membership(c, u.upper()) for c, u, r in enrolments if r == "student"}
+    assert set(roster.memberships) == expected
+    by_group = roster.memberships.by_group()
+    for group, members in by_group.items():  # (in the order the rows name them)
+        met = [u.upper() for c, u, r in enrolments if c == group and r == "student"]
+        assert list(members) == list(dict.fromkeys(met))
+
+
+def test_a_class_met_again_further_on_keeps_all_its_students() -> None:
+    enrolments = [
+        ("c1", "u1", "student"),
+        ("c2", "u2", "student"),
+        ("c1", "u3", "student"),
+        ("c1", "u1", "student"),
+    ]
+    roster = build_roster(_tables(enrolments), Settings(), source="s").roster
+    assert dict(roster.memberships.by_group()) == {"c1": ("U1", "U3"), "c2": ("U2",)}
