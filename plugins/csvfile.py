@@ -21,6 +21,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from sys import intern
 from typing import Any, NamedTuple
@@ -444,7 +445,12 @@ def plain_columns(
         cells.pop()  # (the empty text after the last line ending)
         for values, index in zip(found, keep, strict=True):
             taken = cells[index::width]
-            values.extend(taken if index in distinct else map(intern, taken))
+            if index in distinct:
+                values.extend(taken)
+            elif taken.count(taken[0]) == len(taken):  # (one value all along: a status)
+                values.extend(repeat(intern(taken[0]), len(taken)))
+            else:
+                values.extend(map(intern, taken))
         start = end
     return found
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from plugins.csvfile import decode, rows, sniff_delimiter
+from plugins.csvfile import decode, plain_columns, rows, sniff_delimiter
 from sync.errors import SourceError
 
 PROFILE = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -265,3 +265,16 @@ def test_a_field_of_thousands_of_characters_is_refused() -> None:
             assert str(exc).startswith("f.csv line 2: a field of "), exc
         else:
             raise AssertionError("a huge field was read")
+
+
+@given(
+    st.lists(st.lists(st.sampled_from(["a", "b", "", "x y"]), min_size=3, max_size=3), max_size=40),
+    st.integers(1, 40),
+)
+def test_plain_columns_are_the_cells_split_whatever_the_chunks(
+    records: list[list[str]], chunk: int
+) -> None:
+    text = "h1,h2,h3\n" + "".join(",".join(record) + "\n" for record in records)
+    start = text.find("\n") + 1
+    found = plain_columns(text, 3, [0, 2], start=start, chunk=chunk, distinct={2})
+    assert found == [[record[0] for record in records], [record[2] for record in records]]
