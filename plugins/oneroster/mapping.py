@@ -9,9 +9,7 @@ the same group. One group per class (key: its ``sourcedId``), named by a templat
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterable, Iterator, KeysView, Mapping, Sequence, Set
-from contextlib import contextmanager
+from collections.abc import Iterable, KeysView, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -326,28 +324,8 @@ def _user_orgs(users: _Index, roles: _Index) -> dict[str, set[str]]:
     return orgs
 
 
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Python's cycle collector held off while a roster is built: the tens of thousands of
-    people, groups and grants made at once would set it off again and again, each time
-    walking every object alive (about a sixth of a district's mapping), and the mapping
-    makes no reference cycles for it to find. Restored as it was, whatever happens."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
     """The roster ``tables`` describe, with an issue for every row left out and why."""
-    with _cyclic_gc_paused():
-        return _build_roster(tables, settings, source=source)
-
-
-def _build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
     out = Mapped(Roster())
     log = _Issues(source, out.issues)
     empty = _Index(())

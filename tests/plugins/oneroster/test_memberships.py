@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -66,16 +64,3 @@ def test_a_class_met_again_further_on_keeps_all_its_students() -> None:
     ]
     roster = build_roster(_tables(enrolments), Settings(), source="s").roster
     assert dict(roster.memberships.by_group()) == {"c1": ("U1", "U3"), "c2": ("U2",)}
-
-
-def test_building_a_roster_leaves_the_cycle_collector_as_it_found_it() -> None:
-    tables = _tables([("c1", "u1", "student")])
-    assert gc.isenabled()
-    build_roster(tables, Settings(), source="s")
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        build_roster(tables, Settings(), source="s")
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
