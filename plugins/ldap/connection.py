@@ -26,6 +26,7 @@ from ldap3.core.exceptions import (
     LDAPSocketOpenError,
     LDAPStartTLSError,
 )
+from ldap3.protocol.controls import build_control
 from ldap3.protocol.rfc4527 import post_read_control, pre_read_control
 
 from plugins.ldap.options import LdapOptions
@@ -36,8 +37,9 @@ log = logging.getLogger(__name__)
 #: The simple paged results control (RFC 2696), which ``paged_search`` sends.
 PAGED_RESULTS = "1.2.840.113556.1.4.319"
 #: Permissive modify: adding a value already there, or deleting one that is not, succeeds
-#: (Active Directory and OpenLDAP both honour it), so a retried modify is harmless.
-PERMISSIVE_MODIFY = ("1.2.840.113556.1.4.1413", False, None)
+#: (Active Directory and OpenLDAP both honour it), so a retried modify is harmless. Built
+#: once: ldap3 builds a control given as a tuple again on every request.
+PERMISSIVE_MODIFY = build_control("1.2.840.113556.1.4.1413", False, None)
 
 #: RFC 4527: the entry's attributes just before and just after a write, in its answer.
 PRE_READ = "1.3.6.1.1.13.1"
@@ -95,10 +97,12 @@ def _read_control(controls: Mapping[str, Any], oid: str) -> Mapping[str, Any] | 
 
 
 @functools.cache
-def _read_controls(attributes: tuple[str, ...]) -> tuple[Any, Any]:
-    """The pre-read and post-read controls for ``attributes``, encoded once (pyasn1 takes
-    a third of a millisecond to encode them, on each of 48,000 writes)."""
-    return pre_read_control(list(attributes)), post_read_control(list(attributes))
+def _read_controls(before: tuple[str, ...], after: tuple[str, ...]) -> tuple[Any, ...]:
+    """The pre-read control for ``before`` and the post-read one for ``after`` (each only
+    when it names attributes), encoded once: pyasn1 takes a third of a millisecond to
+    encode them, on each of 48,000 writes."""
+    pre = (pre_read_control(list(before)),) if before else ()
+    return pre + ((post_read_control(list(after)),) if after else ())
 
 
 def describe(exc: LDAPOperationResult) -> str:
@@ -262,28 +266,36 @@ class LdapConnection:
 
     # -- writing: each raises Refused for good, RetriableError for a passing fault ---------
 
-    # ``read``: attributes the server is asked to answer with, as they were just before
-    # and just after the write (RFC 4527, not critical: a server without it just writes).
+    # ``before`` and ``after``: attributes the server is asked to answer with, as they were
+    # just before and just after the write (RFC 4527 pre-read and post-read, not critical:
+    # a server without them just writes).
 
     def add(
         self,
         dn: str,
         object_classes: list[str],
         attributes: dict[str, object],
-        read: Sequence[str] = (),
+        after: Sequence[str] = (),
     ) -> Written:
-        controls = [_read_controls(tuple(read))[1]] if read else []
+        controls = list(_read_controls((), tuple(after)))
         return self._write(f"add {dn!r}", "add", dn, object_classes, attributes, controls=controls)
 
     def modify(
-        self, dn: str, changes: dict[str, list[tuple[str, list[Any]]]], read: Sequence[str] = ()
+        self,
+        dn: str,
+        changes: dict[str, list[tuple[str, list[Any]]]],
+        before: Sequence[str] = (),
+        after: Sequence[str] = (),
     ) -> Written:
-        controls = [PERMISSIVE_MODIFY, *self._around(read)]
+        controls = [PERMISSIVE_MODIFY, *_read_controls(tuple(before), tuple(after))]
         return self._write(f"modify {dn!r}", "modify", dn, changes, controls=controls)
 
-    def rename(self, dn: str, new_rdn: str, read: Sequence[str] = ()) -> Written:
+    def rename(
+        self, dn: str, new_rdn: str, before: Sequence[str] = (), after: Sequence[str] = ()
+    ) -> Written:
+        controls = list(_read_controls(tuple(before), tuple(after)))
         return self._write(
-            f"rename {dn!r} to {new_rdn!r}", "modify_dn", dn, new_rdn, controls=self._around(read)
+            f"rename {dn!r} to {new_rdn!r}", "modify_dn", dn, new_rdn, controls=controls
         )
 
     def delete(self, dn: str) -> None:
@@ -292,10 +304,6 @@ class LdapConnection:
         except Refused as exc:
             if exc.code != 32:  # already gone is what was wanted
                 raise
-
-    @staticmethod
-    def _around(read: Sequence[str]) -> list[Any]:
-        return list(_read_controls(tuple(read))) if read else []
 
     def _write(self, what: str, operation: str, *args: Any, **kwargs: Any) -> Written:
         try:
