@@ -13,7 +13,7 @@ import functools
 import logging
 import math
 import ssl
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,8 +26,21 @@ from ldap3.core.exceptions import (
     LDAPSocketOpenError,
     LDAPStartTLSError,
 )
+from ldap3.operation.modify import change_table
 from ldap3.protocol.controls import build_control
+from ldap3.protocol.rfc4511 import (
+    LDAPDN,
+    AttributeDescription,
+    Change,
+    Changes,
+    ModifyRequest,
+    Operation,
+    PartialAttribute,
+    Vals,
+)
 from ldap3.protocol.rfc4527 import post_read_control, pre_read_control
+from ldap3.utils.conv import to_raw
+from ldap3.utils.dn import safe_dn
 
 from plugins.ldap.options import LdapOptions
 from sync.api import RetriableError, TargetError
@@ -103,6 +116,33 @@ def _read_controls(before: tuple[str, ...], after: tuple[str, ...]) -> tuple[Any
     encode them, on each of 48,000 writes."""
     pre = (pre_read_control(list(before)),) if before else ()
     return pre + ((post_read_control(list(after)),) if after else ())
+
+
+def modify_request(dn: str, changes: Mapping[str, Sequence[tuple[str, Sequence[Any]]]]) -> Any:
+    """ldap3's ModifyRequest for ``changes``, as ``Connection.modify`` builds it but
+    without its per-value schema checks, which a connection that reads no schema
+    (``get_info=NONE``) skips anyway after looking up four settings for each value:
+    that and its way of filling the values were two thirds of building a modify of 26
+    members, on each of 24,000 requests."""
+    change_list = Changes()
+    position = 0
+    for attribute, operations in changes.items():
+        for operation, values in operations:
+            vals = Vals()
+            for index, value in enumerate(values):
+                vals.setComponentByPosition(index, to_raw(value))
+            partial = PartialAttribute()
+            partial["type"] = AttributeDescription(attribute)
+            partial["vals"] = vals
+            change = Change()
+            change["operation"] = Operation(change_table[operation])
+            change["modification"] = partial
+            change_list[position] = change
+            position += 1
+    request = ModifyRequest()
+    request["object"] = LDAPDN(dn)
+    request["changes"] = change_list
+    return request
 
 
 def describe(exc: LDAPOperationResult) -> str:
@@ -278,7 +318,10 @@ class LdapConnection:
         after: Sequence[str] = (),
     ) -> Written:
         controls = list(_read_controls((), tuple(after)))
-        return self._write(f"add {dn!r}", "add", dn, object_classes, attributes, controls=controls)
+        return self._write(
+            f"add {dn!r}",
+            lambda c: c.add(dn, object_classes, attributes, controls=controls),
+        )
 
     def modify(
         self,
@@ -288,26 +331,44 @@ class LdapConnection:
         after: Sequence[str] = (),
     ) -> Written:
         controls = [PERMISSIVE_MODIFY, *_read_controls(tuple(before), tuple(after))]
-        return self._write(f"modify {dn!r}", "modify", dn, changes, controls=controls)
+        return self._write(f"modify {dn!r}", lambda c: self._modify(c, dn, changes, controls))
 
     def rename(
         self, dn: str, new_rdn: str, before: Sequence[str] = (), after: Sequence[str] = ()
     ) -> Written:
         controls = list(_read_controls(tuple(before), tuple(after)))
         return self._write(
-            f"rename {dn!r} to {new_rdn!r}", "modify_dn", dn, new_rdn, controls=controls
+            f"rename {dn!r} to {new_rdn!r}", lambda c: c.modify_dn(dn, new_rdn, controls=controls)
         )
 
     def delete(self, dn: str) -> None:
         try:
-            self._write(f"delete {dn!r}", "delete", dn)
+            self._write(f"delete {dn!r}", lambda c: c.delete(dn))
         except Refused as exc:
             if exc.code != 32:  # already gone is what was wanted
                 raise
 
-    def _write(self, what: str, operation: str, *args: Any, **kwargs: Any) -> Written:
+    @staticmethod
+    def _modify(
+        connection: Any,
+        dn: str,
+        changes: dict[str, list[tuple[str, list[Any]]]],
+        controls: list[Any],
+    ) -> None:
+        """``Connection.modify`` (the request built by ``modify_request``): sent, and its
+        answer in ``connection.result`` (a refusal raised, as ``raise_exceptions`` says)."""
+        if connection.check_names:
+            dn = safe_dn(dn)
+        request = modify_request(dn, changes)
+        with connection.connection_lock:
+            connection.post_send_single_response(
+                connection.send("modifyRequest", request, controls)
+            )
+
+    def _write(self, what: str, send: Callable[[Any], object]) -> Written:
+        """``send`` the write on the connection; what the server said of the entry."""
         try:
-            getattr(self.connection, operation)(*args, **kwargs)
+            send(self.connection)
         except LDAPException as exc:
             raise self._fault(what, exc) from None
         controls = (self.connection.result or {}).get("controls") or {}
