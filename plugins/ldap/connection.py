@@ -30,7 +30,10 @@ from ldap3.operation.modify import change_table
 from ldap3.protocol.controls import build_control
 from ldap3.protocol.rfc4511 import (
     LDAPDN,
+    AddRequest,
+    Attribute,
     AttributeDescription,
+    AttributeList,
     Change,
     Changes,
     ModifyRequest,
@@ -118,6 +121,30 @@ def _read_controls(before: tuple[str, ...], after: tuple[str, ...]) -> tuple[Any
     return pre + ((post_read_control(list(after)),) if after else ())
 
 
+def _vals(values: object) -> Any:
+    """An attribute's values as ldap3 sends them (``to_raw``: UTF-8, a number as text)."""
+    vals = Vals()
+    for index, value in enumerate(values if isinstance(values, list | tuple) else [values]):
+        vals.setComponentByPosition(index, to_raw(value))
+    return vals
+
+
+def add_request(dn: str, attributes: Mapping[str, object]) -> Any:
+    """ldap3's AddRequest for an entry of ``attributes`` (``objectClass`` among them), as
+    ``Connection.add`` builds it but without its per-value schema checks (see
+    ``modify_request``)."""
+    attribute_list = AttributeList()
+    for position, (name, values) in enumerate(attributes.items()):
+        attribute = Attribute()
+        attribute["type"] = AttributeDescription(name)
+        attribute["vals"] = _vals(values)
+        attribute_list[position] = attribute
+    request = AddRequest()
+    request["entry"] = LDAPDN(dn)
+    request["attributes"] = attribute_list
+    return request
+
+
 def modify_request(dn: str, changes: Mapping[str, Sequence[tuple[str, Sequence[Any]]]]) -> Any:
     """ldap3's ModifyRequest for ``changes``, as ``Connection.modify`` builds it but
     without its per-value schema checks, which a connection that reads no schema
@@ -128,12 +155,9 @@ def modify_request(dn: str, changes: Mapping[str, Sequence[tuple[str, Sequence[A
     position = 0
     for attribute, operations in changes.items():
         for operation, values in operations:
-            vals = Vals()
-            for index, value in enumerate(values):
-                vals.setComponentByPosition(index, to_raw(value))
             partial = PartialAttribute()
             partial["type"] = AttributeDescription(attribute)
-            partial["vals"] = vals
+            partial["vals"] = _vals(values)
             change = Change()
             change["operation"] = Operation(change_table[operation])
             change["modification"] = partial
@@ -318,9 +342,9 @@ class LdapConnection:
         after: Sequence[str] = (),
     ) -> Written:
         controls = list(_read_controls((), tuple(after)))
+        entry = {**attributes, "objectClass": object_classes}  # (where ldap3 puts it)
         return self._write(
-            f"add {dn!r}",
-            lambda c: c.add(dn, object_classes, attributes, controls=controls),
+            f"add {dn!r}", lambda c: self._send(c, "addRequest", entry, dn, controls)
         )
 
     def modify(
@@ -331,7 +355,9 @@ class LdapConnection:
         after: Sequence[str] = (),
     ) -> Written:
         controls = [PERMISSIVE_MODIFY, *_read_controls(tuple(before), tuple(after))]
-        return self._write(f"modify {dn!r}", lambda c: self._modify(c, dn, changes, controls))
+        return self._write(
+            f"modify {dn!r}", lambda c: self._send(c, "modifyRequest", changes, dn, controls)
+        )
 
     def rename(
         self, dn: str, new_rdn: str, before: Sequence[str] = (), after: Sequence[str] = ()
@@ -349,21 +375,19 @@ class LdapConnection:
                 raise
 
     @staticmethod
-    def _modify(
-        connection: Any,
-        dn: str,
-        changes: dict[str, list[tuple[str, list[Any]]]],
-        controls: list[Any],
+    def _send(
+        connection: Any, kind: str, content: Mapping[str, Any], dn: str, controls: list[Any]
     ) -> None:
-        """``Connection.modify`` (the request built by ``modify_request``): sent, and its
-        answer in ``connection.result`` (a refusal raised, as ``raise_exceptions`` says)."""
+        """What ``Connection.add`` or ``Connection.modify`` does (``kind`` "addRequest":
+        ``content`` is the entry's attributes; "modifyRequest": the changes), with the
+        request built here: sent, its answer in ``connection.result``, a refusal raised
+        (``raise_exceptions``)."""
         if connection.check_names:
             dn = safe_dn(dn)
-        request = modify_request(dn, changes)
+        build = add_request if kind == "addRequest" else modify_request
+        request = build(dn, content)
         with connection.connection_lock:
-            connection.post_send_single_response(
-                connection.send("modifyRequest", request, controls)
-            )
+            connection.post_send_single_response(connection.send(kind, request, controls))
 
     def _write(self, what: str, send: Callable[[Any], object]) -> Written:
         """``send`` the write on the connection; what the server said of the entry."""

@@ -1,6 +1,6 @@
-"""The ldap target's own modify request: the bytes ldap3's ``Connection.modify`` would send
-for the same changes (it skips only ldap3's per-value schema checks, which a connection
-without a schema never applies)."""
+"""The ldap target's own add and modify requests: the bytes ldap3's ``Connection.add`` and
+``Connection.modify`` would send for the same entry or changes (they skip only ldap3's
+per-value schema checks, which a connection without a schema never applies)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ from typing import Any
 
 import ldap3
 import pytest
+from ldap3.operation.add import add_operation
 from ldap3.operation.modify import modify_operation
 from ldap3.utils.asn1 import encode
 
-from plugins.ldap.connection import modify_request
+from plugins.ldap.connection import add_request, modify_request
+from plugins.ldap.options import Flavour
+from plugins.ldap.schema import GroupSchema
 
 GROUP = "cn=Potions\\, Advanced,ou=groups,dc=example,dc=org"
 CHANGES: list[dict[str, Any]] = [
@@ -32,3 +35,13 @@ def test_a_modify_request_is_the_one_ldap3_builds(changes: dict[str, Any]) -> No
     ours = encode(modify_request(GROUP, changes))
     assert ours == encode(modify_operation(GROUP, changes, auto_encode=True))
     assert GROUP.encode() in ours
+
+
+@pytest.mark.parametrize("flavour", list(Flavour))
+def test_an_add_request_is_the_one_ldap3_builds(flavour: Flavour) -> None:
+    schema = GroupSchema(flavour, "description", "cn=empty,dc=example,dc=org")
+    classes, attributes = schema.new_entry("Potions, Advanced ÿ", "rostersync:d:sec-1")
+    entry = {**attributes, "objectClass": classes}
+    ours = encode(add_request(GROUP, entry))
+    assert ours == encode(add_operation(GROUP, entry, auto_encode=True))
+    assert "Potions, Advanced ÿ".encode() in ours
