@@ -342,6 +342,7 @@ def rows(text: str, *, display: str, delimiter: str = ",") -> Iterator[Row]:
 # -- strict line records (OneRoster, SDS): one record per line, structure checked ------------
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LONE_CR = re.compile(r"\r(?!\n)")
+_NOT_CONTROL = bytes(b for b in range(256) if b not in {*range(9), 11, 12, *range(14, 32), 127})
 _FIELD = r'(?:"(?:[^"\n]|"")*"|[^",\n]*)'
 _QUOTED_LINE = re.compile(rf"{_FIELD}(?:,{_FIELD})*\r?")
 
@@ -366,8 +367,11 @@ def check_lines(text: str, *, display: str) -> None:
     whose every line is one record, so that a damaged file is never half-read: a control
     character, a stray quote, a quoted field that runs onto the next line (a line break
     inside a field), or a last line without its line ending (a file cut short)."""
-    fault = _CONTROL.search(text)
-    if fault is None and "\r" in text and text.count("\r") != text.count("\r\n"):
+    # Deleting every byte but the control characters is many times faster than a search
+    # (a hot path); UTF-8 has no such byte inside a character, so the text's bytes serve.
+    clean = not text.encode("utf-8", "surrogatepass").translate(None, _NOT_CONTROL)
+    fault = None if clean else _CONTROL.search(text)
+    if fault is None and "\r" in text:
         fault = _LONE_CR.search(text)
     if fault is not None:
         line = text.count("\n", 0, fault.start()) + 1
@@ -430,8 +434,8 @@ def plain_columns(
     while start < len(text):
         end = text.find("\n", min(start + chunk, len(text) - 1)) + 1
         part = text[start:end]
-        if "\r" in part:
-            part = part.replace("\r\n", "\n")
+        if "\r" in part:  # (every one ends a line: check_lines refuses a lone one)
+            part = part.replace("\r", "")
         rows = part.count("\n")
         separators = part.encode("utf-8", "surrogatepass").translate(None, _NOT_SEPARATOR)
         if separators != pattern * rows:
@@ -448,6 +452,8 @@ def plain_columns(
 def is_padded(text: str) -> bool:
     """Whether some cell of ``text`` may start or end with a space or tab; most files have
     none and need no cell stripped."""
+    if " " not in text and "\t" not in text:  # (two quick searches settle most files)
+        return False
     return (
         "\t" in text
         or " ," in text

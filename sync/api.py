@@ -124,6 +124,17 @@ if TYPE_CHECKING:
         StaffAccess,
         staff_access,
     )
+    from sync.web.plugin_pages import (  # the console's side: imported when first used
+        WebContext,
+        WebUser,
+        web_context,
+        web_form,
+        web_user,
+    )
+    from sync.web_pages import (
+        WebLink,
+        WebPages,
+    )
 
 #: Where each public name is defined: imported from there when first used.
 _HOMES: dict[str, str] = {
@@ -204,6 +215,13 @@ _HOMES: dict[str, str] = {
     "printable": "sync.terminal",
     "StaffAccess": "sync.views",
     "staff_access": "sync.views",
+    "WebContext": "sync.web.plugin_pages",
+    "WebUser": "sync.web.plugin_pages",
+    "web_context": "sync.web.plugin_pages",
+    "web_form": "sync.web.plugin_pages",
+    "web_user": "sync.web.plugin_pages",
+    "WebLink": "sync.web_pages",
+    "WebPages": "sync.web_pages",
 }
 
 
@@ -282,6 +300,10 @@ __all__ = [
     "TargetState",
     "TargetType",
     "TokenRefused",
+    "WebContext",
+    "WebLink",
+    "WebPages",
+    "WebUser",
     "changes_of_fields",
     "database_url",
     "decode_json",
@@ -301,4 +323,7 @@ __all__ = [
     "retriable_database_errors",
     "run_migrations_online",
     "staff_access",
+    "web_context",
+    "web_form",
+    "web_user",
 ]

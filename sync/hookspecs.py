@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # annotations only: ``from sync.api import hookimpl`` stays c
 
     from sync.kinds import SourceType, TargetType
     from sync.model import RunSummary
+    from sync.web_pages import WebPages
 
 PROJECT = "rostersync"
 
@@ -63,4 +64,15 @@ def sync_finished(summary: RunSummary, notify: Mapping[str, Any], rejected_rows:
     :param rejected_rows: how many input records the run rejected (its error issues).
         Added later still; an implementation may leave it out.
     :return: nothing; an exception here is logged and never changes the run's status.
+    """
+
+
+@hookspec
+def register_web_pages(register: Callable[[WebPages], None]) -> None:
+    """Offer pages for the admin console (``rostersync web``).
+
+    :param register: call once per set of pages with a ``WebPages``: a name, a function
+        that returns a FastAPI ``APIRouter`` (called when the console starts, so the web
+        framework is imported only there), a templates folder and nav links. The routes are
+        mounted under ``/p/NAME`` (or the declared ``prefix``), which must be unique.
     """

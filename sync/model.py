@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from enum import StrEnum
-from itertools import repeat
+from itertools import repeat, starmap
 from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -50,6 +50,39 @@ class Person:
     family_name: str = ""
     email: str = ""
     attributes: Mapping[str, str] = field(default_factory=lambda: _EMPTY, hash=False, compare=True)
+
+    @classmethod
+    def many(
+        cls, ids: Iterable[str], role: Role | Iterable[Role], **columns: Iterable[Any]
+    ) -> list[Person]:
+        """``Person(id, role, **fields)`` for each id, equal to what the constructor makes:
+        ``role`` one for all or one each, ``columns`` each a field's value for each id.
+
+        A district has tens of thousands; this sets each slot for all of them at once
+        (the slot's descriptor, mapped) instead of one frozen ``__init__`` call each.
+        """
+        wanted = list(ids)
+        roles = [role] * len(wanted) if isinstance(role, Role) else role
+        given: dict[str, Iterable[Any]] = {"id": wanted, "role": roles}
+        unknown = set(columns) - {each.name for each in fields(cls)}
+        if unknown or given.keys() & columns.keys():
+            raise TypeError(f"Person.many got unexpected columns {sorted(columns)}")
+        given.update(columns)
+        made: list[Person] = list(map(object.__new__, repeat(cls, len(wanted))))
+        for each in fields(cls):
+            values = given.get(each.name)
+            if values is not None:
+                values = list(values)
+                if len(values) != len(made):
+                    raise ValueError(f"Person.many: {each.name} has {len(values)} values")
+            elif each.default is not MISSING:
+                values = repeat(each.default)
+            elif each.default_factory is not MISSING:  # called for each, as __init__ does
+                values = starmap(each.default_factory, repeat((), len(made)))
+            else:
+                raise TypeError(f"Person.many cannot fill {each.name}: it has no default")
+            any(map(getattr(cls, each.name).__set__, made, values))
+        return made
 
 
 @dataclass(frozen=True, slots=True)

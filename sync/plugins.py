@@ -23,6 +23,7 @@ import pluggy
 from sync import hookspecs
 from sync.errors import ConfigError
 from sync.kinds import SourceType, TargetType
+from sync.web_pages import WebPages
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugins.hooks.clever",
     "plugins.hooks.roster_csv",
     "plugins.hooks.manual",
+    "plugins.hooks.permissions",
     "plugins.hooks.scim",
     "plugins.hooks.webhook",
     "plugins.hooks.mail",
@@ -92,6 +94,10 @@ class PluginSystem:
     failures: list[PluginFailure] = field(default_factory=list)
     packages: dict[str, str] = field(default_factory=dict)
     """Plugin name (as registered with pluggy) -> ``distribution version``."""
+    web_pages: dict[str, WebPages] = field(default_factory=dict)
+    """Console pages by the prefix they are mounted under (``register_web_pages``)."""
+    web_owners: dict[str, object] = field(default_factory=dict)
+    """Prefix -> the plugin that registered those pages."""
 
     def source_type(self, name: str, *, where: str = "") -> SourceType[Any]:
         """The source kind ``name``; ``where`` (file and table) is named if it is unknown."""
@@ -206,6 +212,35 @@ class PluginSystem:
             for plugin in self.implementers(hook):
                 register = self._registrar(kind, table, plugin, owners)
                 self._call_kept(plugin, hook, {"register": register})
+        for plugin in self.implementers("register_web_pages"):
+            self._call_kept(plugin, "register_web_pages", {"register": self._pages_of(plugin)})
+
+    def _pages_of(self, plugin: object) -> Callable[[WebPages], None]:
+        def register(pages: WebPages) -> None:
+            if not isinstance(pages, WebPages):
+                raise TypeError(f"register_web_pages takes a WebPages, not {type(pages).__name__}")
+            taken = self.web_owners.get(pages.mount)
+            if taken is not None:
+                self._refuse(
+                    plugin,
+                    "register_web_pages",
+                    f"two plugins register console pages at {pages.mount}: "
+                    f"{self.owner(taken)} and "
+                    f"{self.owner(plugin)}; the second is refused",
+                )
+                return
+            self.web_pages[pages.mount] = pages
+            self.web_owners[pages.mount] = plugin
+
+        return register
+
+    def web_failure(self, prefix: str, error: Exception) -> PluginFailure:
+        """The pages at ``prefix`` could not be mounted (their router failed): recorded
+        beside the load failures, and the console starts without them."""
+        plugin = self.web_owners[prefix]
+        failure = self.failure(self.label(plugin), self.package(plugin), "web pages", error)
+        self.failures.append(failure)
+        return failure
 
     def _registrar(
         self, kind: str, table: dict[str, Any], plugin: object, owners: dict[str, str]

@@ -1,14 +1,18 @@
-"""The ``manual`` source's hooks and its ``manual`` command group (the source and the
-commands themselves: ``plugins.manual``)."""
+"""The ``manual`` source's hooks and its ``manual`` command group and its console pages (the
+source, the commands and the pages themselves: ``plugins.manual``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from sync.api import DeferredCommand, SourceType, hookimpl
+from sync.api import DeferredCommand, SourceType, WebLink, WebPages, hookimpl
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
 
 
 @hookimpl
@@ -30,5 +34,26 @@ def register_commands(cli: click.Group) -> None:
             "manual",
             "plugins.manual:manual_cli",
             help="Enter people, groups, memberships and blocked children by hand.",
+        )
+    )
+
+
+def _router() -> APIRouter:
+    from plugins.manual.web import router
+
+    return router
+
+
+@hookimpl
+def register_web_pages(register: Callable[[WebPages], None]) -> None:
+    register(
+        WebPages(
+            plugin="manual",
+            router=_router,
+            templates=Path(__file__).parents[1] / "manual" / "templates",
+            links=(
+                WebLink("Enter by hand", "/entries", "operator"),
+                WebLink("Blocked children", "/blocks", "admin"),
+            ),
         )
     )

@@ -1,14 +1,22 @@
-"""The ``roster_csv`` source's hooks and its ``template`` and ``columns`` commands (the
-source and the commands themselves: ``plugins.roster_csv``)."""
+"""The ``roster_csv`` source's hooks, its ``template`` and ``columns`` commands and its
+console pages, the spreadsheet import (the source, the commands and the pages themselves:
+``plugins.roster_csv``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from sync.api import DeferredCommand, SourceType, hookimpl
+from sync.api import DeferredCommand, SourceType, WebLink, WebPages, hookimpl
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+#: The import's templates, found without importing ``plugins.roster_csv``.
+TEMPLATES = Path(__file__).resolve().parents[1] / "roster_csv" / "templates"
 
 
 @hookimpl
@@ -38,5 +46,23 @@ def register_commands(cli: click.Group) -> None:
             "columns",
             "plugins.roster_csv:columns_command",
             help="Show how FILE's headers match the student or staff fields, and what is missing.",
+        )
+    )
+
+
+def _web_router() -> APIRouter:
+    from plugins.roster_csv.web import router
+
+    return router
+
+
+@hookimpl
+def register_web_pages(register: Callable[[WebPages], None]) -> None:
+    register(
+        WebPages(
+            plugin="roster_csv",
+            router=_web_router,
+            templates=TEMPLATES,
+            links=(WebLink("Import", "/import", "operator"),),
         )
     )

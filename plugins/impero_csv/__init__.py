@@ -81,7 +81,8 @@ class ImperoCsvSource:
             without_duplicates(teachers, source=name, display=self.options.teachers_file)
         issues: list[Issue] = [*students.issues, *teachers.issues]
 
-        people = {u: Person(u, Role.STUDENT) for u in dict.fromkeys(students.usernames)}
+        pupils = list(dict.fromkeys(students.usernames))
+        people = dict(zip(pupils, Person.many(pupils, Role.STUDENT), strict=True))
         groups = {k: Group(k, k) for k in dict.fromkeys(students.classes)}
         students_file = self.options.students_file
         issues.extend(

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from plugins import people as rules
 from plugins.manual.options import ManualOptions
 from sync.api import (
     CommandContext,
@@ -130,33 +129,23 @@ def add_student(
     source: str | None,
 ) -> None:
     """Add a student, or correct one (same UPN, or same name and date of birth)."""
+    from plugins.manual.entries import FieldError, student_entry
+
     try:
-        born = rules.date_of_birth(dob)
-        gender = rules.gender(gender)
-        upn = rules.upn(upn)
-    except rules.InvalidValue as exc:
+        entry = student_entry(
+            first_name=first_name,
+            surname=surname,
+            dob=dob,
+            gender=gender,
+            year_group=year_group,
+            registration_group=registration_group,
+            upn=upn,
+        )
+    except FieldError as exc:
         _fail(str(exc))
         return
-    ident = rules.student_id(first_name.strip(), surname.strip(), born, upn)
-    from plugins.manual.store import Entry
-
-    entry = Entry(
-        ident,
-        Role.STUDENT,
-        first_name.strip(),
-        surname.strip(),
-        "",
-        {
-            "date_of_birth": born.isoformat(),
-            "gender": gender,
-            "year_group": " ".join(year_group.split()),
-            "registration_group": " ".join(registration_group.split()),
-            "upn": upn,
-        },
-        "",
-    )
     replaced = _store(context, source).put_person(entry)
-    click.echo(printable(f"{'updated' if replaced else 'added'} student {ident}"))
+    click.echo(printable(f"{'updated' if replaced else 'added'} student {entry.id}"))
 
 
 @manual_cli.command("add-staff")
@@ -179,23 +168,23 @@ def add_staff(
     source: str | None,
 ) -> None:
     """Add a staff member (LOGIN is their username or e-mail), or correct one."""
+    from plugins.manual.entries import FieldError, staff_entry
+
     table = _table(context, source)
     options = context.plugin_options("source", table) if table else ManualOptions()
-    groups = options.user_groups_for(table or "manual").groups
-    if " ".join(user_group.split()).casefold() not in groups:
-        names = sorted(name for name, _, _ in groups.values())
-        _require_known("user group", user_group, names, hint=f" (user groups: {', '.join(names)})")
-    from plugins.manual.store import Entry
-
-    entry = Entry(
-        login.strip(),
-        Role.STAFF,
-        first_name.strip(),
-        surname.strip(),
-        email.strip(),
-        {"job_role": " ".join(job_role.split()), "user_group": " ".join(user_group.split())},
-        " ".join(user_group.split()),
-    )
+    try:
+        entry = staff_entry(
+            options.user_groups_for(table or "manual"),
+            login=login,
+            first_name=first_name,
+            surname=surname,
+            user_group=user_group,
+            job_role=job_role,
+            email=email,
+        )
+    except FieldError as exc:
+        _fail(str(exc))
+        return
     replaced = _store(context, source).put_person(entry)
     click.echo(printable(f"{'updated' if replaced else 'added'} staff member {entry.id}"))
 

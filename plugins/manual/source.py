@@ -5,6 +5,7 @@ from __future__ import annotations
 from plugins import people as rules
 from plugins.manual.options import ManualOptions
 from plugins.manual.store import ManualStore
+from plugins.permissions import load_edits
 from sync.api import (
     AccessGrant,
     Group,
@@ -38,7 +39,9 @@ class ManualSource:
         self.options = options
         self.context = context
         self.store = ManualStore(context.database(options.url))
-        self.user_groups = options.user_groups_for(context.name)
+        self.user_groups = options.user_groups_for(
+            context.name, load_edits(context.state_url, context.name)
+        )
 
     def close(self) -> None:
         """The store's engine is pooled per URL and shared; nothing to close per run."""

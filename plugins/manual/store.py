@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from plugins.manual.entries import Entry
 from sync.api import Block, Role, migrate, open_database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -58,19 +59,6 @@ block_t = sa.Table(
 
 
 @dataclass(frozen=True)
-class Entry:
-    """One manual person as stored."""
-
-    id: str
-    role: Role
-    given_name: str
-    family_name: str
-    email: str
-    attributes: dict[str, str]
-    user_group: str
-
-
-@dataclass(frozen=True)
 class Contents:
     people: list[Entry]
     groups: dict[str, str]
@@ -89,19 +77,18 @@ class ManualStore:
         """Add or replace a person; True when one with this id existed (a correction)."""
         with self.engine.begin() as c:
             existed = c.execute(sa.delete(person_t).where(person_t.c.id == entry.id)).rowcount
-            c.execute(
-                sa.insert(person_t).values(
-                    id=entry.id,
-                    role=entry.role.value,
-                    given_name=entry.given_name,
-                    family_name=entry.family_name,
-                    email=entry.email,
-                    attributes=json.dumps(entry.attributes, sort_keys=True),
-                    user_group=entry.user_group,
-                    created_at=datetime.now(UTC),
-                )
-            )
+            _insert_person(c, entry)
         return bool(existed)
+
+    def replace_person(self, old: str, entry: Entry) -> None:
+        """Store ``entry`` in place of the person ``old`` (an edit that changed their id,
+        e.g. a UPN given at last): their memberships and blocks follow them."""
+        with self.engine.begin() as c:
+            c.execute(sa.delete(person_t).where(person_t.c.id.in_([old, entry.id])))
+            c.execute(sa.update(member_t).where(member_t.c.person == old).values(person=entry.id))
+            for column in (block_t.c.staff, block_t.c.student):
+                c.execute(sa.update(block_t).where(column == old).values({column.name: entry.id}))
+            _insert_person(c, entry)
 
     def put_group(self, key: str, name: str) -> None:
         with self.engine.begin() as c:
@@ -185,6 +172,21 @@ class ManualStore:
                 )
             ]
         return Contents(people, groups, members, blocks)
+
+
+def _insert_person(c: sa.Connection, entry: Entry) -> None:
+    c.execute(
+        sa.insert(person_t).values(
+            id=entry.id,
+            role=entry.role.value,
+            given_name=entry.given_name,
+            family_name=entry.family_name,
+            email=entry.email,
+            attributes=json.dumps(entry.attributes, sort_keys=True),
+            user_group=entry.user_group,
+            created_at=datetime.now(UTC),
+        )
+    )
 
 
 def _attributes(text: str) -> dict[str, str]:

@@ -19,7 +19,9 @@ from plugins.oneroster.rows import Columns, Row, Tables, column, lines
 from plugins.oneroster.spec import DELETED, FAMILY_ROLES, KEPT, NOT_KEPT, Mode
 from sync.api import Issue, Severity
 
-SNAPSHOT_FORMAT = 2
+SNAPSHOT_FORMAT = 3
+#: The format before: every column a JSON list (still read).
+PREVIOUS_FORMAT = 2
 #: A row carried over from an earlier package names its file like this in issues.
 EARLIER = "{file} (earlier package)"
 #: Columns the snapshot leaves out: the mapping never reads them from kept tables.
@@ -148,12 +150,14 @@ def _family(tables: Tables) -> set[str]:
 def encode(tables: Tables) -> str:
     """The tables as one compact string for the plugin state (no family members).
 
-    Written column by column through one compressor, so that no more than one column's
-    JSON is in memory at a time.
+    A JSON head (each table's file, lines and columns) and, after it, each column's values
+    joined by line feeds: JSON-encoding hundreds of thousands of short strings cost more
+    than compressing them. A column holding a line feed in a value (never from a CSV file)
+    stays a JSON list in the head. All of it goes through one zlib compressor.
     """
     family = _family(tables)
-    packer = zlib.compressobj(1)
-    out = [packer.compress(b'{"format":%d' % SNAPSHOT_FORMAT)]
+    head: dict[str, object] = {"format": SNAPSHOT_FORMAT}
+    bodies: list[bytes] = []
     for table, rows in tables.items():
         if table in NOT_KEPT:
             continue
@@ -167,24 +171,38 @@ def encode(tables: Tables) -> str:
             if isinstance(numbers, range)
             else list(numbers)
         )
-        head = f',{json.dumps(table)}:{{"file":{json.dumps(file)},"lines":'
-        out.append(packer.compress((head + json.dumps(stored_lines) + ',"columns":{').encode()))
-        names = [name for name in KEPT[table] if name not in NOT_STORED]
-        for number, name in enumerate(names):
-            text = ("," if number else "") + json.dumps(name) + ":"
-            text += json.dumps(list(column(rows, name)), ensure_ascii=False, separators=(",", ":"))
-            out.append(packer.compress(text.encode()))
-        out.append(packer.compress(b"}}"))
-    out.append(packer.compress(b"}"))
+        columns: dict[str, object] = {}
+        for name in KEPT[table]:
+            if name in NOT_STORED:
+                continue
+            values = column(rows, name)
+            joined = "\n".join(values)
+            if values and joined.count("\n") == len(values) - 1:
+                body = joined.encode("utf-8", "surrogatepass")
+                columns[name] = len(body)  # (its bytes, after the head, in order)
+                bodies.append(body)
+            else:
+                columns[name] = list(values)
+        head[table] = {"file": file, "lines": stored_lines, "columns": columns}
+    packer = zlib.compressobj(1)
+    out = [packer.compress(json.dumps(head, ensure_ascii=False).encode() + b"\n")]
+    out.extend(packer.compress(body) for body in bodies)
     out.append(packer.flush())
     return base64.b64encode(b"".join(out)).decode("ascii")
 
 
 def decode(text: str, *, earlier: bool = True) -> dict[str, Sequence[Row]]:
     """The tables ``encode`` kept; rows name their file as from an earlier package (unless
-    ``earlier`` is false: the package read again is byte-identical to the one kept)."""
-    data = json.loads(zlib.decompress(base64.b64decode(text)))
-    if data.get("format") != SNAPSHOT_FORMAT:
+    ``earlier`` is false: the package read again is byte-identical to the one kept).
+    Reads the previous format (every column a JSON list) too."""
+    raw = zlib.decompress(base64.b64decode(text))
+    if raw.startswith(b'{"format":%d' % PREVIOUS_FORMAT):
+        data = json.loads(raw)
+        offset, payload = 0, b""
+    else:
+        end = raw.index(b"\n")
+        data, offset, payload = json.loads(raw[:end]), end + 1, raw
+    if data.get("format") not in (SNAPSHOT_FORMAT, PREVIOUS_FORMAT):
         raise ValueError(f"unknown snapshot format {data.get('format')!r}")
     tables: dict[str, Sequence[Row]] = {}
     for table, stored in data.items():
@@ -192,10 +210,18 @@ def decode(text: str, *, earlier: bool = True) -> dict[str, Sequence[Row]]:
             continue
         numbers = stored["lines"]
         file = stored["file"]
+        columns: dict[str, Sequence[str]] = {}
+        for name, kept in stored["columns"].items():
+            if isinstance(kept, int):
+                body = payload[offset : offset + kept].decode("utf-8", "surrogatepass")
+                columns[name] = body.split("\n")
+                offset += kept
+            else:
+                columns[name] = kept
         tables[table] = Columns(
             table,
             file if file.endswith(")") or not earlier else EARLIER.format(file=file),
             range(*numbers["range"]) if isinstance(numbers, dict) else numbers,
-            stored["columns"],
+            columns,
         )
     return tables

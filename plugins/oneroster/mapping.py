@@ -179,7 +179,7 @@ def _index(table: str, rows: Sequence[Row], log: _Issues, out: Mapped) -> _Index
     statuses = index.col("status")
     if (
         all(s.casefold() in ACTIVE_STATUSES for s in set(statuses))
-        and not any("" in set(index.col(c)) for c in required)
+        and not any("" in index.col(c) for c in required)
         and len(set(sids)) == len(sids)
     ):
         index._pos = None  # (nearly always: every row usable; see ``pos``)
@@ -465,7 +465,6 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
                 out.rejected += 1
                 continue
             owners.setdefault(person_id, []).append(uid)
-    people: list[Person] = []
     granted = {u for _, u in grants}
     given, family, email = users.col("givenName"), users.col("familyName"), users.col("email")
     for person_id, uids in owners.items():
@@ -483,18 +482,16 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
                 out.rejected += 1
             continue
         login[uids[0]] = person_id
-    for uid, person_id in login.items():
-        i = pos[uid]
-        people.append(
-            Person(
-                person_id,
-                _role(role_of.get(uid, ""), uid in granted),
-                given_name=given[i],
-                family_name=family[i],
-                email=email[i],
-                attributes={"sourced_id": uid},
-            )
-        )
+    uids = list(login)
+    at = list(map(pos.__getitem__, uids))
+    people = Person.many(
+        login.values(),
+        [_role(role_of.get(uid, ""), uid in granted) for uid in uids],
+        given_name=map(given.__getitem__, at),
+        family_name=map(family.__getitem__, at),
+        email=map(email.__getitem__, at),
+        attributes=[{"sourced_id": uid} for uid in uids],
+    )
     log.close()
     if len(login) == len(needed):  # (every user enrolled has a login: nearly always)
         memberships = Memberships(

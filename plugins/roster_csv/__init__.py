@@ -3,14 +3,19 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import click
 
-from plugins.csvfile import UTF8_BOM
-from plugins.roster_csv.columns import FIELDS, Kind, guess_kind, match, template_header
+from plugins.roster_csv.columns import (
+    FIELDS,
+    Kind,
+    guess_kind,
+    match,
+    suggest,
+    template_bytes,
+    template_text,
+)
 from plugins.roster_csv.source import RosterCsvOptions, RosterCsvSource, read_table
 from sync.api import CommandContext, ConfigError, printable
 
@@ -32,12 +37,10 @@ KIND = click.Choice(["students", "staff"])
 def template_command(kind: Kind, output: Path | None) -> None:
     """Write an empty students or staff file with the expected headers (UTF-8, with a BOM
     so that Excel opens it as UTF-8)."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow(template_header(kind))
     if output is None:
-        click.echo(buffer.getvalue(), nl=False)
+        click.echo(template_text(kind), nl=False)
         return
-    output.write_bytes(UTF8_BOM + buffer.getvalue().encode())
+    output.write_bytes(template_bytes(kind))
     click.echo(printable(f"wrote the {kind} template to {output}"))
 
 
@@ -60,6 +63,21 @@ def _mapping(context: CommandContext, kind: Kind, source: str | None) -> tuple[d
     return dict(table.options.get(key, {})), name
 
 
+def _saved_layout(
+    context: CommandContext, source: str, kind: Kind, headers: list[str]
+) -> dict[str, str] | None:
+    """The mapping the console's import saved for a file with exactly these headers."""
+    from plugins.roster_csv.columns import layout_key
+    from plugins.roster_csv.store import read_saved
+
+    found = read_saved(context.database(None), source, kind).layouts.get(layout_key(headers))
+    return dict(found) if found is not None else None
+
+
+def _toml_key(header: str) -> str:
+    return '"' + header.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 @click.command("columns")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--kind", type=KIND, default=None, help="students or staff (default: guessed)")
@@ -72,8 +90,11 @@ def columns_command(
     header, records, issues = read_table(file, file.name, source="columns", cp1252=True)
     chosen: Kind = kind or guess_kind(header.fields)
     mapping, name = _mapping(context, chosen, source)
-    matching = match(header.fields, chosen, mapping)
+    saved = _saved_layout(context, name, chosen, header.fields) if name else None
+    matching = match(header.fields, chosen, {**mapping, **saved} if saved else mapping)
     via = f" (with the mapping of [sources.{name}])" if name else ""
+    if saved:
+        via = f" (with the mapping of [sources.{name}] and the one saved by the console's import)"
     click.echo(printable(f"{chosen} file {file.name}{via}: {len(records)} data rows"))
     for field, label in FIELDS[chosen].items():
         index = matching.columns.get(field)
@@ -83,8 +104,16 @@ def columns_command(
             else "(no column)"
         )
         click.echo(printable(f"  {label:<20} <- {found}"))
+    table = "student_columns" if chosen == "students" else "staff_columns"
     for ignored in matching.ignored:
-        click.echo(printable(f"  ignored column: {ignored!r}"))
+        guess = suggest(ignored, chosen)
+        hint = (
+            f" (is it {FIELDS[chosen][guess]}? map it: [sources.{name or 'NAME'}.{table}] "
+            f"{_toml_key(ignored)} = {guess!r})"
+            if guess and guess not in matching.columns
+            else ""
+        )
+        click.echo(printable(f"  ignored column: {ignored!r}{hint}"))
     for clash in matching.clashes:
         click.echo(printable(f"  problem: {clash}"))
     if matching.missing:

@@ -7,9 +7,13 @@ with any spacing ("first name", "FIRST_NAME", " First  Name ").
 
 from __future__ import annotations
 
+import difflib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
+
+from plugins.csvfile import UTF8_BOM
 
 Kind = Literal["students", "staff"]
 
@@ -66,7 +70,8 @@ class Matching:
 
 
 def match(headers: Sequence[str], kind: Kind, mapping: Mapping[str, str]) -> Matching:
-    """Match ``headers`` to the fields of ``kind``; ``mapping`` is the config's header -> field."""
+    """Match ``headers`` to the fields of ``kind``; ``mapping`` is the config's header -> field
+    (a header mapped to ``""``, as a mapping saved in the console may, is ignored)."""
     fields = FIELDS[kind]
     by_fold = {fold(label): name for name, label in fields.items()}
     by_fold.update({fold(name): name for name in fields})
@@ -76,7 +81,7 @@ def match(headers: Sequence[str], kind: Kind, mapping: Mapping[str, str]) -> Mat
     clashes = []
     for index, header in enumerate(headers):
         key = fold(header)
-        name = mapped.get(key) or by_fold.get(key)
+        name = (mapped[key] or None) if key in mapped else by_fold.get(key)
         if name is None:
             if key:
                 ignored.append(header.strip())
@@ -103,3 +108,86 @@ def guess_kind(headers: Sequence[str]) -> Kind:
 
 def template_header(kind: Kind) -> list[str]:
     return list(FIELDS[kind].values())
+
+
+def template_text(kind: Kind) -> str:
+    """The header row of an empty ``kind`` file, as ``rostersync template`` writes it."""
+    return "\r\n".join([",".join(_quoted(h) for h in template_header(kind)), ""])
+
+
+def template_bytes(kind: Kind) -> bytes:
+    """The template as a file: UTF-8 with a BOM, so that Excel opens it as UTF-8."""
+    return UTF8_BOM + template_text(kind).encode()
+
+
+def _quoted(cell: str) -> str:
+    return f'"{cell.replace(chr(34), chr(34) * 2)}"' if any(c in cell for c in ',"\r\n') else cell
+
+
+#: Headers other spreadsheets use for each field, folded (see ``suggest``).
+SYNONYMS: Mapping[Kind, Mapping[str, str]] = {
+    "students": {
+        **dict.fromkeys(
+            ("forename", "forenames", "given name", "first", "firstname", "preferred name"),
+            "first_name",
+        ),
+        **dict.fromkeys(
+            ("last name", "lastname", "family name", "legal surname", "second name"), "surname"
+        ),
+        **dict.fromkeys(
+            ("dob", "d.o.b.", "d.o.b", "birth date", "birthday", "date of birth", "born"),
+            "date_of_birth",
+        ),
+        **dict.fromkeys(("sex", "legal sex", "m/f"), "gender"),
+        **dict.fromkeys(("year", "yr", "nc year", "year group", "curriculum year"), "year_group"),
+        **dict.fromkeys(
+            (
+                "reg",
+                "reg group",
+                "reg grp",
+                "form",
+                "form group",
+                "tutor group",
+                "registration",
+                "class",
+            ),
+            "registration_group",
+        ),
+        **dict.fromkeys(("unique pupil number", "pupil number", "upn number", "pupil id"), "upn"),
+    },
+    "staff": {
+        **dict.fromkeys(("forename", "given name", "first", "firstname"), "first_name"),
+        **dict.fromkeys(("last name", "lastname", "family name"), "surname"),
+        **dict.fromkeys(("role", "job title", "job", "position", "title"), "job_role"),
+        **dict.fromkeys(
+            ("group", "access group", "permission group", "permissions", "user role"),
+            "user_group",
+        ),
+        **dict.fromkeys(("login", "user", "user name", "account"), "username"),
+        **dict.fromkeys(("e-mail", "email address", "mail", "work email"), "email"),
+        **dict.fromkeys(
+            ("reg", "form", "tutor group", "classes", "reg group"), "registration_group"
+        ),
+    },
+}
+
+
+def suggest(header: str, kind: Kind) -> str | None:
+    """The field a header that ``match`` does not know probably means: a synonym other
+    spreadsheets use ("Forename", "DOB", "Reg"), or a near spelling ("Surnmae")."""
+    key = fold(header).strip(" .:")
+    if not key:
+        return None
+    known = SYNONYMS[kind]
+    if key in known:
+        return known[key]
+    spellings = {fold(label): name for name, label in FIELDS[kind].items()}
+    spellings.update({word: name for word, name in known.items() if len(word) > 3})
+    close = difflib.get_close_matches(key, list(spellings), n=1, cutoff=0.8)
+    return spellings[close[0]] if close else None
+
+
+def layout_key(headers: Sequence[str]) -> str:
+    """A file's layout: its headers as ``match`` compares them, in order. A mapping saved
+    for one layout is used again for every file with the same headers."""
+    return json.dumps([fold(h) for h in headers], ensure_ascii=False)

@@ -9,19 +9,19 @@ line, column, value and reason; the good rows still import.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, StrictBool, ValidationInfo, field_validator, model_validator
 
 from plugins import people as rules
 from plugins.csvfile import Row, decode, rows, settle_field, sniff_delimiter
 from plugins.lookalike import case_variants
-from plugins.permissions import StaffOptions, UserGroups
-from plugins.roster_csv.columns import FIELDS, Kind, Matching, match
+from plugins.permissions import StaffOptions, UserGroups, load_edits
+from plugins.roster_csv.columns import FIELDS, Kind, Matching, layout_key, match
 from sync.api import (
     AccessGrant,
     Group,
@@ -36,6 +36,9 @@ from sync.api import (
     SourceRead,
     StaffProfile,
 )
+
+if TYPE_CHECKING:  # SQLAlchemy is imported when a source reads, not by the command line
+    from plugins.roster_csv.store import Correction, Saved
 
 
 class RosterCsvOptions(StaffOptions):
@@ -62,6 +65,12 @@ class RosterCsvOptions(StaffOptions):
     )
     allow_windows_1252: StrictBool = True
     settle_seconds: float = settle_field()
+    upload_max_mb: float = Field(
+        default=20,
+        gt=0,
+        le=1024,
+        description="the biggest file the console's import accepts for this source, in MB",
+    )
 
     @field_validator("student_columns", "staff_columns")
     @classmethod
@@ -99,6 +108,8 @@ class _Row:
     line: int
     values: dict[str, str]
     raw: tuple[str, ...]
+    corrected: Correction | None = None
+    """The fix made by hand in the console that ``values`` hold instead of the file's."""
 
 
 _SHORT = (
@@ -141,12 +152,19 @@ def load(
     source: str,
     cp1252: bool,
     settle_seconds: float = 0.0,
+    layouts: Mapping[str, Mapping[str, str]] | None = None,
+    corrections: Mapping[str, Correction] | None = None,
 ) -> tuple[Matching, list[_Row], list[Issue]]:
-    """The file's column matching and its data rows; raises ``SourceError`` if unusable."""
+    """The file's column matching and its data rows; raises ``SourceError`` if unusable.
+
+    ``layouts`` are mappings saved in the console for a file layout (see ``layout_key``),
+    used on top of ``mapping`` for a file with those headers; ``corrections`` replace the
+    values of the rows they were made for (by ``row_key``)."""
     header, records, issues = read_table(
         path, display, source=source, cp1252=cp1252, settle_seconds=settle_seconds
     )
-    matching = match(header.fields, kind, mapping)
+    saved = (layouts or {}).get(layout_key(header.fields))
+    matching = match(header.fields, kind, {**mapping, **saved} if saved else mapping)
     if not matching.complete:
         problems = [*matching.clashes]
         if matching.missing:
@@ -169,17 +187,43 @@ def load(
             values["__extra__"] = ",".join(extra)
         elif len(row.fields) < width:
             values["__short__"] = row.fields[-1] if row.fields else ""
-        out.append(_Row(row.line, values, tuple(f.strip() for f in row.fields)))
+        raw = tuple(f.strip() for f in row.fields)
+        fix = corrections.get(_row_key(raw)) if corrections else None
+        if fix is not None:
+            values = {k: v for k, v in values.items() if not k.startswith("__")}
+            values.update((k, v) for k, v in fix.fields.items() if k in FIELDS[kind])
+        out.append(_Row(row.line, values, raw, fix))
     return matching, out, issues
+
+
+def _row_key(raw: tuple[str, ...]) -> str:
+    from plugins.roster_csv.store import row_key
+
+    return row_key(raw)
 
 
 class RosterCsvSource:
     """Reads a Backdrop students file, staff file, or both."""
 
-    def __init__(self, options: RosterCsvOptions, context: PluginContext) -> None:
+    def __init__(
+        self,
+        options: RosterCsvOptions,
+        context: PluginContext,
+        *,
+        saved: Callable[[Kind], Saved] | None = None,
+    ) -> None:
         self.options = options
         self.context = context
-        self.user_groups: UserGroups = options.user_groups_for(context.name)
+        self.user_groups: UserGroups = options.user_groups_for(
+            context.name, load_edits(context.state_url, context.name)
+        )
+        self._saved = saved or self._saved_in_state
+
+    def _saved_in_state(self, kind: Kind) -> Saved:
+        """The mappings and corrections the console's import saved for this source."""
+        from plugins.roster_csv.store import read_saved
+
+        return read_saved(self.context.database(None), self.context.name, kind)
 
     def close(self) -> None:
         """Each read opens and closes its files; nothing is held between reads."""
@@ -215,6 +259,7 @@ class RosterCsvSource:
         path = self.context.resolve_path(filename)
         self.context.progress(f"reading {path}")
         mapping = self.options.student_columns if kind == "students" else self.options.staff_columns
+        saved = self._saved(kind)
         matching, data, issues = load(
             path,
             filename,
@@ -223,10 +268,23 @@ class RosterCsvSource:
             source=self.context.name,
             cp1252=self.options.allow_windows_1252,
             settle_seconds=self.options.settle_seconds,
+            layouts=saved.layouts,
+            corrections=saved.corrections,
         )
         out.issues.extend(issues)
         for row in data:
             out.records += 1
+            if row.corrected is not None:
+                by = f" by {row.corrected.saved_by}" if row.corrected.saved_by else ""
+                self._issue(
+                    out,
+                    Severity.WARNING,
+                    filename,
+                    row.line,
+                    "",
+                    "",
+                    f"corrected by hand in the console{by}; the file still has the old values",
+                )
             yield matching, row
 
     def _issue(

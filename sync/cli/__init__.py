@@ -71,7 +71,7 @@ LAZY: tuple[LazyCommand, ...] = (
         "plugins",
         "sync.cli.plugins",
         "plugins_command",
-        "Installed sources and targets, and where each came from.",
+        "Installed sources, targets and console pages, and where each came from.",
     ),
     LazyCommand(
         "daemon",

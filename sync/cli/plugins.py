@@ -1,4 +1,4 @@
-"""``plugins``: installed sources and targets, and where each came from."""
+"""``plugins``: installed sources, targets and console pages, and where each came from."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def plugins_command(app: App, as_json: bool) -> None:
-    """Installed sources and targets, and where each came from."""
+    """Installed sources, targets and console pages, and where each came from."""
     system = app.plugins
     kinds: list[tuple[str, Sequence[SourceType[Any] | TargetType[Any]]]] = [
         ("source", list(system.sources.values())),
@@ -34,6 +34,16 @@ def plugins_command(app: App, as_json: bool) -> None:
         }
         for kind, items in kinds
         for item in sorted(items, key=lambda i: i.name)
+    ]
+    rows += [
+        {
+            "kind": "pages",
+            "name": prefix,
+            "origin": system.origin(system.web_owners[prefix]),
+            "description": "console pages"
+            + (f": {', '.join(link.title for link in pages.links)}" if pages.links else ""),
+        }
+        for prefix, pages in sorted(system.web_pages.items())
     ]
     if as_json:
         echo_json(rows + [f.row() for f in system.failures])

@@ -91,6 +91,16 @@ class AuditEntry:
     detail: str
 
 
+@dataclass(frozen=True)
+class AuditQuery:
+    """Which entries of the record to show: '' matches any."""
+
+    user: str = ""
+    action: str = ""
+    sync: str = ""
+    text: str = ""
+
+
 class AccountError(RostersyncError):
     """A bad account name, role or password."""
 
@@ -225,6 +235,48 @@ class Accounts:
         query = sa.select(audit_t).order_by(audit_t.c.id.desc()).limit(limit)
         with self.engine.connect() as c:
             return [_entry(row) for row in c.execute(query)]
+
+    def audit_page(
+        self, query: AuditQuery, *, page: int = 1, per_page: int = 50
+    ) -> tuple[list[AuditEntry], int]:
+        """One page of the record, newest first, and how many entries match in all."""
+        conditions: list[sa.ColumnElement[bool]] = []
+        if query.user:
+            conditions.append(audit_t.c.user == query.user)
+        if query.action:
+            conditions.append(audit_t.c.action == query.action)
+        if query.sync:
+            conditions.append(audit_t.c.sync == query.sync)
+        if query.text:
+            escaped = query.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            conditions.append(audit_t.c.detail.ilike(f"%{escaped}%", escape="\\"))
+        where = sa.and_(sa.true(), *conditions)
+        page = max(page, 1)
+        with self.engine.connect() as c:
+            total = int(
+                c.execute(sa.select(sa.func.count()).select_from(audit_t).where(where)).scalar()
+                or 0
+            )
+            rows = c.execute(
+                sa.select(audit_t)
+                .where(where)
+                .order_by(audit_t.c.id.desc())
+                .limit(per_page)
+                .offset((page - 1) * per_page)
+            )
+            return [_entry(row) for row in rows], total
+
+    def audit_choices(self) -> dict[str, list[str]]:
+        """The users, actions and syncs the record holds, for the page's filters."""
+        with self.engine.connect() as c:
+            return {
+                column: sorted(
+                    str(v)
+                    for v in c.execute(sa.select(audit_t.c[column]).distinct()).scalars()
+                    if v
+                )
+                for column in ("user", "action", "sync")
+            }
 
     def run_actions(self, run_id: int) -> list[AuditEntry]:
         return _run_actions(self.engine, run_id)

@@ -24,7 +24,18 @@ from sync.report import describe_counts
 from sync.web.accounts import Accounts, LoginThrottle
 from sync.web.deps import Console, NotSignedIn
 from sync.web.names import NamesCache, newest_finished
-from sync.web.routers import accounts, groups, held, monitoring, overview, pause, runs, signin
+from sync.web.plugin_pages import Mounted, make_routers, mount, template_loader
+from sync.web.routers import (
+    accounts,
+    audit,
+    groups,
+    held,
+    monitoring,
+    overview,
+    pause,
+    runs,
+    signin,
+)
 from sync.web.runner import ConsoleRunner
 from sync.web.sessions import SessionCodec
 
@@ -32,7 +43,8 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 ROUTERS = tuple(
-    area.router for area in (monitoring, signin, overview, runs, held, pause, groups, accounts)
+    area.router
+    for area in (monitoring, signin, overview, runs, held, pause, groups, accounts, audit)
 )
 OPEN_PATHS = ("/healthz", "/status", "/metrics")
 SECURITY_HEADERS = {
@@ -46,8 +58,9 @@ SECURITY_HEADERS = {
 }
 
 
-def _templates(zone: str) -> Jinja2Templates:
+def _templates(zone: str, mounted: Mounted) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.loader = template_loader(HERE / "templates", mounted)
     tz = ZoneInfo(zone)
 
     def when(value: str | datetime | None) -> str:
@@ -76,6 +89,7 @@ def create_app(
     key = web.secret_key or accounts_store.session_key()
     first = next(iter(current.config.syncs.values()))
     zone = first.schedule.timezone if first.schedule else "UTC"
+    mounted = make_routers(current.plugins)
 
     def record(user: str, action: str, sync: str, run_id: int) -> None:
         accounts_store.record(user, action, sync=sync, run_id=run_id)
@@ -87,7 +101,7 @@ def create_app(
         sessions=SessionCodec(key, web.session_minutes * 60),
         throttle=LoginThrottle(web.login_attempts, web.login_lockout_seconds),
         runner=ConsoleRunner(app, record),
-        templates=_templates(zone),
+        templates=_templates(zone, mounted),
         ref_key=hashlib.sha256(f"ref:{key}".encode()).digest(),
         sessions_key=key,
         healthy=healthy,
@@ -96,6 +110,7 @@ def create_app(
             lambda sync: newest_finished(app().store, sync),
             lambda sync: app().engine.known(sync).people,
         ),
+        links=mounted.links,
     )
     console.names.warm(list(current.config.syncs))
     api = FastAPI(title="rostersync console", docs_url=None, redoc_url=None, openapi_url=None)
@@ -103,6 +118,7 @@ def create_app(
     api.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for router in ROUTERS:
         api.include_router(router)
+    mount(api, mounted)
 
     @api.middleware("http")
     async def security_headers(

@@ -41,6 +41,8 @@ class Console:
     healthy: Callable[[], bool]
     metrics: MetricsPage
     names: NamesCache
+    links: tuple[Any, ...] = ()
+    """Plugins' nav links (``sync.web.plugin_pages.NavLink``: title, href, role)."""
 
     def ref(self, value: str) -> str:
         """An opaque reference to a person or group id for URLs: no name in a URL."""

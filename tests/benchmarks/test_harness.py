@@ -74,6 +74,8 @@ def test_the_harness_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
         assert rows[("ldap", "1% moved")]["applied"] == 2 * (district.memberships // 100)
     assert "x base" in process.stdout
     assert all(len(r["runs_seconds"]) == 2 for r in report["results"])
+    assert all(len(r["runs_cpu_seconds"]) == 2 for r in report["results"])
+    assert all(r["cpu_seconds"] > 0 for r in report["results"])
 
 
 def test_the_startup_benchmark_runs(tmp_path: Path) -> None:

@@ -19,7 +19,13 @@ HOOKS = sorted(
 
 
 def test_there_are_hooks() -> None:
-    assert HOOKS == ["register_commands", "register_sources", "register_targets", "sync_finished"]
+    assert HOOKS == [
+        "register_commands",
+        "register_sources",
+        "register_targets",
+        "register_web_pages",
+        "sync_finished",
+    ]
 
 
 @pytest.mark.parametrize("hook", HOOKS)

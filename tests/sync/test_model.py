@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError
+
+import pytest
+
 from sync.model import (
     APPLY_ORDER,
     CHANGE_ALL_BUT_PERSON,
@@ -14,6 +18,8 @@ from sync.model import (
     Change,
     ChangeKind,
     Membership,
+    Person,
+    Role,
     changes_of_fields,
     memberships_of_pairs,
 )
@@ -70,3 +76,28 @@ def test_recorded_changes_come_back_field_for_field() -> None:
         for person in ("Harry", "Ron")
     ] + [Change(ChangeKind.SET_PROFILE, "", "teachers", "smith", frozenset({"a", "b"}))]
     assert unpack_changes(pack_changes(changes)) == changes
+
+
+def test_people_made_many_at_once_equal_people_made_one_by_one() -> None:
+    made = Person.many(["ann", "bob", "ann"], Role.TEACHER)
+    ann, bob = Person("ann", Role.TEACHER), Person("bob", Role.TEACHER)
+    assert made == [ann, bob, ann]
+    assert [hash(p) for p in made] == [hash(Person(p.id, Role.TEACHER)) for p in made]
+    assert all(type(p) is Person and p.attributes == {} for p in made)
+    with pytest.raises(FrozenInstanceError):
+        made[0].id = "eve"  # type: ignore[misc]
+    assert Person.many([], Role.STUDENT) == []
+    mixed = Person.many(
+        ["ann", "bob"],
+        [Role.TEACHER, Role.STUDENT],
+        given_name=["Ann", "Bob"],
+        attributes=[{"sourced_id": "u1"}, {"sourced_id": "u2"}],
+    )
+    assert mixed == [
+        Person("ann", Role.TEACHER, given_name="Ann", attributes={"sourced_id": "u1"}),
+        Person("bob", Role.STUDENT, given_name="Bob", attributes={"sourced_id": "u2"}),
+    ]
+    with pytest.raises(TypeError):
+        Person.many(["ann"], Role.STAFF, nickname=["A"])
+    with pytest.raises(ValueError):
+        Person.many(["ann"], Role.STAFF, email=[])

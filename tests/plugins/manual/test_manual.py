@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from plugins.manual import ManualOptions, ManualSource
-from plugins.manual.store import Entry, ManualStore
+from plugins.manual.entries import Entry
+from plugins.manual.store import ManualStore
 from sync.model import AccessGrant, Block, Membership, Role
 from sync.testing import PluginKit, SourceContract, make_context
 from tests.conftest import CliRun

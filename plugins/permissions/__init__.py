@@ -11,10 +11,14 @@ fallback group's (Teachers') rights, with a warning.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from pydantic import Field, field_validator, model_validator
 
+from plugins.permissions.values import Edits, GroupEdit, StaffEdit
 from sync.api import PluginOptions, StaffProfile
 
 LOG_CONCERNS = "log_concerns"
@@ -120,9 +124,12 @@ class StaffOptions(PluginOptions):
             )
         return self
 
-    def user_groups_for(self, source: str) -> UserGroups:
+    def user_groups_for(self, source: str, edits: Edits | None = None) -> UserGroups:
         return UserGroups(
-            self.user_groups, where=f"[sources.{source}]", fallback=self.fallback_user_group
+            self.user_groups,
+            where=f"[sources.{source}]",
+            fallback=self.fallback_user_group,
+            edits=edits,
         )
 
 
@@ -130,8 +137,25 @@ def _fold(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+def _when(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@dataclass(frozen=True)
+class UserGroupRow:
+    """One user group as the console shows it: its permissions now, what config (or the
+    default) gives, where that comes from, and the console's edit if any."""
+
+    name: str
+    permissions: frozenset[str]
+    configured: frozenset[str]
+    origin: str
+    edit: GroupEdit | None
+
+
 class UserGroups:
-    """The user groups a source knows: the defaults, overridden per group by config.
+    """The user groups a source knows: the defaults, overridden per group by config, and
+    config overridden by the edits made in the console (``edits``).
 
     ``where`` is the config table the groups come from, named in every reason.
     """
@@ -142,6 +166,7 @@ class UserGroups:
         *,
         where: str,
         fallback: str = FALLBACK_USER_GROUP,
+        edits: Edits | None = None,
     ) -> None:
         self.where = where
         self.groups: dict[str, tuple[str, frozenset[str], str]] = {}
@@ -156,9 +181,50 @@ class UserGroups:
         if _fold(fallback) not in self.groups:
             raise ValueError(f"{where} fallback_user_group: {fallback!r} is not a user group")
         self.fallback = fallback
+        self.configured = dict(self.groups)
+        self.edits = edits or Edits()
+        for key, edit in self.edits.groups.items():
+            if key in self.groups:  # an edit of a group config no longer has is not applied
+                name = self.groups[key][0]
+                self.groups[key] = (
+                    name,
+                    edit.permissions & PERMISSIONS.keys(),
+                    f"edited in the console by {edit.by} at {_when(edit.at)}",
+                )
+
+    def names(self) -> list[str]:
+        return [name for name, _, _ in self.groups.values()]
+
+    def find(self, user_group: str) -> str | None:
+        """The group's name as defined, or None if it is not a user group."""
+        found = self.groups.get(_fold(user_group))
+        return found[0] if found else None
+
+    def rows(self) -> list[UserGroupRow]:
+        return [
+            UserGroupRow(
+                name, perms, self.configured[key][1], self.configured[key][2],
+                self.edits.groups.get(key),
+            )
+            for key, (name, perms, _) in self.groups.items()
+        ]  # fmt: skip
+
+    def chosen(self, person: str) -> StaffEdit | None:
+        """The user group chosen for ``person`` in the console, if it is still a group."""
+        edit = self.edits.staff.get(person)
+        return edit if edit is not None and _fold(edit.user_group) in self.groups else None
 
     def profile(self, person: str, user_group: str) -> tuple[StaffProfile, str]:
-        """The profile of ``person`` in ``user_group``, and a warning ('' if none)."""
+        """The profile of ``person`` in ``user_group`` (or in the group chosen for them in
+        the console, which wins), and a warning ('' if none)."""
+        chosen = self.chosen(person)
+        if chosen is not None:
+            group, perms, origin = self.groups[_fold(chosen.user_group)]
+            reason = (
+                f"user group {group!r} ({origin}), chosen in the console by {chosen.by} "
+                f"at {_when(chosen.at)}"
+            )
+            return StaffProfile(person, group, effective(perms), reason), ""
         found = self.groups.get(_fold(user_group))
         warning = ""
         if found is None:
@@ -176,6 +242,70 @@ class UserGroups:
             group, perms, origin = found
             reason = f"user group {group!r} ({origin})"
         return StaffProfile(person, group, effective(perms), reason), warning
+
+
+class EditRefused(ValueError):
+    """An edit the rules refuse; ``field`` names the form field to highlight."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class GroupChange:
+    """A user group's permissions as they will be saved, and what the rules changed."""
+
+    name: str
+    permissions: frozenset[str]
+    added: frozenset[str]
+    dropped: frozenset[str]
+
+
+def check_group_edit(
+    groups: UserGroups, name: str, ticked: Collection[str], *, confirm_allegations: bool
+) -> GroupChange:
+    """The permissions ``ticked`` for ``name``, under the rules config cannot break either:
+    viewing child protection brings 2FA, its alerts need the view, and
+    ``manage_allegations_against_staff`` is only newly given with an explicit confirmation."""
+    found = groups.find(name)
+    if found is None:
+        raise EditRefused(f"{name!r} is not a user group; user groups: {', '.join(groups.names())}")
+    unknown = sorted(set(ticked) - PERMISSIONS.keys())
+    if unknown:
+        raise EditRefused(f"unknown permission {', '.join(map(repr, unknown))}", unknown[0])
+    current = groups.groups[_fold(found)][1]
+    if (
+        MANAGE_ALLEGATIONS_AGAINST_STAFF in ticked
+        and MANAGE_ALLEGATIONS_AGAINST_STAFF not in current
+        and not confirm_allegations
+    ):
+        raise EditRefused(
+            f"{MANAGE_ALLEGATIONS_AGAINST_STAFF} is legally protected and reserved for the head "
+            f"teacher: tick the confirmation to give it to {found!r}",
+            MANAGE_ALLEGATIONS_AGAINST_STAFF,
+        )
+    wanted = frozenset(ticked)
+    result = effective(wanted)
+    return GroupChange(found, result, result - wanted, wanted - result)
+
+
+def check_staff_edit(groups: UserGroups, user_group: str) -> str:
+    """The user group's name as defined; refused with the closest names if it is none."""
+    found = groups.find(user_group)
+    if found is None:
+        close = difflib.get_close_matches(user_group, groups.names(), n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise EditRefused(f"{user_group!r} is not a user group{hint}", "user_group")
+    return found
+
+
+def load_edits(state_url: str, source: str) -> Edits:
+    """The console's edits for ``source`` from the state database; read only: a database
+    the console never edited in has none, and gets no tables made by a read."""
+    from plugins.permissions.edits import read_edits
+
+    return read_edits(state_url, source)
 
 
 def effective(permissions: frozenset[str]) -> frozenset[str]:
