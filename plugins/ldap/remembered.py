@@ -29,7 +29,8 @@ STATE_KEY = "groups"
 VERSION = 1
 
 
-def _values(attributes: Mapping[str, Any], name: str) -> list[Any]:
+def attribute_values(attributes: Mapping[str, Any], name: str) -> list[Any]:
+    """The values of attribute ``name`` (in any case) in ``attributes``."""
     found = attributes.get(name)
     if found is None:  # ldap3 gives search results case-insensitive, control values not
         lower = name.lower()
@@ -44,10 +45,10 @@ def stamp_of(attributes: Mapping[str, Any] | None, server: Callable[[], str]) ->
     ``uSNChanged`` and ``server()``, the identity of the server that numbered it, is "")."""
     if not attributes:
         return None
-    csn = _values(attributes, "entryCSN")
+    csn = attribute_values(attributes, "entryCSN")
     if csn:
         return "csn:" + ";".join(sorted(str(v) for v in csn))
-    usn = _values(attributes, "uSNChanged")
+    usn = attribute_values(attributes, "uSNChanged")
     if usn:
         where = server()
         return f"usn:{where}:{usn[0]}" if where else None

@@ -42,7 +42,13 @@ from plugins.companions import (
 )
 from plugins.ldap.connection import Entry, LdapConnection, Refused, Written
 from plugins.ldap.options import LdapOptions
-from plugins.ldap.remembered import STAMP_ATTRIBUTES, Known, Remembered, stamp_of
+from plugins.ldap.remembered import (
+    STAMP_ATTRIBUTES,
+    Known,
+    Remembered,
+    attribute_values,
+    stamp_of,
+)
 from plugins.ldap.schema import GroupSchema
 from sync.api import (
     CAPABILITY_ACCESS,
@@ -69,6 +75,10 @@ USER_LOOKUPS = 1000
 #: Groups whose members are fetched at once by one search for their names.
 NAMES_PER_SEARCH = 100
 
+#: What the first member write to a group this run created reads back: its members and
+#: stamp just after that write (a new group is small: read back, not reasoned about).
+FRESH_READ = ("member", *STAMP_ATTRIBUTES)
+
 #: Refusals that may concern one value only: the values are then sent one at a time.
 VALUE_REFUSALS = frozenset({16, 19, 20, 21, 34, 64, 65, 80})
 
@@ -79,7 +89,7 @@ _SPACED = (" ,", ", ", " =", "= ", " +", "+ ")
 def normal(dn: str) -> str:
     """A DN as compared here: case and the spaces around separators do not count."""
     lower = dn.lower()
-    if any(pair in lower for pair in _SPACED):
+    if " " in lower and any(pair in lower for pair in _SPACED):  # (each pair has a space)
         return _SPACES.sub(r"\1", lower)
     return lower  # (most DNs: a regex on each of 300,000 member values costs seconds)
 
@@ -90,7 +100,8 @@ class LdapGroup:
     with the change stamp they are known at (None: not known).
 
     ``members`` is None when they were not read: ``known`` then says what they were at
-    ``stamp`` (remembered from an earlier run).
+    ``stamp`` (remembered from an earlier run). ``fresh``: this run created it and has
+    written no member yet (its stamp is not known until then).
     """
 
     dn: str
@@ -99,6 +110,7 @@ class LdapGroup:
     members: set[str] | None = field(default_factory=set)
     stamp: str | None = None
     known: Known | None = None
+    fresh: bool = False
 
 
 @dataclass
@@ -239,6 +251,23 @@ class LdapTarget(CompanionTarget[LdapGroup]):
         group.stamp = after if known else None
         group.known = None if group.members is not None else group.known
         self._touched[id(group)] = group
+
+    def _wrote_fresh(self, group: LdapGroup, written: Written) -> None:
+        """After the first member write to a group this run created, which read back
+        (``FRESH_READ``) its members and stamp just after it: they are known together,
+        whatever anyone else wrote to it since its creation."""
+        stamp = stamp_of(written.after, self.directory.server_id)
+        if written.after is not None and stamp is not None:
+            group.members = {normal(str(m)) for m in attribute_values(written.after, "member")}
+        group.stamp = stamp
+        group.fresh = False
+        group.known = None
+        self._touched[id(group)] = group
+
+    def _around(self, group: LdapGroup) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """What a write to ``group`` reads before and after it: no pre-read when its stamp
+        is not known (the answer could not vouch for its members)."""
+        return (STAMP_ATTRIBUTES if group.stamp is not None else ()), STAMP_ATTRIBUTES
 
     def _person_ids(self, group: LdapGroup) -> Iterable[str]:
         """The person ids of a group's members that are users under ``users_dn``."""
@@ -511,7 +540,8 @@ class LdapTarget(CompanionTarget[LdapGroup]):
         dn = self.schema.dn(name, self.options.groups_dn)
         object_classes, attributes = self.schema.new_entry(name, mark)
         try:
-            written = self.directory.add(dn, object_classes, attributes, read=STAMP_ATTRIBUTES)
+            # No read controls: the first member write reads the new group back instead.
+            self.directory.add(dn, object_classes, attributes)
         except Refused as exc:
             if exc.code != 68:  # entryAlreadyExists
                 raise
@@ -531,7 +561,7 @@ class LdapTarget(CompanionTarget[LdapGroup]):
             name=name,
             marked=parse_marker(self.prefix, mark),
             members=members,
-            stamp=stamp_of(written.after, self.directory.server_id),
+            fresh=True,
         )
         self._touched[id(made)] = made
         return made
@@ -540,16 +570,19 @@ class LdapTarget(CompanionTarget[LdapGroup]):
         if group.name == name:
             return
         new_rdn = self.schema.rdn(name)
-        written = self.directory.rename(group.dn, new_rdn, read=STAMP_ATTRIBUTES)
+        before, after = self._around(group)
+        written = self.directory.rename(group.dn, new_rdn, before, after)
         group.dn = f"{new_rdn},{parent_of(group.dn)}"
         group.name = name
         self._wrote(group, written)
         follow = self.schema.renamed(name)
         if follow:
+            before, after = self._around(group)
             written = self.directory.modify(
                 group.dn,
                 {a: [(ldap3.MODIFY_REPLACE, [v])] for a, v in follow.items()},
-                read=STAMP_ATTRIBUTES,
+                before,
+                after,
             )
             self._wrote(group, written)
 
@@ -604,8 +637,10 @@ class LdapTarget(CompanionTarget[LdapGroup]):
             operations.append((ldap3.MODIFY_ADD, added))
         if deleted:
             operations.append((ldap3.MODIFY_DELETE, deleted))
+        fresh = group.fresh
+        before, after = ((), FRESH_READ) if fresh else self._around(group)
         try:
-            written = self.directory.modify(group.dn, {"member": operations}, read=STAMP_ATTRIBUTES)
+            written = self.directory.modify(group.dn, {"member": operations}, before, after)
         except Refused as exc:
             if len(items) > 1 and exc.code in VALUE_REFUSALS:
                 for item in items:  # find the one the directory objects to
@@ -624,7 +659,10 @@ class LdapTarget(CompanionTarget[LdapGroup]):
             members.add(normal(dn))
         for dn in deleted:
             members.discard(normal(dn))
-        self._wrote(group, written)
+        if fresh:
+            self._wrote_fresh(group, written)
+        else:
+            self._wrote(group, written)
 
     def close(self) -> None:
         self.directory.close()

@@ -12,7 +12,7 @@ import pytest
 
 from plugins.ldap.remembered import stamp_of
 from sync.digest import read_target
-from sync.model import Membership, Roster
+from sync.model import ChangeKind, Membership, Roster
 from sync.plan import make_plan
 from sync.testing import MemoryState, sample_roster, sync_into
 from tests.fakes.slapd import Search, Slapd, Tree, add_people, people_in
@@ -135,6 +135,46 @@ def test_an_edit_between_a_runs_read_and_its_write_is_not_taken_for_the_runs_own
     assert "Flying" not in read_target(make_target(), moved).members_matched
     assert sync_into(make_target(), moved) == []
     assert member_ids(slapd, tree, "Flying") == {"Harry_Potter", "Ron_Weasley"}
+
+
+def test_an_edit_between_a_groups_creation_and_its_first_members_is_not_taken_for_the_runs_own(
+    make_target: MakeTarget, slapd: Slapd, tree: Tree
+) -> None:
+    add_people(slapd, tree, ["Draco_Malfoy"])
+    roster = sample_roster()
+    target = make_target()
+    plan = make_plan(roster, read_target(target, roster), capabilities=target.capabilities)
+    creations = [c for c in plan.changes if c.kind is ChangeKind.CREATE_GROUP]
+    assert creations
+    assert target.apply(creations) == []  # the engine's first batch: the new groups
+    edit_by_hand(slapd, tree, "Flying", "add", "Draco_Malfoy")  # before its members
+    assert target.apply([c for c in plan.changes if c not in creations]) == []
+    assert member_ids(slapd, tree, "Flying") == {"Harry_Potter", "Draco_Malfoy"}
+    # What the first member write read back holds the admin's member: not the run's own.
+    state = read_target(make_target(), roster)
+    assert set(roster.groups) - state.members_matched == {"Flying"}
+    assert sync_into(make_target(), roster) == []
+    assert member_ids(slapd, tree, "Flying") == {"Harry_Potter"}
+    assert read_target(make_target(), roster).members_matched == frozenset(roster.groups)
+
+
+def test_a_new_group_is_vouched_for_by_the_answer_to_its_first_member_write(
+    make_target: MakeTarget, slapd: Slapd, tree: Tree
+) -> None:
+    roster = sample_roster()
+    target = make_target()
+    assert sync_into(target, roster) == []
+    recorded = target.remembered.groups
+    admin = slapd.admin()
+    admin.search(tree.groups_dn, GROUPS, attributes=["description", "entryCSN"])
+    csn = {
+        str(e["attributes"]["description"][0]): e["attributes"]["entryCSN"] for e in admin.response
+    }
+    admin.unbind()
+    assert set(recorded) == set(csn)  # every group made, classes and companions
+    assert {mark: known["s"] for mark, known in recorded.items()} == {
+        mark: stamp_of({"entryCSN": value}, lambda: "") for mark, value in csn.items()
+    }
 
 
 def test_a_group_renamed_by_the_sync_stays_vouched_for(
