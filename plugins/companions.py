@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
@@ -185,13 +186,22 @@ class CompanionTarget(Generic[G]):
     # -- reading -----------------------------------------------------------------------
 
     def read(self) -> TargetState:
-        snap = self._load()
+        return self._state(self._load())
+
+    def _state(self, snap: Owned[G], skipped: AbstractSet[str] = frozenset()) -> TargetState:
+        """The state ``snap`` holds; the members of the owned groups in ``skipped`` are left
+        out and the groups named in ``members_matched`` (a target with member digests
+        skips the groups whose digest the engine found equal)."""
         groups = [Group(key, g.name or key) for key, g in snap.main.items()]
-        by_group = {key: sorted(set(self._person_ids(g))) for key, g in snap.main.items()}
+        by_group = {
+            key: sorted(set(self._person_ids(g)))
+            for key, g in snap.main.items()
+            if key not in skipped
+        }
         for g in snap.unowned:
             # An unowned group is known by its name, which is what a source's group key
             # usually is: a same-name group is then reported as a clash.
-            if g.name and g.name not in by_group:
+            if g.name and g.name not in by_group and g.name not in snap.main:
                 groups.append(Group(g.name, g.name))
                 by_group[g.name] = sorted(set(self._person_ids(g)))
         grants = [
@@ -205,6 +215,7 @@ class CompanionTarget(Generic[G]):
             roster=Roster.build(groups=groups, memberships=memberships, grants=grants),
             managed=frozenset(snap.main),
             managed_grants=frozenset((g.group, g.principal) for g in grants),
+            members_matched=frozenset(skipped),
         )
 
     # -- applying ----------------------------------------------------------------------

@@ -53,14 +53,10 @@ from plugins.ldap.schema import GroupSchema
 from sync.api import (
     CAPABILITY_ACCESS,
     CAPABILITY_MEMBER_DIGESTS,
-    AccessGrant,
     Change,
     ChangeFailure,
-    Group,
-    Membership,
     PluginContext,
     RetriableError,
-    Roster,
     TargetError,
     TargetState,
     digest_members,
@@ -371,32 +367,14 @@ class LdapTarget(CompanionTarget[LdapGroup]):
         group.known = None
         self._touched[id(group)] = group
 
-    def _state(self, snap: Owned[LdapGroup], skipped: AbstractSet[str]) -> TargetState:
-        """The state as ``CompanionTarget.read`` builds it, without the members of the
-        groups in ``skipped``."""
-        groups = [Group(key, g.name or key) for key, g in snap.main.items()]
-        by_group = {
-            key: sorted(set(self._person_ids(g)))
-            for key, g in snap.main.items()
-            if key not in skipped
-        }
-        for g in snap.unowned:
-            if g.name and g.name not in by_group and g.name not in snap.main:
-                groups.append(Group(g.name, g.name))
-                by_group[g.name] = sorted(set(self._person_ids(g)))
-        grants = [
-            AccessGrant(key, person, options)
-            for key, by_options in snap.companions.items()
-            for options, g in by_options.items()
-            for person in set(self._person_ids(g))
-        ]
-        memberships = [Membership(key, p) for key, people in by_group.items() for p in people]
+    def _state(
+        self, snap: Owned[LdapGroup], skipped: AbstractSet[str] = frozenset()
+    ) -> TargetState:
+        """The shared state, with the members of the groups in ``skipped`` counted from
+        what was remembered of them, so that the guards see the whole target."""
         counted = (snap.main[key].known for key in skipped)
-        return TargetState(
-            roster=Roster.build(groups=groups, memberships=memberships, grants=grants),
-            managed=frozenset(snap.main),
-            managed_grants=frozenset((g.group, g.principal) for g in grants),
-            members_matched=frozenset(skipped),
+        return dataclasses.replace(
+            super()._state(snap, skipped),
             matched_memberships=sum(k.count for k in counted if k is not None),
         )
 
