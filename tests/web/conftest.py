@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,12 +12,14 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from playwright.sync_api import Browser, sync_playwright
 
 from sync.app import App
 from sync.config import WebConfig
 from sync.plugins import load_plugins
 from sync.web import ConsoleServer, create_app
 from sync.web.accounts import Accounts
+from tests.conftest import ROOT
 
 PASSWORDS = {
     "alice": "alice-admin-pass",
@@ -95,3 +99,32 @@ def console(console_app: App, workdir: Path) -> Iterator[Running]:
 
 
 ConsoleFactory = Callable[..., Running]
+
+
+def chromium_path() -> str:
+    """Debian's chromium, which the browser tests drive through Playwright."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is required in CI (scripts/test-packages installs it)")
+        pytest.skip("chromium is not installed (scripts/test-packages installs it)")
+    return found
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless chromium per test module."""
+    path = chromium_path()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=path, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where a browser test saves its screenshots: docs/img/ with ROSTERSYNC_SCREENSHOTS=1."""
+    wanted = os.environ.get("ROSTERSYNC_SCREENSHOTS") == "1"
+    folder = ROOT / "docs" / "img" if wanted else tmp_path / "img"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

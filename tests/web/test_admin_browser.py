@@ -6,38 +6,17 @@ ROSTERSYNC_SCREENSHOTS=1, else to the test's temporary folder."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, expect
 
-from tests.conftest import ROOT
 from tests.web.admin_pages import BlocksPage, PersonForm, StaffMembersPage, UserGroupsPage
 from tests.web.admin_school import served_school
 from tests.web.conftest import PASSWORDS, Running
 from tests.web.pages import AccessPage, LoginPage, StaffPage
-from tests.web.test_browser import chromium_path
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=chromium_path(), args=["--no-sandbox"]
-        )
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    wanted = os.environ.get("ROSTERSYNC_SCREENSHOTS") == "1"
-    folder = ROOT / "docs" / "img" if wanted else tmp_path / "img"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture

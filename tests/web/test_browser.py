@@ -6,20 +6,17 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import shutil
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from sync.app import App
 from sync.cli import make_cli
 from sync.plugins import load_plugins
-from tests.conftest import ROOT
 from tests.plugins.school import school as roster_school
 from tests.web.conftest import PASSWORDS, Running, serve
 from tests.web.pages import (
@@ -59,34 +56,6 @@ path = "impero"
 [targets.console]
 plugin = "directory"
 """
-
-
-def chromium_path() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is required in CI (scripts/bootstrap installs it)")
-        pytest.skip("chromium is not installed (scripts/bootstrap installs it)")
-    return found
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    path = chromium_path()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=path, args=["--no-sandbox"])
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    if os.environ.get("ROSTERSYNC_SCREENSHOTS") == "1":
-        folder = ROOT / "docs" / "img"
-    else:
-        folder = tmp_path / "img"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture

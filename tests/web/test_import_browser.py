@@ -4,21 +4,18 @@ go to docs/img/ when ROSTERSYNC_SCREENSHOTS=1, else to the test's temporary fold
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from sync.app import App
 from sync.plugins import load_plugins
-from tests.conftest import ROOT
 from tests.web import import_school as school
 from tests.web.conftest import PASSWORDS, Running, serve
 from tests.web.import_pages import CheckPage, ColumnsPage, DonePage, UploadPage
 from tests.web.pages import LoginPage
-from tests.web.test_browser import chromium_path
 
 STAFF = (
     "Forename,Surname,Role,Group,Login,Form\r\n"
@@ -27,29 +24,12 @@ STAFF = (
 )
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    path = chromium_path()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=path, args=["--no-sandbox"])
-        yield launched
-        launched.close()
-
-
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="UTC")
     opened = context.new_page()
     yield opened
     context.close()
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    on = os.environ.get("ROSTERSYNC_SCREENSHOTS") == "1"
-    folder = ROOT / "docs" / "img" if on else tmp_path / "img"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture
