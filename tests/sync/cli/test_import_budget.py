@@ -119,18 +119,3 @@ def test_status_on_a_migrated_database_imports_no_alembic(synced: Path) -> None:
         m for m in modules if m.startswith("plugins.") and not m.startswith("plugins.hooks")
     )
     assert own == []
-
-
-def test_a_database_at_an_older_revision_is_still_migrated(tmp_path: Path) -> None:
-    """The cheap head check says "not at head" for an older schema; Alembic then runs."""
-    from sqlalchemy import text
-
-    from plugins.directory.target import MIGRATIONS, VERSION_TABLE
-    from sync.storage import migrate, open_database
-
-    engine = open_database(f"sqlite:///{tmp_path / 'state.db'}")
-    migrate(engine, MIGRATIONS, VERSION_TABLE, revision="dir0001")
-    migrate(engine, MIGRATIONS, VERSION_TABLE)
-    with engine.connect() as connection:
-        version = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
-    assert version == "dir0003"
