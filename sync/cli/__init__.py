@@ -14,7 +14,9 @@ from __future__ import annotations
 import click
 
 from sync.cli.root import LazyCommand, cli, configure_logging
+from sync.gc_tuning import exiting_process
 from sync.plugins import PluginSystem, load_plugins
+from sync.storage import dispose_all
 
 #: Every built-in command: its module and attribute, and the line ``--help`` shows.
 LAZY: tuple[LazyCommand, ...] = (
@@ -117,7 +119,12 @@ def make_cli(plugins: PluginSystem | None = None) -> click.Group:
 
 
 def main() -> None:
-    make_cli().main(prog_name="rostersync")
+    """``rostersync``: the command line, in a process of its own."""
+    with exiting_process():
+        try:
+            make_cli().main(prog_name="rostersync")
+        finally:
+            dispose_all()  # closed now: the exit collects no cycles (``exiting_process``)
 
 
 __all__ = ["LAZY", "cli", "configure_logging", "main", "make_cli"]
