@@ -1,7 +1,8 @@
 """What the quick commands import, pinned where it is deterministic (their timing goals
 live in ``benchmarks/startup.py``): ``--help`` and ``plugins`` import no database, HTTP,
 LDAP, validation, scheduler or web library; ``status`` on a migrated database imports
-no Alembic, no SQLModel or ORM, and no plugin's own package."""
+no Alembic, no SQLModel or ORM, no plugin's own package, and neither the engine, the
+scheduler nor the console."""
 
 from __future__ import annotations
 
@@ -119,3 +120,17 @@ def test_status_on_a_migrated_database_imports_no_alembic(synced: Path) -> None:
         m for m in modules if m.startswith("plugins.") and not m.startswith("plugins.hooks")
     )
     assert own == []
+
+
+def test_status_imports_neither_the_engine_nor_the_scheduler_nor_the_console(
+    synced: Path,
+) -> None:
+    """``status`` reads the store: it runs nothing, schedules nothing, serves nothing (the
+    example has no ``[sync.schedule]``, whose trigger is checked with APScheduler)."""
+    modules = imported(synced, "status")
+    assert "sync.views" in modules  # it did build the status the console shows too
+    engine = {"sync.run", "sync.plan", "sync.apply", "sync.guard", "sync.merge", "sync.schedule"}
+    assert sorted(modules & engine) == []
+    assert sorted(m for m in modules if m.startswith("sync.web.") or m == "sync.web") == []
+    web = {"apscheduler", "fastapi", "starlette", "jinja2", "uvicorn", "multipart"}
+    assert sorted(packages(modules) & web) == []
