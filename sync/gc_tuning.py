@@ -48,7 +48,7 @@ def exiting_process() -> Iterator[None]:
     from the start, and none over what it made when it ends.
 
     Restoring the thresholds would make the next allocation scan every object the
-    command made, and the interpreter's exit collects them all again: for ``rostersync
+    command made, and the interpreter's exit collects and frees them all: for ``rostersync
     status`` that was a fifth of its time. So the thresholds stay raised, and at the end
     ``gc.freeze()`` sets everything aside; memory goes back with the process. What must
     be closed at exit the caller closes first, explicitly: an object left in a reference
