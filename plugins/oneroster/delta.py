@@ -3,7 +3,7 @@
 ``current_tables`` turns a bulk read into the whole truth (``tobedeleted`` rows left out);
 ``apply_delta`` changes the previous tables by ``sourcedId`` (``active`` adds or updates,
 ``tobedeleted`` removes). ``encode``/``decode`` keep the result between runs compactly:
-only the columns the mapping uses, column by column, as zlib-compressed JSON in one
+only the columns the mapping uses, column by column, compressed with Zstandard in one
 string, so that a 50,000-student district is a few megabytes in the state store.
 """
 
@@ -15,13 +15,19 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from plugins.oneroster.rows import Columns, Row, Tables, column, lines
+import zstandard
+
+from plugins.oneroster.rows import Columns, Row, Tables, column, distinct, lines
 from plugins.oneroster.spec import DELETED, FAMILY_ROLES, KEPT, NOT_KEPT, Mode
 from sync.api import Issue, Severity
 
-SNAPSHOT_FORMAT = 3
-#: The format before: every column a JSON list (still read).
+SNAPSHOT_FORMAT = 4
+#: The formats before, still read: 3 (as 4, through zlib) and 2 (every column a JSON
+#: list, through zlib).
+ZLIB_FORMAT = 3
 PREVIOUS_FORMAT = 2
+#: How a Zstandard frame starts (a zlib stream never does: its first byte is 0x78).
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 #: A row carried over from an earlier package names its file like this in issues.
 EARLIER = "{file} (earlier package)"
 #: Columns the snapshot leaves out: the mapping never reads them from kept tables.
@@ -71,7 +77,7 @@ def current_tables(tables: Tables, *, source: str) -> Applied:
         sids = column(rows, "sourcedId")
         statuses = column(rows, "status")
         deleted = any(s.casefold() == DELETED for s in set(statuses))
-        if not deleted and len(set(sids)) == len(sids):
+        if not deleted and distinct(rows, "sourcedId"):
             out.tables[table] = rows  # (nearly always: nothing to leave out)
             out.added += len(rows)
             continue
@@ -153,7 +159,9 @@ def encode(tables: Tables) -> str:
     A JSON head (each table's file, lines and columns) and, after it, each column's values
     joined by line feeds: JSON-encoding hundreds of thousands of short strings cost more
     than compressing them. A column holding a line feed in a value (never from a CSV file)
-    stays a JSON list in the head. All of it goes through one zlib compressor.
+    stays a JSON list in the head. All of it is one Zstandard frame at level 1 (about
+    2.5 times faster than zlib at level 1 for the same size, a hot path: every new bulk
+    package is kept).
     """
     family = _family(tables)
     head: dict[str, object] = {"format": SNAPSHOT_FORMAT}
@@ -184,25 +192,27 @@ def encode(tables: Tables) -> str:
             else:
                 columns[name] = list(values)
         head[table] = {"file": file, "lines": stored_lines, "columns": columns}
-    packer = zlib.compressobj(1)
-    out = [packer.compress(json.dumps(head, ensure_ascii=False).encode() + b"\n")]
-    out.extend(packer.compress(body) for body in bodies)
-    out.append(packer.flush())
-    return base64.b64encode(b"".join(out)).decode("ascii")
+    first = json.dumps(head, ensure_ascii=False).encode() + b"\n"
+    packed = zstandard.ZstdCompressor(level=1).compress(b"".join([first, *bodies]))
+    return base64.b64encode(packed).decode("ascii")
 
 
 def decode(text: str, *, earlier: bool = True) -> dict[str, Sequence[Row]]:
     """The tables ``encode`` kept; rows name their file as from an earlier package (unless
     ``earlier`` is false: the package read again is byte-identical to the one kept).
-    Reads the previous format (every column a JSON list) too."""
-    raw = zlib.decompress(base64.b64decode(text))
+    Reads the earlier formats (zlib; every column a JSON list) too."""
+    packed = base64.b64decode(text)
+    if packed.startswith(ZSTD_MAGIC):
+        raw = zstandard.ZstdDecompressor().decompress(packed)
+    else:
+        raw = zlib.decompress(packed)
     if raw.startswith(b'{"format":%d' % PREVIOUS_FORMAT):
         data = json.loads(raw)
         offset, payload = 0, b""
     else:
         end = raw.index(b"\n")
         data, offset, payload = json.loads(raw[:end]), end + 1, raw
-    if data.get("format") not in (SNAPSHOT_FORMAT, PREVIOUS_FORMAT):
+    if data.get("format") not in (SNAPSHOT_FORMAT, ZLIB_FORMAT, PREVIOUS_FORMAT):
         raise ValueError(f"unknown snapshot format {data.get('format')!r}")
     tables: dict[str, Sequence[Row]] = {}
     for table, stored in data.items():

@@ -19,7 +19,7 @@ from typing import Literal
 
 from plugins.dates import DateOrder, InvalidDate, read_date
 from plugins.names import template_fields, tidy
-from plugins.oneroster.rows import Row, Tables, column
+from plugins.oneroster.rows import Row, Tables, column, distinct
 from plugins.oneroster.spec import (
     ACTIVE_STATUSES,
     FAMILY_ROLES,
@@ -180,7 +180,7 @@ def _index(table: str, rows: Sequence[Row], log: _Issues, out: Mapped) -> _Index
     if (
         all(s.casefold() in ACTIVE_STATUSES for s in set(statuses))
         and not any("" in index.col(c) for c in required)
-        and len(set(sids)) == len(sids)
+        and distinct(rows, "sourcedId")
     ):
         index._pos = None  # (nearly always: every row usable; see ``pos``)
         index.complete = True
@@ -387,7 +387,9 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
     class_ids, user_ids_ = enrollments.col("classSourcedId"), enrollments.col("userSourcedId")
     roles_in, primaries = enrollments.col("role"), enrollments.col("primary")
     positions: Sequence[int]
-    if enrollments.complete and groups.keys() >= set(class_ids) and allowed >= set(user_ids_):
+    enrolled = set(user_ids_) if enrollments.complete else set()
+    every_row = enrollments.complete and groups.keys() >= set(class_ids) and allowed >= enrolled
+    if every_row:
         # (nearly always: every row names a kept class and user; whole columns at C speed)
         positions = range(len(class_ids))
         plain = list(map(STUDENT.__eq__, roles_in))
@@ -428,6 +430,7 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
         if unknown:
             out.rejected += 1
         if class_id not in groups or user_id not in allowed:
+            every_row = False
             continue  # (a class or user left out by the options, or unknown)
         role = roles_in[i].casefold()
         if role == "student":
@@ -436,9 +439,12 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
         elif role in access:
             key = (class_id, user_id)
             grants[key] = grants.get(key, False) or is_true(primaries[i])
+        else:
+            every_row = False  # (an aide, say, without access: not needed for this row)
 
-    # People: the users enrolled, by the chosen identity.
-    needed = set(member_users) | {u for _, u in grants}
+    # People: the users enrolled, by the chosen identity (when every row was taken, the
+    # users of the enrolments, already gathered).
+    needed = enrolled if every_row else set(member_users) | {u for _, u in grants}
     login: dict[str, str] = {}
     owners: dict[str, list[str]] = {}
     identity = settings.identity

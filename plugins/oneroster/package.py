@@ -142,9 +142,21 @@ def _header(record: list[str]) -> list[str]:
 
 
 def package_digest(path: Path) -> str:
-    """A digest of every CSV file of the package (names and bytes), read without parsing:
-    equal digests mean byte-identical files."""
+    """A digest of the package, read without parsing: equal digests mean byte-identical
+    files. A folder: every CSV file's name and bytes. A .zip: the archive's own bytes, so
+    that its members are inflated once, by the read, not twice (0.16 s of CPU at
+    N = 50,000); the same files zipped again differ, and are read in full."""
     digest = hashlib.sha256()
+    if not path.is_dir():
+        files_in(path)  # (a missing or unreadable archive fails as the read would)
+        digest.update(b"zip\0")
+        try:
+            with path.open("rb") as archive:
+                for block in iter(partial(archive.read, 1 << 20), b""):
+                    digest.update(block)
+        except OSError as exc:
+            raise SourceError(f"{path.name}: cannot read: {exc.strerror}") from None
+        return digest.hexdigest()
     for key, (_, load) in sorted(files_in(path).items()):
         data = load()
         digest.update(b"\0%s\0%d\0" % (key.encode(), len(data)))

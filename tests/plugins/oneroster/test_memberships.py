@@ -64,3 +64,26 @@ def test_a_class_met_again_further_on_keeps_all_its_students() -> None:
     ]
     roster = build_roster(_tables(enrolments), Settings(), source="s").roster
     assert dict(roster.memberships.by_group()) == {"c1": ("U1", "U3"), "c2": ("U2",)}
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(CLASSES),
+            st.sampled_from(USERS),
+            st.sampled_from(("student", "teacher", "aide")),
+        ),
+        max_size=30,
+    ),
+    st.booleans(),
+)
+def test_the_people_are_the_users_enrolled_as_students_or_with_access(
+    enrolments: list[tuple[str, str, str]], aides_get_access: bool
+) -> None:
+    """Whether or not every row is taken (an aide without access is not), the people are
+    exactly the users of the rows that make a membership or a grant."""
+    access = ("teacher", "aide") if aides_get_access else ("teacher",)
+    settings = Settings(access_roles=frozenset(access))
+    roster = build_roster(_tables(enrolments), settings, source="s").roster
+    taken = {u.upper() for _, u, r in enrolments if r == "student" or r in access}
+    assert set(roster.people) == taken

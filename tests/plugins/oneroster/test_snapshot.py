@@ -1,5 +1,5 @@
 """The kept tables (the plugin state's snapshot) come back as they went in, in this
-format and in the one before it."""
+format and in the ones before it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,16 @@ import base64
 import json
 import zlib
 
-from plugins.oneroster.delta import PREVIOUS_FORMAT, decode, encode
+import zstandard
+
+from plugins.oneroster.delta import (
+    PREVIOUS_FORMAT,
+    SNAPSHOT_FORMAT,
+    ZLIB_FORMAT,
+    ZSTD_MAGIC,
+    decode,
+    encode,
+)
 from plugins.oneroster.rows import Columns, Row, column, lines
 
 
@@ -60,3 +69,21 @@ def test_a_snapshot_of_the_previous_format_still_reads() -> None:
         }
     text = base64.b64encode(zlib.compress(json.dumps(old, separators=(",", ":")).encode()))
     _same(decode(text.decode("ascii"), earlier=False), tables)
+
+
+def test_a_snapshot_is_one_zstandard_frame() -> None:
+    packed = base64.b64decode(encode(_tables()))
+    assert packed.startswith(ZSTD_MAGIC)
+    head = zstandard.ZstdDecompressor().decompress(packed).partition(b"\n")[0]
+    assert json.loads(head)["format"] == SNAPSHOT_FORMAT
+
+
+def test_a_snapshot_of_the_zlib_format_still_reads() -> None:
+    """Format 3 was this layout through zlib: a database an earlier version wrote keeps
+    its bulk package, so the next delta still applies."""
+    tables = _tables()
+    raw = zstandard.ZstdDecompressor().decompress(base64.b64decode(encode(tables)))
+    head, _, bodies = raw.partition(b"\n")
+    old = json.dumps({**json.loads(head), "format": ZLIB_FORMAT}).encode() + b"\n" + bodies
+    text = base64.b64encode(zlib.compress(old, 1)).decode("ascii")
+    _same(decode(text, earlier=False), tables)

@@ -1,0 +1,59 @@
+"""A package's digest says whether its files are byte-identical to the last read, without
+parsing them; a .zip is digested from its own bytes, its members never inflated for it."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from plugins.oneroster import package
+from plugins.oneroster.package import package_digest, read_package
+from sync.api import SourceError
+
+PACKAGE = Path(__file__).parent / "packages" / "v1p1"
+
+
+def _zip(folder: Path, archive: Path) -> Path:
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        for file in sorted(folder.iterdir()):
+            z.write(file, file.name)
+    return archive
+
+
+def test_a_zip_is_digested_without_inflating_a_member(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = _zip(PACKAGE, tmp_path / "oneroster.zip")
+    inflated: list[str] = []
+    real = package._read_member
+
+    def read_member(path: Path, member: str) -> bytes:
+        inflated.append(member)
+        return real(path, member)
+
+    monkeypatch.setattr(package, "_read_member", read_member)
+    digest = package_digest(archive)
+    assert inflated == []
+    assert read_package(archive, source="s", digest=digest).digest == digest
+    assert len(inflated) == len(set(inflated))  # (the read inflates each member once)
+
+
+def test_the_digest_changes_with_the_files_and_only_with_them(tmp_path: Path) -> None:
+    folder = tmp_path / "package"
+    shutil.copytree(PACKAGE, folder)
+    first_folder = package_digest(folder)
+    first_zip = package_digest(_zip(folder, tmp_path / "a.zip"))
+    assert package_digest(folder) == first_folder
+    assert package_digest(tmp_path / "a.zip") == first_zip
+    users = folder / "users.csv"
+    users.write_bytes(users.read_bytes().replace(b"active", b"tobedeleted", 1))
+    assert package_digest(folder) != first_folder
+    assert package_digest(_zip(folder, tmp_path / "b.zip")) != first_zip
+
+
+def test_a_missing_zip_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="no such file or folder"):
+        package_digest(tmp_path / "gone.zip")
