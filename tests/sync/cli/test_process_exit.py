@@ -10,17 +10,13 @@ import sys
 from pathlib import Path
 
 from tests.conftest import ROOT
+from tests.fakes.entry_points import rostersync_env, run_rostersync
 
 
 def python_m_sync(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sync", *args],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-    )
+    done = run_rostersync(*args, env=rostersync_env(), cwd=folder)
+    assert done.returncode == 0, done.stderr
+    return done
 
 
 def test_a_command_closes_the_state_database_before_the_process_exits(tmp_path: Path) -> None:
