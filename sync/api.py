@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     from sync.kinds import (
         SourceType,
         TargetType,
+        import_ref,
     )
     from sync.model import (
         APPLY_ORDER,
@@ -176,6 +177,7 @@ _HOMES: dict[str, str] = {
     "redact_url": "sync.http_client",
     "SourceType": "sync.kinds",
     "TargetType": "sync.kinds",
+    "import_ref": "sync.kinds",
     "APPLY_ORDER": "sync.model",
     "CHANGE_ALL_BUT_PERSON": "sync.model",
     "CHANGE_GROUP": "sync.model",
@@ -312,6 +314,7 @@ __all__ = [
     "digest_members",
     "group_members",
     "hookimpl",
+    "import_ref",
     "memberships_of_pairs",
     "migrate",
     "next_link",

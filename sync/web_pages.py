@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sync.kinds import import_ref
+
 if TYPE_CHECKING:
     from fastapi import APIRouter
 
@@ -40,8 +42,10 @@ class WebPages:
 
     plugin: str
     """A short name, ``[a-z0-9_-]``: the default prefix and the templates' folder name."""
-    router: Callable[[], APIRouter]
-    """Called once when the console starts: import the web framework in here, not above."""
+    router: Callable[[], APIRouter] | str
+    """The ``APIRouter`` named as ``"package.module:name"`` (imported when the console
+    starts), or a function returning it, called then: the web framework is imported when
+    the console starts, never when the plugins are registered."""
     templates: Path | None = None
     """A folder of Jinja2 templates, named ``PLUGIN/NAME.html`` when rendered; they may
     extend the console's ``base.html``."""
@@ -56,6 +60,11 @@ class WebPages:
             raise ValueError(
                 f"web pages of {self.plugin}: prefix {self.prefix!r} must start with '/p/'"
             )
+
+    def make_router(self) -> object:
+        """What ``router`` gives: the object it names, imported now, or what it returns
+        (the console checks that it is an ``APIRouter``)."""
+        return import_ref(self.router) if isinstance(self.router, str) else self.router()
 
     @property
     def mount(self) -> str:

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from sync.api import DeferredCommand, SourceType, WebLink, WebPages, hookimpl
-
-if TYPE_CHECKING:
-    from fastapi import APIRouter
 
 
 @hookimpl
@@ -38,18 +35,12 @@ def register_commands(cli: click.Group) -> None:
     )
 
 
-def _router() -> APIRouter:
-    from plugins.manual.web import router
-
-    return router
-
-
 @hookimpl
 def register_web_pages(register: Callable[[WebPages], None]) -> None:
     register(
         WebPages(
             plugin="manual",
-            router=_router,
+            router="plugins.manual.web:router",
             templates=Path(__file__).parents[1] / "manual" / "templates",
             links=(
                 WebLink("Enter by hand", "/entries", "operator"),

@@ -5,18 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sync.api import WebLink, WebPages, hookimpl
-
-if TYPE_CHECKING:
-    from fastapi import APIRouter
-
-
-def _router() -> APIRouter:
-    from plugins.permissions.web import router
-
-    return router
 
 
 @hookimpl
@@ -24,7 +14,7 @@ def register_web_pages(register: Callable[[WebPages], None]) -> None:
     register(
         WebPages(
             plugin="permissions",
-            router=_router,
+            router="plugins.permissions.web:router",
             templates=Path(__file__).parents[1] / "permissions" / "templates",
             links=(WebLink("Staff members", "/staff", "admin"),),
         )

@@ -6,14 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from sync.api import DeferredCommand, SourceType, WebLink, WebPages, hookimpl
-
-if TYPE_CHECKING:
-    from fastapi import APIRouter
 
 #: The import's templates, found without importing ``plugins.roster_csv``.
 TEMPLATES = Path(__file__).resolve().parents[1] / "roster_csv" / "templates"
@@ -50,18 +47,12 @@ def register_commands(cli: click.Group) -> None:
     )
 
 
-def _web_router() -> APIRouter:
-    from plugins.roster_csv.web import router
-
-    return router
-
-
 @hookimpl
 def register_web_pages(register: Callable[[WebPages], None]) -> None:
     register(
         WebPages(
             plugin="roster_csv",
-            router=_web_router,
+            router="plugins.roster_csv.web:router",
             templates=TEMPLATES,
             links=(WebLink("Import", "/import", "operator"),),
         )

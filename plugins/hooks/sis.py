@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sync.api import WebLink, WebPages
+from sync.api import WebLink, WebPages, import_ref
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -23,12 +23,9 @@ def sis_pages(plugin: str, title: str, describe: str) -> WebPages:
     the ``"module:name"`` of its ``Describe``."""
 
     def make() -> APIRouter:
-        import importlib
-
         from plugins.sis_web import settings_router
 
-        module, name = describe.split(":")
-        found: Describe = getattr(importlib.import_module(module), name)
+        found: Describe = import_ref(describe)
         return settings_router(plugin, title, found)
 
     return WebPages(

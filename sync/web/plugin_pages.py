@@ -21,6 +21,7 @@ from sync.plugins import PluginSystem
 from sync.web.accounts import WebRole
 from sync.web.deps import Console, SignedIn, acting, redirect, require
 from sync.web.runner import Progress, Started
+from sync.web_pages import WebPages
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,7 @@ def make_routers(plugins: PluginSystem) -> Mounted:
     links: list[NavLink] = []
     for prefix, pages in plugins.web_pages.items():
         try:
-            router = pages.router()
-            if not isinstance(router, APIRouter):
-                raise TypeError(f"router() returned {type(router).__name__}, not an APIRouter")
+            router = _router(pages)
             if pages.templates is not None and not pages.templates.is_dir():
                 raise FileNotFoundError(f"no templates folder {pages.templates}")
         except Exception as exc:
@@ -67,6 +66,16 @@ def make_routers(plugins: PluginSystem) -> Mounted:
             templates.append((pages.plugin, pages.templates))
         links += [NavLink(link.title, prefix + link.path, link.role) for link in pages.links]
     return Mounted(tuple(routers), tuple(templates), tuple(links))
+
+
+def _router(pages: WebPages) -> APIRouter:
+    """The pages' router (``WebPages.make_router``); anything but an ``APIRouter`` is
+    refused."""
+    router = pages.make_router()
+    if not isinstance(router, APIRouter):
+        made = f"{pages.router} is a" if isinstance(pages.router, str) else "router() returned"
+        raise TypeError(f"{made} {type(router).__name__}, not an APIRouter")
+    return router
 
 
 def template_loader(console_dir: Path, mounted: Mounted) -> BaseLoader:

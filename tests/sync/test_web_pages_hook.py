@@ -86,6 +86,15 @@ class RouterFails:
         register(WebPages("broken", _broken_router, links=(WebLink("Broken"),)))
 
 
+class NamedWrongly:
+    """Pages whose router is named as "module:name": one names no module, one no router."""
+
+    @hookimpl
+    def register_web_pages(self, register: Any) -> None:
+        register(WebPages("missing", "tests.sync.no_such_pages:router"))
+        register(WebPages("notrouter", "tests.sync.pages_plugin:register_web_pages"))
+
+
 class SamePrefix:
     @hookimpl
     def register_web_pages(self, register: Any) -> None:
@@ -160,3 +169,18 @@ def test_the_command_line_and_the_hook_load_no_web_framework() -> None:
     ).stdout
     assert out.splitlines()[-1] == "[]"
     assert "Commands:" in out
+
+
+def test_a_router_named_wrongly_is_reported_and_the_console_stays_up(workdir: Path) -> None:
+    app = _app(workdir, NamedWrongly())
+    for running in serve(app, workdir):
+        with closing(running.signed_in("vera")) as vera:
+            assert vera.get("/p/missing/").status_code == 404
+            assert vera.get("/p/notrouter/").status_code == 404
+            assert "<h1>Hello vera</h1>" in vera.get("/p/hello/").text
+    assert [str(f) for f in app.plugins.failures if f.stage == "web pages"] == [
+        "NamedWrongly (built-in): web pages: ModuleNotFoundError: No module named "
+        "'tests.sync.no_such_pages'",
+        "NamedWrongly (built-in): web pages: TypeError: tests.sync.pages_plugin:"
+        "register_web_pages is a function, not an APIRouter",
+    ]

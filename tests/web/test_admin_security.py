@@ -26,7 +26,7 @@ def routes(running: Running) -> list[tuple[str, str]]:
     for prefix, pages in running.app.plugins.web_pages.items():
         if prefix not in PREFIXES:
             continue
-        for route in pages.router().routes:
+        for route in pages.make_router().routes:  # type: ignore[attr-defined]
             path = prefix + getattr(route, "path", "")
             sample = re.sub(
                 r"\{(\w+)\}", lambda m: {"kind": "students"}.get(m.group(1), "school"), path
