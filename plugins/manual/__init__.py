@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
@@ -83,11 +82,12 @@ def _warn(message: str) -> None:
 
 def _require_known(what: str, key: str, known: Collection[str], hint: str = "") -> None:
     """Refuse ``key`` unless it is known, naming the closest known ones."""
-    if key in known:
-        return
-    close = difflib.get_close_matches(key, sorted(known), n=3, cutoff=0.6)
-    suggestion = f"; did you mean {', '.join(close)}?" if close else ""
-    _fail(f"unknown {what} {key!r}{hint}{suggestion}")
+    from plugins.manual.entries import FieldError, require_known
+
+    try:
+        require_known(what, what, key, known, hint)
+    except FieldError as exc:
+        _fail(str(exc))
 
 
 SOURCE = click.option("--source", default=None, help="the manual source (if several)")

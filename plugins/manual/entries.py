@@ -3,12 +3,12 @@ same rules, the same messages, each naming the field it is about."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from plugins import people as rules
 from plugins.permissions import UserGroups
+from plugins.suggest import did_you_mean
 from sync.api import Role
 
 
@@ -102,11 +102,10 @@ def staff_entry(
     found = groups.find(user_group)
     if found is None:
         names = groups.names()
-        close = difflib.get_close_matches(user_group, names, n=3, cutoff=0.6)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise FieldError(
             "user_group",
-            f"unknown user group {user_group!r} (user groups: {', '.join(names)}){hint}",
+            f"unknown user group {user_group!r} (user groups: {', '.join(names)})"
+            + did_you_mean(user_group, names),
         )
     return Entry(
         login.strip(),
@@ -136,6 +135,8 @@ def check_new(entry: Entry, entered: Mapping[str, Entry], *, replacing: str | No
     raise FieldError("login", f"the login {entry.id} is already entered, for {other.name}")
 
 
-def closest(key: str, known: Collection[str]) -> list[str]:
-    """The known ids closest to a mistyped one."""
-    return difflib.get_close_matches(key, sorted(known), n=3, cutoff=0.6)
+def require_known(what: str, field: str, key: str, known: Collection[str], hint: str = "") -> None:
+    """Refuse ``key`` (``FieldError`` on ``field``) unless it is known, naming the closest
+    known ones."""
+    if key not in known:
+        raise FieldError(field, f"unknown {what} {key!r}{hint}{did_you_mean(key, known)}")

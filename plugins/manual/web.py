@@ -17,13 +17,14 @@ from plugins.manual.entries import (
     Entry,
     FieldError,
     check_new,
-    closest,
+    require_known,
     staff_entry,
     student_entry,
 )
 from plugins.manual.options import ManualOptions
 from plugins.manual.store import ManualStore
 from plugins.permissions import load_edits
+from plugins.suggest import did_you_mean
 from sync.api import (
     Person,
     Role,
@@ -256,19 +257,12 @@ def add_member(
         with suppress(RostersyncError):  # unreadable sources: only manual groups are known
             known_groups |= set(ctx.config.known().groups)
     if group not in known_groups:
-        hint = closest(group, known_groups)
         return ctx.redirect(
-            back,
-            f"unknown group {group!r}" + (f"; did you mean {', '.join(hint)}?" if hint else ""),
-            error=True,
+            back, f"unknown group {group!r}{did_you_mean(group, known_groups)}", error=True
         )
     if person not in people:
-        hint = closest(person, people)
         return ctx.redirect(
-            back,
-            f"{person!r} is not entered here"
-            + (f"; did you mean {', '.join(hint)}?" if hint else ""),
-            error=True,
+            back, f"{person!r} is not entered here{did_you_mean(person, people)}", error=True
         )
     access = people[person].role is not Role.STUDENT
     chosen.store.put_member(group, person, access)
@@ -348,14 +342,6 @@ def blocks(request: Request, ctx: Ctx, user: AdminPage, source: str = "") -> Res
     return _blocks_page(request, ctx, chosen)
 
 
-def _known(what: str, field: str, key: str, known: list[str], hint: str = "") -> None:
-    if key in known:
-        return
-    close = closest(key, known)
-    suggestion = f"; did you mean {', '.join(close)}?" if close else ""
-    raise FieldError(field, f"unknown {what} {key!r}{hint}{suggestion}")
-
-
 @router.post("/blocks")
 def block(
     request: Request,
@@ -372,8 +358,8 @@ def block(
     students = [p for p, x in people.items() if x.role is Role.STUDENT]
     staff_ids = [p for p, x in people.items() if x.role is not Role.STUDENT]
     try:
-        _known("staff member", "staff", values["staff"], staff_ids)
-        _known(
+        require_known("staff member", "staff", values["staff"], staff_ids)
+        require_known(
             "student", "student", values["student"], students,
             " (a typo would leave the child visible)",
         )  # fmt: skip

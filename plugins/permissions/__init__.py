@@ -11,7 +11,6 @@ fallback group's (Teachers') rights, with a warning.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from datetime import UTC, datetime
 from pydantic import Field, field_validator, model_validator
 
 from plugins.permissions.values import Edits, GroupEdit, StaffEdit
+from plugins.suggest import did_you_mean
 from sync.api import PluginOptions, StaffProfile
 
 LOG_CONCERNS = "log_concerns"
@@ -294,8 +294,7 @@ def check_staff_edit(groups: UserGroups, user_group: str) -> str:
     """The user group's name as defined; refused with the closest names if it is none."""
     found = groups.find(user_group)
     if found is None:
-        close = difflib.get_close_matches(user_group, groups.names(), n=3, cutoff=0.6)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        hint = did_you_mean(user_group, groups.names())
         raise EditRefused(f"{user_group!r} is not a user group{hint}", "user_group")
     return found
 
