@@ -150,12 +150,7 @@ def package_digest(path: Path) -> str:
     if not path.is_dir():
         files_in(path)  # (a missing or unreadable archive fails as the read would)
         digest.update(b"zip\0")
-        try:
-            with path.open("rb") as archive:
-                for block in iter(partial(archive.read, 1 << 20), b""):
-                    digest.update(block)
-        except OSError as exc:
-            raise SourceError(f"{path.name}: cannot read: {exc.strerror}") from None
+        digest.update(_read_file(path))
         return digest.hexdigest()
     for key, (_, load) in sorted(files_in(path).items()):
         data = load()
