@@ -39,4 +39,12 @@ def check_template(template: str, known: Set[str]) -> str:
 
 def tidy(name: str) -> str:
     """A filled-in template with empty brackets, doubled spaces and stray ends removed."""
+    if (
+        name.isascii()
+        and name.isprintable()  # (so its only white space is single spaces: none to fold)
+        and "  " not in name
+        and "(" not in name
+        and "[" not in name
+    ):
+        return name.strip(" -:,")  # (nearly every name: a district has thousands)
     return _SPACES.sub(" ", _EMPTY_BRACKETS.sub("", name)).strip(" -:,")

@@ -19,11 +19,18 @@ from pathlib import Path, PurePosixPath
 from sys import intern
 from typing import Protocol
 
-from plugins.csvfile import check_lines, is_padded, line_records, plain_columns, strict_text
+from plugins.csvfile import (
+    check_lines,
+    is_padded,
+    line_records,
+    plain_columns,
+    strict_text,
+)
 from plugins.oneroster.rows import Columns
 from plugins.oneroster.spec import (
     DISTINCT,
     KEPT,
+    REFERENCES,
     REQUIRED,
     TABLES,
     VERSIONS,
@@ -204,6 +211,7 @@ def read_package(path: Path, *, source: str, digest: str | None = None) -> Packa
             required=REQUIRED[table],
             tally=package,
             source=source,
+            known_ids=_known_ids(package.tables, table),
         )
     if not package.tables:
         expected = ", ".join(f"{t}.csv" for t in TABLES)
@@ -211,6 +219,17 @@ def read_package(path: Path, *, source: str, digest: str | None = None) -> Packa
     if not declared:
         package.version = _version_from_columns(headers)
     return package
+
+
+def _known_ids(tables: Mapping[str, Columns], table: str) -> dict[str, Mapping[str, str]]:
+    """For each column of ``table`` that names rows of a table already read (see
+    ``REFERENCES``), those rows' sourcedIds, each mapped to itself."""
+    known: dict[str, Mapping[str, str]] = {}
+    for name, other in REFERENCES.get(table, {}).items():
+        if other in tables:
+            ids = tables[other].column("sourcedId")
+            known[name] = dict(zip(ids, ids, strict=True))
+    return known
 
 
 def _raw_header(text: str) -> set[str]:
@@ -269,11 +288,13 @@ def read_rows(
     required: Sequence[str],
     tally: Tally,
     source: str,
+    known_ids: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Columns:
     """The data rows of one file as ``table``'s columns: header cells found in ``lookup``
     (case-folded text -> column), only the ``kept`` columns. A structural fault raises
     ``SourceError``; a file lacking a ``required`` column gives an issue and no rows; a
-    row of the wrong width is reported and left out."""
+    row of the wrong width is reported and left out. A column in ``known_ids`` keeps, for a
+    value found there, the string found (one copy of an id another table holds)."""
     check_lines(text, display=name)
     start = text.find("\n") + 1  # (the body is read from here, never copied whole)
     head = text[:start].rstrip("\r\n")
@@ -312,8 +333,10 @@ def read_rows(
         return Columns(table, name, [], {c: [] for c in names})
     keep = [columns[c] for c in names]
     distinct = {columns[c] for c in names if c in DISTINCT}
+    known_ids = known_ids or {}
+    same = {columns[c]: ids for c, ids in known_ids.items() if c in columns}
     plain = (
-        plain_columns(text, len(raw), keep, start=start, distinct=distinct)
+        plain_columns(text, len(raw), keep, start=start, distinct=distinct, known=same)
         if '"' not in text
         else None
     )
@@ -322,7 +345,9 @@ def read_rows(
         found = dict(zip(names, plain, strict=True))
     else:
         body = text[start:].replace("\r\n", "\n")
-        lines, found = _checked_rows(name, body, len(header), columns, names, tally, source)
+        lines, found = _checked_rows(
+            name, body, len(header), columns, names, tally, source, known_ids
+        )
     if is_padded(text):
         found = {c: [cell.strip() for cell in values] for c, values in found.items()}
     tally.records += len(lines)
@@ -337,12 +362,13 @@ def _checked_rows(
     names: Sequence[str],
     tally: Tally,
     source: str,
+    known: Mapping[str, Mapping[str, str]],
 ) -> tuple[list[int], dict[str, list[str]]]:
     """Row by row, for a file that is not all plain rows: blank lines skipped, rows of
     the wrong width reported and left out."""
     lines: list[int] = []
     found: dict[str, list[str]] = {c: [] for c in names}
-    pairs = [(found[c], columns[c]) for c in names]
+    pairs = [(found[c], columns[c], known.get(c, {})) for c in names]
     for number, record in enumerate(line_records(body, display=name), start=2):
         if len(record) != width:
             if not any(cell.strip() for cell in record):
@@ -365,8 +391,9 @@ def _checked_rows(
         elif not any(cell.strip() for cell in record):
             continue
         lines.append(number)
-        for values, index in pairs:
-            values.append(intern(record[index]))
+        for values, index, same in pairs:
+            cell = record[index]
+            values.append(same.get(cell) or intern(cell))
     return lines, found
 
 

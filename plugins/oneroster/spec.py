@@ -63,13 +63,22 @@ KEPT: dict[str, tuple[str, ...]] = {
 TABLES: tuple[str, ...] = tuple(KEPT)
 
 #: Columns whose values are mostly distinct: not worth keeping one copy of each value.
-#: An enrolment's ``userSourcedId`` repeats (a student has six classes or so), but its
-#: repeats lie far apart in the file, so keeping one copy costs a cache miss per cell:
-#: interning it was 0.15 s of CPU at N = 50,000, and the mapping was no faster for it.
-#: ``classSourcedId`` repeats in runs (a class's rows together) and is interned cheaply.
+#: (An enrolment's ``userSourcedId`` and ``classSourcedId`` repeat, but they name rows
+#: read before them: see ``REFERENCES``.)
 DISTINCT = frozenset(
     {"sourcedId", "userSourcedId", "username", "userIds", "givenName", "familyName", "email"}
 )
+
+#: Columns that name a row of a table read before them (``TABLES`` order): the reader
+#: keeps, for each cell naming a known row, that row's own ``sourcedId`` string. An
+#: enrolment names a user and a class met hundreds of thousands of times; one copy of
+#: each id, the one the mapping looks its rows up by, is less memory and less time than
+#: a copy per cell (each met at a random place in memory by every later step) or
+#: interning (one global table for every id).
+REFERENCES: dict[str, dict[str, str]] = {
+    "enrollments": {"classSourcedId": "classes", "userSourcedId": "users"},
+    "roles": {"userSourcedId": "users"},
+}
 
 #: Columns a file must have (and rows must fill) to be used at all.
 REQUIRED: dict[str, tuple[str, ...]] = {

@@ -278,3 +278,24 @@ def test_plain_columns_are_the_cells_split_whatever_the_chunks(
     start = text.find("\n") + 1
     found = plain_columns(text, 3, [0, 2], start=start, chunk=chunk, distinct={2})
     assert found == [[record[0] for record in records], [record[2] for record in records]]
+
+
+@given(
+    st.lists(st.lists(st.sampled_from(["a", "b", "", "u1", "u2"]), min_size=2, max_size=2)),
+    st.integers(1, 40),
+)
+def test_plain_columns_keep_the_known_string_of_a_known_value(
+    records: list[list[str]], chunk: int
+) -> None:
+    """A ``known`` column holds, for each value found there, the very string found (one
+    copy of an id another table gave); any other value as read."""
+    ids = ["".join(["u", "1"]), "".join(["u", "2"])]  # (made at run time: not interned)
+    text = "h1,h2\n" + "".join(",".join(record) + "\n" for record in records)
+    found = plain_columns(
+        text, 2, [0, 1], start=text.find("\n") + 1, chunk=chunk, known={1: {i: i for i in ids}}
+    )
+    assert found == [[record[0] for record in records], [record[1] for record in records]]
+    assert found is not None
+    for value in found[1]:
+        if value in ids:
+            assert value is ids[ids.index(value)]
