@@ -19,7 +19,7 @@ from typing import Literal
 
 from plugins.dates import DateOrder, InvalidDate, read_date
 from plugins.names import template_fields, tidy
-from plugins.oneroster.rows import Row, Tables, column, distinct
+from plugins.oneroster.rows import Row, Tables, column, distinct, value_set
 from plugins.oneroster.spec import (
     ACTIVE_STATUSES,
     FAMILY_ROLES,
@@ -179,7 +179,8 @@ def _index(table: str, rows: Sequence[Row], log: _Issues, out: Mapped) -> _Index
     statuses = index.col("status")
     if (
         all(s.casefold() in ACTIVE_STATUSES for s in set(statuses))
-        and not any("" in index.col(c) for c in required)
+        and "" not in index.col("sourcedId")  # (each distinct: no set of them kept)
+        and not any("" in value_set(rows, c) for c in required if c != "sourcedId")
         and distinct(rows, "sourcedId")
     ):
         index._pos = None  # (nearly always: every row usable; see ``pos``)
@@ -396,8 +397,12 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
     class_ids, user_ids_ = enrollments.col("classSourcedId"), enrollments.col("userSourcedId")
     roles_in, primaries = enrollments.col("role"), enrollments.col("primary")
     positions: Sequence[int]
-    enrolled = set(user_ids_) if enrollments.complete else set()
-    every_row = enrollments.complete and groups.keys() >= set(class_ids) and allowed >= enrolled
+    enrolled: Set[str] = set()
+    every_row = False
+    if enrollments.complete:  # (the sets _index made already)
+        enrolled = value_set(enrollments.rows, "userSourcedId")
+        taught = value_set(enrollments.rows, "classSourcedId")
+        every_row = groups.keys() >= taught and allowed >= enrolled
     if every_row:
         # (nearly always: every row names a kept class and user; whole columns at C speed)
         positions = range(len(class_ids))
@@ -457,7 +462,7 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
         at = list(compress(range(len(user_sids)), map(needed.__contains__, user_sids)))
     else:
         at = sorted(map(pos.__getitem__, needed))
-    found = _identities(identities, at, identity)
+    found = _laid_out(_identities(identities, at, identity))  # (each membership copies one)
     if "" not in found and len(set(found)) == len(found):
         login = dict(zip(map(user_sids.__getitem__, at), found, strict=True))
     else:

@@ -11,7 +11,7 @@ by the column names of the OneRoster CSV binding of that version (``sourcedId``,
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import overload
 
@@ -40,7 +40,7 @@ class Columns(Sequence[Row]):
     a ``Sequence[Row]`` whose rows are made only when asked for (for an issue, say), while
     the mapping reads whole columns (``column``) without making a row at all."""
 
-    __slots__ = ("_columns", "_distinct", "_empty", "file", "lines", "table")
+    __slots__ = ("_columns", "_distinct", "_empty", "_sets", "file", "lines", "table")
 
     def __init__(
         self, table: str, file: str, lines: Sequence[int], columns: Mapping[str, Sequence[str]]
@@ -51,6 +51,7 @@ class Columns(Sequence[Row]):
         self._columns = dict(columns)
         self._empty: Sequence[str] = ("",) * len(lines)
         self._distinct: dict[str, bool] = {}
+        self._sets: dict[str, Set[str]] = {}
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -76,6 +77,14 @@ class Columns(Sequence[Row]):
         """The values of one column, in row order ('' for each row when it is absent)."""
         return self._columns.get(name, self._empty)
 
+    def value_set(self, name: str) -> Set[str]:
+        """The values of column ``name``, each once (worked out once: the mapping's checks
+        and its people both ask it of the enrolments' users)."""
+        found = self._sets.get(name)
+        if found is None:
+            found = self._sets[name] = frozenset(self.column(name))
+        return found
+
     def distinct(self, name: str) -> bool:
         """Whether no two rows share a value of ``name`` (worked out once: the bulk step and
         the mapping both ask it of the biggest table, 300,000 enrolments at N = 50,000)."""
@@ -91,6 +100,13 @@ def column(rows: Sequence[Row], name: str) -> Sequence[str]:
     if isinstance(rows, Columns):
         return rows.column(name)
     return [row.values.get(name, "") for row in rows]
+
+
+def value_set(rows: Sequence[Row], name: str) -> Set[str]:
+    """The values of column ``name`` of any table, each once."""
+    if isinstance(rows, Columns):
+        return rows.value_set(name)
+    return frozenset(column(rows, name))
 
 
 def distinct(rows: Sequence[Row], name: str) -> bool:
