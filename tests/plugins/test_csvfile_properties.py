@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 import unicodedata
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from plugins.csvfile import decode, plain_columns, rows, sniff_delimiter
+from plugins.csvfile import check_lines, decode, plain_columns, rows, sniff_delimiter
 from sync.errors import SourceError
 
 PROFILE = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -268,13 +269,20 @@ def test_a_field_of_thousands_of_characters_is_refused() -> None:
 
 
 @given(
-    st.lists(st.lists(st.sampled_from(["a", "b", "", "x y"]), min_size=3, max_size=3), max_size=40),
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(["a", "b", "", "x y"]), min_size=3, max_size=3),
+            st.sampled_from(["\n", "\r\n"]),
+        ),
+        max_size=40,
+    ),
     st.integers(1, 40),
 )
-def test_plain_columns_are_the_cells_split_whatever_the_chunks(
-    records: list[list[str]], chunk: int
+def test_plain_columns_are_the_cells_split_whatever_the_chunks_and_line_endings(
+    lines: list[tuple[list[str], str]], chunk: int
 ) -> None:
-    text = "h1,h2,h3\n" + "".join(",".join(record) + "\n" for record in records)
+    records = [record for record, _ in lines]
+    text = "h1,h2,h3\n" + "".join(",".join(record) + ending for record, ending in lines)
     start = text.find("\n") + 1
     found = plain_columns(text, 3, [0, 2], start=start, chunk=chunk, distinct={2})
     assert found == [[record[0] for record in records], [record[2] for record in records]]
@@ -299,3 +307,22 @@ def test_plain_columns_keep_the_known_string_of_a_known_value(
     for value in found[1]:
         if value in ids:
             assert value is ids[ids.index(value)]
+
+
+_FAULT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@given(st.lists(st.sampled_from(["a", ",", "\n", "\r\n", "\r", "\t", "\x01", "\x7f"])))
+def test_check_lines_refuses_a_control_character_or_a_lone_carriage_return_on_its_line(
+    pieces: list[str],
+) -> None:
+    text = "".join(pieces) + "\n"
+    fault = _FAULT.search(text) or re.search(r"\r(?!\n)", text)
+    try:
+        check_lines(text, display="f.csv")
+    except SourceError as exc:
+        assert fault is not None, exc
+        line = text.count("\n", 0, fault.start()) + 1
+        assert str(exc).startswith(f"f.csv line {line}: malformed CSV: control character"), exc
+    else:
+        assert fault is None, text
