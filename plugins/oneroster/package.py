@@ -19,13 +19,7 @@ from pathlib import Path, PurePosixPath
 from sys import intern
 from typing import Protocol
 
-from plugins.csvfile import (
-    check_lines,
-    is_padded,
-    line_records,
-    plain_columns,
-    strict_text,
-)
+from plugins.csvfile import check_lines, is_padded, line_records, plain_columns, strict_text
 from plugins.oneroster.rows import Columns
 from plugins.oneroster.spec import (
     DISTINCT,
