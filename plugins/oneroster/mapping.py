@@ -463,7 +463,8 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
     else:
         at = sorted(map(pos.__getitem__, needed))
     found = _laid_out(_identities(identities, at, identity))  # (each membership copies one)
-    if "" not in found and len(set(found)) == len(found):
+    one_each = "" not in found and len(set(found)) == len(found)
+    if one_each:
         login = dict(zip(map(user_sids.__getitem__, at), found, strict=True))
     else:
         ordered = sorted(needed)  # (the issues name users in the order of their ids)
@@ -498,7 +499,7 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
             continue
         login[uids[0]] = person_id
     uids = list(login)
-    if owners:
+    if not one_each:  # (some were skipped: the rows of those left)
         at = list(map(pos.__getitem__, uids))
     people = Person.many(
         login.values(),

@@ -96,3 +96,17 @@ def test_people_laid_out_are_equal_copies(values: list[str]) -> None:
     assert laid_out == people
     if any("\n" in value for value in values):
         assert laid_out is people  # (a line feed in a login: kept as it was)
+
+
+def test_when_no_user_enrolled_has_a_login_each_is_reported_and_none_is_a_person() -> None:
+    tables = _tables([("c1", "u1", "student"), ("c2", "u2", "student")])
+    users = tables["users"]
+    tables["users"] = Columns(
+        "users", "users.csv", users.lines, {"sourcedId": list(USERS), "username": [""] * 4}
+    )
+    mapped = build_roster(tables, Settings(), source="s")
+    assert not mapped.roster.people and not mapped.roster.memberships
+    assert [(i.field, i.value) for i in mapped.issues] == [
+        ("username", "u1"),
+        ("username", "u2"),
+    ]
