@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import zstandard
 
-from plugins.oneroster.rows import Columns, Row, Tables, column, distinct, lines
+from plugins.oneroster.rows import Columns, Row, Tables, column, distinct, lines, value_set
 from plugins.oneroster.spec import DELETED, FAMILY_ROLES, KEPT, NOT_KEPT, Mode
 from sync.api import Issue, Severity
 
@@ -78,7 +78,7 @@ def current_tables(tables: Tables, *, source: str) -> Applied:
             continue
         sids = column(rows, "sourcedId")
         statuses = column(rows, "status")
-        deleted = any(s.casefold() == DELETED for s in set(statuses))
+        deleted = any(s.casefold() == DELETED for s in value_set(rows, "status"))
         if not deleted and distinct(rows, "sourcedId"):
             out.tables[table] = rows  # (nearly always: nothing to leave out)
             out.added += len(rows)
@@ -144,7 +144,7 @@ def _family(tables: Tables) -> set[str]:
     """Users whose only roles are parent, guardian or relative: never kept."""
     users = tables.get("users", ())
     roles_of_users = column(users, "role")
-    met = {role for role in set(roles_of_users) if role.casefold() in FAMILY_ROLES}
+    met = {role for role in value_set(users, "role") if role.casefold() in FAMILY_ROLES}
     family = (  # (nearly always none: a roster export without families)
         {
             sid

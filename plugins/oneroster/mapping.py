@@ -178,7 +178,7 @@ def _index(table: str, rows: Sequence[Row], log: _Issues, out: Mapped) -> _Index
     sids = index.col("sourcedId")
     statuses = index.col("status")
     if (
-        all(s.casefold() in ACTIVE_STATUSES for s in set(statuses))
+        all(s.casefold() in ACTIVE_STATUSES for s in value_set(rows, "status"))
         and "" not in index.col("sourcedId")  # (each distinct: no set of them kept)
         and not any("" in value_set(rows, c) for c in required if c != "sourcedId")
         and distinct(rows, "sourcedId")
@@ -308,7 +308,7 @@ def _fields_of(template: str) -> frozenset[str]:
 def _user_roles(users: _Index, roles: _Index) -> dict[str, str]:
     """Each user's role: ``users.role`` (1.0, 1.1), else their primary role in ``roles`` (1.2)."""
     role = users.col("role")
-    folded = {value: value.casefold() for value in set(role)}  # (a few roles, many users)
+    folded = {value: value.casefold() for value in value_set(users.rows, "role")}
     if users.complete and "" not in folded:  # (every row, every one with a role: at C speed)
         found = dict(zip(users.col("sourcedId"), map(folded.__getitem__, role), strict=True))
     else:
@@ -377,7 +377,7 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
     allowed: set[str] | KeysView[str]
     if (
         schools is None
-        and not any(is_false(value) for value in set(enabled))
+        and not any(is_false(value) for value in value_set(users.rows, "enabledUser"))
         and not FAMILY_ROLES.intersection(role_of.values())
     ):
         allowed = users.pos.keys()  # (nearly always: every user may appear)
