@@ -347,16 +347,11 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
     groups: dict[str, Group] = {}
     school_of, terms_of = classes.col("schoolSourcedId"), classes.col("termSourcedIds")
     wanted = {name: classes.col(name) for name in fields}
-    titles = wanted.get("title", ())
-    title_only = settings.group_name == "{title}"  # (the default: no template to fill in)
     for sid, i in classes.pos.items():
         if schools is not None and school_of[i] not in schools:
             continue
         class_terms = split_list(terms_of[i]) if terms is not None or "term" in fields else []
         if terms is not None and not terms.intersection(class_terms):
-            continue
-        if title_only:
-            groups[sid] = Group(sid, tidy(titles[i]) or sid)
             continue
         values = {name: wanted[name][i] for name in fields}
         if "course" in fields:
@@ -424,25 +419,37 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
         member_users = [user_ids_[i] for i, yes in zip(positions, plain, strict=True) if yes]
         others = [i for i, yes in zip(positions, plain, strict=True) if not yes]
     kept_all = every_row  # (every class and user of the rows is known and kept)
-    folded: dict[str, str] = {}
-    primary_of: dict[str, bool] = {}
     for i in others:
         class_id, user_id = class_ids[i], user_ids_[i]
-        if not kept_all and not _kept(i, class_id, user_id, groups, allowed, index, log, out):
-            every_row = False
-            continue  # (a class or user left out by the options, or unknown)
-        role = folded.get(roles_in[i])
-        if role is None:
-            role = folded[roles_in[i]] = roles_in[i].casefold()
+        if not kept_all:
+            unknown = [
+                (what, name, value)
+                for what, name, value, kept, known in (
+                    ("class", "classSourcedId", class_id, groups, classes),
+                    ("user", "userSourcedId", user_id, allowed, users),
+                )
+                if value not in kept and value not in known
+            ]
+            for what, name, value in unknown:
+                log.add(
+                    f"unknown {what}",
+                    f"names a {what} that is not among the {what}s read; row left out",
+                    enrollments.rows[i],
+                    column=name,
+                    value=value,
+                )
+            if unknown:
+                out.rejected += 1
+            if class_id not in groups or user_id not in allowed:
+                every_row = False
+                continue  # (a class or user left out by the options, or unknown)
+        role = roles_in[i].casefold()
         if role == "student":
             member_classes.append(class_id)
             member_users.append(user_id)
         elif role in access:
             key = (class_id, user_id)
-            primary = primary_of.get(primaries[i])
-            if primary is None:
-                primary = primary_of[primaries[i]] = is_true(primaries[i])
-            grants[key] = grants.get(key, False) or primary
+            grants[key] = grants.get(key, False) or is_true(primaries[i])
         else:
             every_row = False  # (an aide, say, without access: not needed for this row)
 
@@ -547,40 +554,6 @@ def _laid_out(values: list[str]) -> list[str]:
     if not values or joined.count("\n") != len(values) - 1:
         return values
     return joined.split("\n")
-
-
-def _kept(
-    i: int,
-    class_id: str,
-    user_id: str,
-    groups: Mapping[str, Group],
-    allowed: Set[str],
-    index: Mapping[str, _Index],
-    log: _Issues,
-    out: Mapped,
-) -> bool:
-    """Whether enrolment ``i`` names a class and a user that are kept; a class or user
-    that is not among those read at all is reported (the row counts as rejected)."""
-    empty = _Index(())
-    unknown = [
-        (what, name, value)
-        for what, name, value, kept, known in (
-            ("class", "classSourcedId", class_id, groups, index.get("classes", empty)),
-            ("user", "userSourcedId", user_id, allowed, index.get("users", empty)),
-        )
-        if value not in kept and value not in known
-    ]
-    for what, name, value in unknown:
-        log.add(
-            f"unknown {what}",
-            f"names a {what} that is not among the {what}s read; row left out",
-            index["enrollments"].rows[i],
-            column=name,
-            value=value,
-        )
-    if unknown:
-        out.rejected += 1
-    return class_id in groups and user_id in allowed
 
 
 def _by_class(classes: Sequence[str], people: list[str]) -> dict[str, list[str]]:
