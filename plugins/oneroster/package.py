@@ -175,6 +175,7 @@ def read_package(path: Path, *, source: str, digest: str | None = None) -> Packa
     declared = manifest is not None and "oneroster.version" in manifest
     package = Package(_version(manifest, {}, path.name) if declared else "1.1", {}, {}, digest)
     headers: dict[str, set[str]] = {}
+    ids_of: dict[str, Mapping[str, str]] = {}  # (see _known_ids)
     for table in TABLES:
         key = f"{table.casefold()}.csv"
         entry = files.get(key)
@@ -205,7 +206,7 @@ def read_package(path: Path, *, source: str, digest: str | None = None) -> Packa
             required=REQUIRED[table],
             tally=package,
             source=source,
-            known_ids=_known_ids(package.tables, table),
+            known_ids=_known_ids(package.tables, table, ids_of),
         )
     if not package.tables:
         expected = ", ".join(f"{t}.csv" for t in TABLES)
@@ -215,14 +216,19 @@ def read_package(path: Path, *, source: str, digest: str | None = None) -> Packa
     return package
 
 
-def _known_ids(tables: Mapping[str, Columns], table: str) -> dict[str, Mapping[str, str]]:
+def _known_ids(
+    tables: Mapping[str, Columns], table: str, made: dict[str, Mapping[str, str]]
+) -> dict[str, Mapping[str, str]]:
     """For each column of ``table`` that names rows of a table already read (see
-    ``REFERENCES``), those rows' sourcedIds, each mapped to itself."""
+    ``REFERENCES``), those rows' sourcedIds, each mapped to itself (kept in ``made`` by
+    table: enrolments and 1.2's roles both name users)."""
     known: dict[str, Mapping[str, str]] = {}
     for name, other in REFERENCES.get(table, {}).items():
         if other in tables:
-            ids = tables[other].column("sourcedId")
-            known[name] = dict(zip(ids, ids, strict=True))
+            if other not in made:
+                ids = tables[other].column("sourcedId")
+                made[other] = dict(zip(ids, ids, strict=True))
+            known[name] = made[other]
     return known
 
 
