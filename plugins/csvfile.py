@@ -442,8 +442,7 @@ def plain_columns(
     while start < len(text):
         end = text.find("\n", min(start + chunk, len(text) - 1)) + 1
         part = text[start:end]
-        if "\r" in part:  # (every one ends a line: check_lines refuses a lone one)
-            part = part.replace("\r", "")
+        crlf = "\r" in part  # (each one ends a line: check_lines refuses a lone one)
         rows = part.count("\n")
         separators = part.encode("utf-8", "surrogatepass").translate(None, _NOT_SEPARATOR)
         if separators != pattern * rows:
@@ -452,6 +451,8 @@ def plain_columns(
         cells.pop()  # (the empty text after the last line ending)
         for values, index in zip(found, keep, strict=True):
             taken = cells[index::width]
+            if crlf and index == width - 1:  # (only a line's last cell can end in one)
+                taken = "\n".join(taken).replace("\r", "").split("\n")
             same = known.get(index)
             if same is not None:
                 values.extend(map(same.get, taken, taken))

@@ -66,7 +66,8 @@ def _take(table: str, rows: Sequence[Row], keep: Sequence[int]) -> Columns:
     for name in names:
         values = column(rows, name)
         taken[name] = [values[i] for i in keep]
-    return Columns(table, file, [all_lines[i] for i in keep], taken)
+    single_line = isinstance(rows, Columns) and rows.single_line
+    return Columns(table, file, [all_lines[i] for i in keep], taken, single_line=single_line)
 
 
 def current_tables(tables: Tables, *, source: str) -> Applied:
@@ -189,12 +190,13 @@ def encode(tables: Tables) -> str:
             else list(numbers)
         )
         columns: dict[str, object] = {}
+        single_line = isinstance(rows, Columns) and rows.single_line
         for name in KEPT[table]:
             if name in NOT_STORED:
                 continue
             values = column(rows, name)
             joined = "\n".join(values)
-            if values and joined.count("\n") == len(values) - 1:
+            if values and (single_line or joined.count("\n") == len(values) - 1):
                 body = joined.encode("utf-8", "surrogatepass")
                 columns[name] = len(body)  # (its bytes, after the head, in order)
                 bodies.append(body)

@@ -20,10 +20,11 @@ from sys import intern
 from typing import Protocol
 
 from plugins.csvfile import check_lines, is_padded, line_records, plain_columns, strict_text
-from plugins.oneroster.rows import Columns
+from plugins.oneroster.rows import Columns, laid_out
 from plugins.oneroster.spec import (
     DISTINCT,
     KEPT,
+    REFERENCED,
     REFERENCES,
     REQUIRED,
     TABLES,
@@ -350,8 +351,10 @@ def read_rows(
         )
     if is_padded(text):
         found = {c: [cell.strip() for cell in values] for c, values in found.items()}
+    if table in REFERENCED:  # (rows other tables name: read at random, see laid_out)
+        found = {c: laid_out(v) if c in DISTINCT else v for c, v in found.items()}
     tally.records += len(lines)
-    return Columns(table, name, lines, found)
+    return Columns(table, name, lines, found, single_line=True)  # (see check_lines)
 
 
 def _checked_rows(

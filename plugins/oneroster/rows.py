@@ -40,14 +40,31 @@ class Columns(Sequence[Row]):
     a ``Sequence[Row]`` whose rows are made only when asked for (for an issue, say), while
     the mapping reads whole columns (``column``) without making a row at all."""
 
-    __slots__ = ("_columns", "_distinct", "_empty", "_sets", "file", "lines", "table")
+    __slots__ = (
+        "_columns",
+        "_distinct",
+        "_empty",
+        "_sets",
+        "file",
+        "lines",
+        "single_line",
+        "table",
+    )
 
     def __init__(
-        self, table: str, file: str, lines: Sequence[int], columns: Mapping[str, Sequence[str]]
+        self,
+        table: str,
+        file: str,
+        lines: Sequence[int],
+        columns: Mapping[str, Sequence[str]],
+        *,
+        single_line: bool = False,
     ) -> None:
         self.table = table
         self.file = file
         self.lines = lines
+        #: No value holds a line feed (each was a cell of one CSV line, say).
+        self.single_line = single_line
         self._columns = dict(columns)
         self._empty: Sequence[str] = ("",) * len(lines)
         self._distinct: dict[str, bool] = {}
@@ -121,3 +138,21 @@ def lines(rows: Sequence[Row]) -> Sequence[int]:
     if isinstance(rows, Columns):
         return rows.lines
     return [row.line for row in rows]
+
+
+def laid_out(values: list[str]) -> list[str]:
+    """``values`` as new strings, one after another in memory in this order (equal to
+    them, or ``values`` itself when one holds a line feed).
+
+    Strings met at random (a user's id or login, looked up for each of hundreds of
+    thousands of enrolments) cost a wait on memory each when they lie scattered among
+    the other cells of their file; laid out together they stay in the processor's caches.
+    A membership's person is its user's login, met in every class: the later steps (the
+    plan, the target's writes, the run record) walk the memberships group by group, and a
+    copy in that order lets the processor read ahead: the full sync of a 50,000-student
+    district spent about a third longer in those steps without it.
+    """
+    joined = "\n".join(values)
+    if not values or joined.count("\n") != len(values) - 1:
+        return values
+    return joined.split("\n")

@@ -79,6 +79,8 @@ REFERENCES: dict[str, dict[str, str]] = {
     "enrollments": {"classSourcedId": "classes", "userSourcedId": "users"},
     "roles": {"userSourcedId": "users"},
 }
+#: The tables ``REFERENCES`` names.
+REFERENCED = frozenset(t for names in REFERENCES.values() for t in names.values())
 
 #: Columns a file must have (and rows must fill) to be used at all.
 REQUIRED: dict[str, tuple[str, ...]] = {

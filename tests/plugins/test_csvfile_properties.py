@@ -233,7 +233,8 @@ def test_a_control_or_invisible_character_refuses_the_file_on_its_line(
     records: list[list[str]], data: st.DataObject, char: str
 ) -> None:
     text = _table(records)
-    at = data.draw(st.integers(0, len(text) - 1))
+    first = 1 if char == "\ufeff" else 0  # (at the very start it is a byte order mark)
+    at = data.draw(st.integers(first, len(text) - 1))
     broken = text[:at] + char + text[at:]
     _, error = decode_bytes(broken.encode())
     assert error is not None
@@ -277,15 +278,20 @@ def test_a_field_of_thousands_of_characters_is_refused() -> None:
         max_size=40,
     ),
     st.integers(1, 40),
+    st.sets(st.integers(0, 2), min_size=1),
+    st.sets(st.integers(0, 2)),
 )
 def test_plain_columns_are_the_cells_split_whatever_the_chunks_and_line_endings(
-    lines: list[tuple[list[str], str]], chunk: int
+    lines: list[tuple[list[str], str]], chunk: int, keep: set[int], distinct: set[int]
 ) -> None:
+    """Whichever columns are kept, the last included (its cells end a line: with CRLF
+    endings, the one before the carriage return), interned or not."""
     records = [record for record, _ in lines]
     text = "h1,h2,h3\n" + "".join(",".join(record) + ending for record, ending in lines)
     start = text.find("\n") + 1
-    found = plain_columns(text, 3, [0, 2], start=start, chunk=chunk, distinct={2})
-    assert found == [[record[0] for record in records], [record[2] for record in records]]
+    kept = sorted(keep)
+    found = plain_columns(text, 3, kept, start=start, chunk=chunk, distinct=distinct)
+    assert found == [[record[i] for record in records] for i in kept]
 
 
 @given(

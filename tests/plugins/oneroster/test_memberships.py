@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plugins.oneroster.mapping import Settings, _laid_out, build_roster
+from plugins.oneroster.mapping import Settings, build_roster
 from plugins.oneroster.rows import Columns
 from sync.api import Membership
 
@@ -87,15 +87,6 @@ def test_the_people_are_the_users_enrolled_as_students_or_with_access(
     roster = build_roster(_tables(enrolments), settings, source="s").roster
     taken = {u.upper() for _, u, r in enrolments if r == "student" or r in access}
     assert set(roster.people) == taken
-
-
-@given(st.lists(st.text(alphabet="ab\n", max_size=3), max_size=8))
-def test_people_laid_out_are_equal_copies(values: list[str]) -> None:
-    people = [f"{value}" for value in values]
-    laid_out = _laid_out(people)
-    assert laid_out == people
-    if any("\n" in value for value in values):
-        assert laid_out is people  # (a line feed in a login: kept as it was)
 
 
 def test_when_no_user_enrolled_has_a_login_each_is_reported_and_none_is_a_person() -> None:
