@@ -364,14 +364,20 @@ def strict_text(data: bytes, *, display: str) -> str:
         raise SourceError(f"{display} line {line}: not valid UTF-8 (byte 0x{bad})") from None
 
 
-def check_lines(text: str, *, display: str) -> None:
+def check_lines(text: str, *, display: str, data: bytes | None = None) -> None:
     """Raise ``SourceError`` naming the file and line for a structural fault in a format
     whose every line is one record, so that a damaged file is never half-read: a control
     character, a stray quote, a quoted field that runs onto the next line (a line break
-    inside a field), or a last line without its line ending (a file cut short)."""
+    inside a field), or a last line without its line ending (a file cut short).
+
+    ``data``: the bytes ``text`` was decoded from as UTF-8 (a BOM before them or not),
+    when the caller has them: they need not be made again (29 MB at N = 50,000)."""
     # Deleting every byte but the control characters is many times faster than a search
-    # (a hot path); UTF-8 has no such byte inside a character, so the text's bytes serve.
-    clean = not text.encode("utf-8", "surrogatepass").translate(None, _NOT_CONTROL)
+    # (a hot path); UTF-8 has no such byte inside a character, so the text's bytes serve
+    # (a BOM's bytes are none of them either).
+    if data is None:
+        data = text.encode("utf-8", "surrogatepass")
+    clean = not data.translate(None, _NOT_CONTROL)
     fault = None if clean else _CONTROL.search(text)
     if fault is None and "\r" in text:
         fault = _LONE_CR.search(text)

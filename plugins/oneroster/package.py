@@ -143,11 +143,13 @@ def _header(record: list[str]) -> list[str]:
     return cells
 
 
-def package_digest(path: Path) -> str:
+def package_digest(path: Path, *, keep: dict[str, bytes] | None = None) -> str:
     """A digest of the package, read without parsing: equal digests mean byte-identical
-    files. A folder: every CSV file's name and bytes. A .zip: the archive's own bytes, so
-    that its members are inflated once, by the read, not twice (0.16 s of CPU at
-    N = 50,000); the same files zipped again differ, and are read in full."""
+    files. A folder: every CSV file's name and bytes (each kept in ``keep`` by its folded
+    name when given, for ``read_package`` to parse: the files are read once). A .zip: the
+    archive's own bytes, so that its members are inflated once, by the read, not twice
+    (0.16 s of CPU at N = 50,000); the same files zipped again differ, and are read in
+    full."""
     digest = hashlib.sha256()
     if not path.is_dir():
         files_in(path)  # (a missing or unreadable archive fails as the read would)
@@ -158,21 +160,27 @@ def package_digest(path: Path) -> str:
         data = load()
         digest.update(b"\0%s\0%d\0" % (key.encode(), len(data)))
         digest.update(data)
+        if keep is not None:
+            keep[key] = data
     return digest.hexdigest()
 
 
-def read_package(path: Path, *, source: str, digest: str | None = None) -> Package:
+def read_package(
+    path: Path, *, source: str, digest: str | None = None, read: dict[str, bytes] | None = None
+) -> Package:
     """Every table of the package at ``path``; raises ``SourceError`` for a structural fault.
 
-    ``digest``: the package's ``package_digest`` when the caller took it already. It is taken
-    before the files are parsed, so a file changed during the read changes the next digest.
+    ``digest``: the package's ``package_digest`` when the caller took it already, and
+    ``read`` the files it kept (each taken out as it is parsed). A digest is taken before
+    the files are parsed, so a file changed during the read changes the next digest.
     """
     digest = package_digest(path) if digest is None else digest
+    read = {} if read is None else read
     files = files_in(path)
     manifest = None
     if MANIFEST in files:
         name, load = files[MANIFEST]
-        manifest = _manifest(name, load())
+        manifest = _manifest(name, read.pop(MANIFEST, None) or load())
     declared = manifest is not None and "oneroster.version" in manifest
     package = Package(_version(manifest, {}, path.name) if declared else "1.1", {}, {}, digest)
     headers: dict[str, set[str]] = {}
@@ -194,8 +202,9 @@ def read_package(path: Path, *, source: str, digest: str | None = None) -> Packa
             continue
         name, load = files[key]
         package.modes[table] = mode
-        data = load()  # (one file's bytes and text in memory at a time)
+        data = read.pop(key, None) or load()  # (one file's text in memory at a time)
         text = strict_text(data, display=name)
+        check_lines(text, display=name, data=data)  # (from the bytes read: none made again)
         del data
         headers[table] = _raw_header(text)
         package.tables[table] = read_rows(
@@ -208,7 +217,9 @@ def read_package(path: Path, *, source: str, digest: str | None = None) -> Packa
             tally=package,
             source=source,
             known_ids=_known_ids(package.tables, table, ids_of),
+            lines_checked=True,
         )
+    read.clear()  # (files not parsed: absent, or not OneRoster's)
     if not package.tables:
         expected = ", ".join(f"{t}.csv" for t in TABLES)
         raise SourceError(f"{path.name}: no OneRoster files found (expected some of {expected})")
@@ -290,13 +301,16 @@ def read_rows(
     tally: Tally,
     source: str,
     known_ids: Mapping[str, Mapping[str, str]] | None = None,
+    lines_checked: bool = False,
 ) -> Columns:
     """The data rows of one file as ``table``'s columns: header cells found in ``lookup``
     (case-folded text -> column), only the ``kept`` columns. A structural fault raises
     ``SourceError``; a file lacking a ``required`` column gives an issue and no rows; a
     row of the wrong width is reported and left out. A column in ``known_ids`` keeps, for a
-    value found there, the string found (one copy of an id another table holds)."""
-    check_lines(text, display=name)
+    value found there, the string found (one copy of an id another table holds).
+    ``lines_checked``: the caller ran ``check_lines`` on ``text`` already."""
+    if not lines_checked:
+        check_lines(text, display=name)
     start = text.find("\n") + 1  # (the body is read from here, never copied whole)
     head = text[:start].rstrip("\r\n")
     raw = next(csv.reader([head])) if head else []
