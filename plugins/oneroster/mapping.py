@@ -419,6 +419,16 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
         member_users = [user_ids_[i] for i, yes in zip(positions, plain, strict=True) if yes]
         others = [i for i, yes in zip(positions, plain, strict=True) if not yes]
     kept_all = every_row  # (every class and user of the rows is known and kept)
+    if kept_all:
+        others = list(others)
+        folded = {role: role.casefold() for role in set(map(roles_in.__getitem__, others))}
+        if access.issuperset(folded.values()) and STUDENT not in folded.values():
+            # (nearly always: every other row gives access, a teacher's; at C speed)
+            keys = list(zip(map(class_ids.__getitem__, others), map(user_ids_.__getitem__, others)))
+            given_primary = list(map(primaries.__getitem__, others))
+            truth = {value: is_true(value) for value in set(given_primary)}
+            grants = _access(keys, list(map(truth.__getitem__, given_primary)))
+            others = ()
     for i in others:
         class_id, user_id = class_ids[i], user_ids_[i]
         if not kept_all:
@@ -531,6 +541,15 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
     ]
     out.roster = Roster.build(people, groups.values(), memberships, access_grants)
     return out
+
+
+def _access(keys: list[tuple[str, str]], primary: list[bool]) -> dict[tuple[str, str], bool]:
+    """Each (class, user) given access, and whether any of its rows says primary."""
+    grants = dict(zip(keys, primary, strict=True))
+    if len(grants) != len(keys):  # (a user listed twice in one class: any row may say so)
+        grants = dict.fromkeys(keys, False)
+        grants.update(dict.fromkeys(compress(keys, primary), True))
+    return grants
 
 
 def _identities(identities: Sequence[str], at: Sequence[int], identity: str) -> list[str]:

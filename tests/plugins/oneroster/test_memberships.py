@@ -101,3 +101,42 @@ def test_when_no_user_enrolled_has_a_login_each_is_reported_and_none_is_a_person
         ("username", "u1"),
         ("username", "u2"),
     ]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(CLASSES),
+            st.sampled_from(USERS),
+            st.sampled_from(["teacher", "Teacher", "aide"]),
+            st.sampled_from(["true", "false", "", "TRUE"]),
+        ),
+        max_size=12,
+    ),
+    st.booleans(),
+)
+def test_access_is_granted_primary_when_any_row_of_it_says_so(
+    rows: list[tuple[str, str, str, str]], aides_get_access: bool
+) -> None:
+    """However many rows name one teacher of one class, in any case and order: one
+    grant, primary when any of those rows says primary (the rows at C speed or one by
+    one, as an aide without access makes them)."""
+    tables = _tables([(c, u, r) for c, u, r, _ in rows])
+    enrolments = tables["enrollments"]
+    tables["enrollments"] = Columns(
+        "enrollments",
+        "enrollments.csv",
+        enrolments.lines,
+        {
+            **{name: enrolments.column(name) for name in enrolments.names},
+            "primary": [p for *_, p in rows],
+        },
+    )
+    access = ("teacher", "aide") if aides_get_access else ("teacher",)
+    roster = build_roster(tables, Settings(access_roles=frozenset(access)), source="s").roster
+    expected: dict[tuple[str, str], bool] = {}
+    for c, u, r, p in rows:
+        if r.casefold() in access:
+            key = (c, u.upper())
+            expected[key] = expected.get(key, False) or p.casefold() == "true"
+    assert {(g.group, g.principal): "primary" in g.options for g in roster.grants} == expected
