@@ -424,7 +424,8 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
         folded = {role: role.casefold() for role in set(map(roles_in.__getitem__, others))}
         if access.issuperset(folded.values()) and STUDENT not in folded.values():
             # (nearly always: every other row gives access, a teacher's; at C speed)
-            keys = list(zip(map(class_ids.__getitem__, others), map(user_ids_.__getitem__, others)))
+            taught_by = map(class_ids.__getitem__, others), map(user_ids_.__getitem__, others)
+            keys = list(zip(*taught_by, strict=True))
             given_primary = list(map(primaries.__getitem__, others))
             truth = {value: is_true(value) for value in set(given_primary)}
             grants = _access(keys, list(map(truth.__getitem__, given_primary)))
