@@ -24,7 +24,7 @@ from plugins.oneroster.rows import Columns, laid_out
 from plugins.oneroster.spec import (
     DISTINCT,
     KEPT,
-    REFERENCED,
+    LAID_OUT,
     REFERENCES,
     REQUIRED,
     TABLES,
@@ -246,7 +246,8 @@ def _known_ids(
 
 def _raw_header(text: str) -> set[str]:
     """The header's cells, case-folded."""
-    head = text.partition("\n")[0].rstrip("\r")
+    end = text.find("\n")  # (not partition: that copies the rest, 29 MB at N = 50,000)
+    head = (text if end < 0 else text[:end]).rstrip("\r")
     return {cell.casefold() for cell in _header(next(csv.reader([head])))} if head else set()
 
 
@@ -365,8 +366,8 @@ def read_rows(
         )
     if is_padded(text):
         found = {c: [cell.strip() for cell in values] for c, values in found.items()}
-    if table in REFERENCED:  # (rows other tables name: read at random, see laid_out)
-        found = {c: laid_out(v) if c in DISTINCT else v for c, v in found.items()}
+    for column in LAID_OUT.get(table, ()) & found.keys():
+        found[column] = laid_out(found[column])
     tally.records += len(lines)
     return Columns(table, name, lines, found, single_line=True)  # (see check_lines)
 

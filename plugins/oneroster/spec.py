@@ -79,8 +79,12 @@ REFERENCES: dict[str, dict[str, str]] = {
     "enrollments": {"classSourcedId": "classes", "userSourcedId": "users"},
     "roles": {"userSourcedId": "users"},
 }
-#: The tables ``REFERENCES`` names.
-REFERENCED = frozenset(t for names in REFERENCES.values() for t in names.values())
+#: Columns the reader lays out in memory (see ``rows.laid_out``): the ids of rows other
+#: tables name, met at random for every enrolment, and what each person is made of.
+LAID_OUT: dict[str, frozenset[str]] = {
+    "classes": frozenset({"sourcedId"}),
+    "users": frozenset({"sourcedId", "username", "userIds", "givenName", "familyName", "email"}),
+}
 
 #: Columns a file must have (and rows must fill) to be used at all.
 REQUIRED: dict[str, tuple[str, ...]] = {
