@@ -442,13 +442,20 @@ def plain_columns(
     its cells are still in the processor's cache when they are taken and dropped: with
     4 MiB chunks every pass over a chunk's cells went to main memory, and the 29 MB
     enrolments file of a 50,000-student district took half as long again.
+
+    With CRLF line endings only a line's last cell ends in a carriage return (check_lines
+    refuses a lone one): an interned last column is interned as read and each of its few
+    values stripped once at the end; any other last column is stripped chunk by chunk.
     """
     found: list[list[str]] = [[] for _ in keep]
     pattern = b"," * (width - 1) + b"\n"
+    last = width - 1
+    varied: set[int] = set()  # (columns seen with two values in a chunk: no count again)
+    carried = False  # (the last column, interned, holds values with their carriage return)
     while start < len(text):
         end = text.find("\n", min(start + chunk, len(text) - 1)) + 1
         part = text[start:end]
-        crlf = "\r" in part  # (each one ends a line: check_lines refuses a lone one)
+        crlf = "\r" in part
         rows = part.count("\n")
         separators = part.encode("utf-8", "surrogatepass").translate(None, _NOT_SEPARATOR)
         if separators != pattern * rows:
@@ -457,18 +464,27 @@ def plain_columns(
         cells.pop()  # (the empty text after the last line ending)
         for values, index in zip(found, keep, strict=True):
             taken = cells[index::width]
-            if crlf and index == width - 1:  # (only a line's last cell can end in one)
-                taken = "\n".join(taken).replace("\r", "").split("\n")
             same = known.get(index)
+            interned = same is None and index not in distinct
+            if crlf and index == last:
+                if interned:
+                    carried = True
+                else:
+                    taken = "\n".join(taken).replace("\r", "").split("\n")
             if same is not None:
                 values.extend(map(same.get, taken, taken))
-            elif index in distinct:
+            elif not interned:
                 values.extend(taken)
-            elif taken.count(taken[0]) == len(taken):  # (one value all along: a status)
-                values.extend(repeat(intern(taken[0]), len(taken)))
+            elif index not in varied and taken.count(taken[0]) == len(taken):
+                values.extend(repeat(intern(taken[0]), len(taken)))  # (one value: a status)
             else:
+                varied.add(index)
                 values.extend(map(intern, taken))
         start = end
+    if carried:
+        values = found[keep.index(last)]
+        stripped = {value: intern(value.removesuffix("\r")) for value in set(values)}
+        values[:] = map(stripped.__getitem__, values)
     return found
 
 
