@@ -166,21 +166,21 @@ def package_digest(path: Path, *, keep: dict[str, bytes] | None = None) -> str:
 
 
 def read_package(
-    path: Path, *, source: str, digest: str | None = None, read: dict[str, bytes] | None = None
+    path: Path, *, source: str, digest: str | None = None, kept: dict[str, bytes] | None = None
 ) -> Package:
     """Every table of the package at ``path``; raises ``SourceError`` for a structural fault.
 
     ``digest``: the package's ``package_digest`` when the caller took it already, and
-    ``read`` the files it kept (each taken out as it is parsed). A digest is taken before
+    ``kept`` the files it kept (each taken out as it is parsed). A digest is taken before
     the files are parsed, so a file changed during the read changes the next digest.
     """
     digest = package_digest(path) if digest is None else digest
-    read = {} if read is None else read
+    kept = {} if kept is None else kept
     files = files_in(path)
     manifest = None
     if MANIFEST in files:
         name, load = files[MANIFEST]
-        manifest = _manifest(name, read.pop(MANIFEST, b"") or load())
+        manifest = _manifest(name, kept.pop(MANIFEST, b"") or load())
     declared = manifest is not None and "oneroster.version" in manifest
     package = Package(_version(manifest, {}, path.name) if declared else "1.1", {}, {}, digest)
     headers: dict[str, set[str]] = {}
@@ -202,7 +202,7 @@ def read_package(
             continue
         name, load = files[key]
         package.modes[table] = mode
-        data = read.pop(key, b"") or load()  # (one file's text in memory at a time)
+        data = kept.pop(key, b"") or load()  # (one file's text in memory at a time)
         text = strict_text(data, display=name)
         check_lines(text, display=name, data=data)  # (from the bytes read: none made again)
         del data
@@ -219,7 +219,7 @@ def read_package(
             known_ids=_known_ids(package.tables, table, ids_of),
             lines_checked=True,
         )
-    read.clear()  # (files not parsed: absent, or not OneRoster's)
+    kept.clear()  # (files not parsed: absent, or not OneRoster's)
     if not package.tables:
         expected = ", ".join(f"{t}.csv" for t in TABLES)
         raise SourceError(f"{path.name}: no OneRoster files found (expected some of {expected})")

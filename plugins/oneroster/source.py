@@ -101,15 +101,15 @@ class OneRosterSource:
         files = package_files(self.path)
         display = self.path.name
         stamps = settled_files(files, display=display, settle_seconds=self.options.settle_seconds)
-        read: dict[str, bytes] = {}  # (a folder's files, read once: for the digest and the parse)
-        digest = package_digest(self.path, keep=read)
+        kept: dict[str, bytes] = {}  # (a folder's files, read once: for the digest and the parse)
+        digest = package_digest(self.path, keep=kept)
         unchanged = self._unchanged(digest)
         if unchanged is not None:
-            read.clear()
+            kept.clear()
             tables, issues, rejected = unchanged
             log.info("%s: the package is byte-identical to the last one read", self.context.name)
         else:
-            package = read_package(self.path, source=self.context.name, digest=digest, read=read)
+            package = read_package(self.path, source=self.context.name, digest=digest, kept=kept)
             tables, applied = self._apply(package)
             issues = [*package.issues, *applied]
             rejected = package.rejected

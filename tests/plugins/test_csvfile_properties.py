@@ -332,3 +332,25 @@ def test_check_lines_refuses_a_control_character_or_a_lone_carriage_return_on_it
         assert str(exc).startswith(f"f.csv line {line}: malformed CSV: control character"), exc
     else:
         assert fault is None, text
+
+
+@given(
+    st.lists(st.sampled_from(["a", ",", "\n", "\r\n", "\r", "\x01", "\x7f", "é", '"'])),
+    st.booleans(),
+)
+def test_check_lines_from_the_bytes_read_finds_what_it_finds_from_the_text(
+    pieces: list[str], bom: bool
+) -> None:
+    """Given the bytes the text was decoded from (with a BOM or not), the same fault on
+    the same line, or none."""
+    text = "".join(pieces)
+    data = ("\ufeff" if bom else "").encode() + text.encode()
+
+    def outcome(**given: bytes) -> str:
+        try:
+            check_lines(text, display="f.csv", **given)
+        except SourceError as exc:
+            return str(exc)
+        return ""
+
+    assert outcome(data=data) == outcome()

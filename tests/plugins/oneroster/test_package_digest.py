@@ -57,3 +57,21 @@ def test_the_digest_changes_with_the_files_and_only_with_them(tmp_path: Path) ->
 def test_a_missing_zip_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="no such file or folder"):
         package_digest(tmp_path / "gone.zip")
+
+
+def test_a_folder_is_read_once_and_parsed_as_the_digest_saw_it(tmp_path: Path) -> None:
+    """The files the digest read are the ones parsed (a file is not read twice): one
+    changed between the digest and the parse is parsed as the digest saw it, and the
+    next digest tells the change."""
+    folder = tmp_path / "package"
+    shutil.copytree(PACKAGE, folder)
+    kept: dict[str, bytes] = {}
+    digest = package_digest(folder, keep=kept)
+    assert set(kept) == {file.name.casefold() for file in folder.glob("*.csv")}
+    before = read_package(folder, source="s").tables["classes"].column("title")
+    classes = folder / "CLASSES.csv"  # (as some SISs name it)
+    classes.write_text(classes.read_text().replace("Biology 1", "Biology One"))
+    read = read_package(folder, source="s", digest=digest, kept=kept)
+    assert read.tables["classes"].column("title") == before
+    assert kept == {}  # (each taken out as it was parsed, the rest dropped)
+    assert package_digest(folder) != digest
