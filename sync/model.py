@@ -13,13 +13,16 @@ from enum import StrEnum
 from itertools import repeat, starmap
 from operator import itemgetter
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from sync.memberships import Membership as Membership
 from sync.memberships import Memberships as Memberships
 from sync.memberships import group_members as group_members
 from sync.memberships import members_by_group
 from sync.memberships import memberships_of_pairs as memberships_of_pairs
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 class Role(StrEnum):
@@ -38,6 +41,7 @@ class Severity(StrEnum):
 
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+_Made = TypeVar("_Made", bound="DataclassInstance")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,21 +72,7 @@ class Person:
         if unknown or given.keys() & columns.keys():
             raise TypeError(f"Person.many got unexpected columns {sorted(columns)}")
         given.update(columns)
-        made: list[Person] = list(map(object.__new__, repeat(cls, len(wanted))))
-        for each in fields(cls):
-            values = given.get(each.name)
-            if values is not None:
-                values = list(values)
-                if len(values) != len(made):
-                    raise ValueError(f"Person.many: {each.name} has {len(values)} values")
-            elif each.default is not MISSING:
-                values = repeat(each.default)
-            elif each.default_factory is not MISSING:  # called for each, as __init__ does
-                values = starmap(each.default_factory, repeat((), len(made)))
-            else:
-                raise TypeError(f"Person.many cannot fill {each.name}: it has no default")
-            any(map(getattr(cls, each.name).__set__, made, values))
-        return made
+        return _many(cls, len(wanted), given)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +81,33 @@ class Group:
 
     key: str
     name: str
+
+    @classmethod
+    def many(cls, keys: Iterable[str], names: Iterable[str]) -> list[Group]:
+        """``Group(key, name)`` for each pair, as ``Person.many`` makes people (a district
+        has tens of thousands of classes)."""
+        wanted = list(keys)
+        return _many(cls, len(wanted), {"key": wanted, "name": names})
+
+
+def _many(cls: type[_Made], size: int, given: Mapping[str, Iterable[Any]]) -> list[_Made]:
+    """``size`` instances of the frozen slotted dataclass ``cls``, equal to what its
+    constructor makes: each field from ``given`` (one value each), else its default."""
+    made: list[_Made] = list(map(object.__new__, repeat(cls, size)))
+    for each in fields(cls):
+        values = given.get(each.name)
+        if values is not None:
+            values = list(values)
+            if len(values) != size:
+                raise ValueError(f"{cls.__name__}.many: {each.name} has {len(values)} values")
+        elif each.default is not MISSING:
+            values = repeat(each.default)
+        elif each.default_factory is not MISSING:  # called for each, as __init__ does
+            values = starmap(each.default_factory, repeat((), size))
+        else:
+            raise TypeError(f"{cls.__name__}.many cannot fill {each.name}: it has no default")
+        any(map(getattr(cls, each.name).__set__, made, values))
+    return made
 
 
 class AccessGrant(NamedTuple):

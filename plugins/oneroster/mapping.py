@@ -344,7 +344,8 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
 
     # Classes kept and their names.
     fields = _fields_of(settings.group_name)
-    groups: dict[str, Group] = {}
+    class_keys: list[str] = []
+    class_names: list[str] = []
     school_of, terms_of = classes.col("schoolSourcedId"), classes.col("termSourcedIds")
     wanted = {name: classes.col(name) for name in fields}
     for sid, i in classes.pos.items():
@@ -362,8 +363,9 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
             values["term"] = ", ".join(
                 sessions.value(t, "title") for t in class_terms if t in sessions
             )
-        name = tidy(settings.group_name.format_map(values)) or sid
-        groups[sid] = Group(sid, name)
+        class_keys.append(sid)
+        class_names.append(tidy(settings.group_name.format_map(values)) or sid)
+    groups = dict(zip(class_keys, Group.many(class_keys, class_names), strict=True))
 
     # Users who may appear: enabled, not family, of a kept school.
     role_of = _user_roles(users, roles)

@@ -17,6 +17,7 @@ from sync.model import (
     AccessGrant,
     Change,
     ChangeKind,
+    Group,
     Membership,
     Person,
     Role,
@@ -101,3 +102,15 @@ def test_people_made_many_at_once_equal_people_made_one_by_one() -> None:
         Person.many(["ann"], Role.STAFF, nickname=["A"])
     with pytest.raises(ValueError):
         Person.many(["ann"], Role.STAFF, email=[])
+
+
+def test_groups_made_many_at_once_equal_groups_made_one_by_one() -> None:
+    made = Group.many(["7A", "7B"], iter(["Year 7A", "Year 7B"]))
+    assert made == [Group("7A", "Year 7A"), Group("7B", "Year 7B")]
+    assert [hash(g) for g in made] == [hash(Group(g.key, g.name)) for g in made]
+    assert all(type(g) is Group for g in made)
+    with pytest.raises(FrozenInstanceError):
+        made[0].name = "8A"  # type: ignore[misc]
+    assert Group.many([], []) == []
+    with pytest.raises(ValueError, match=r"Group\.many: name has 1 values"):
+        Group.many(["7A", "7B"], ["Year 7A"])
