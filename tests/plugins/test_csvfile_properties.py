@@ -10,7 +10,7 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from plugins.csvfile import check_lines, decode, plain_columns, rows, sniff_delimiter
@@ -292,6 +292,31 @@ def test_plain_columns_are_the_cells_split_whatever_the_chunks_and_line_endings(
     kept = sorted(keep)
     found = plain_columns(text, 3, kept, start=start, chunk=chunk, distinct=distinct)
     assert found == [[record[i] for record in records] for i in kept]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(["a", "", "bc"]), min_size=1, max_size=5),
+            st.sampled_from(["\n", "\r\n"]),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    st.integers(1, 40),
+)
+@example([(["a", "b", "c", "d"], "\n"), (["a", "b"], "\r\n")], 40)  # (4 + 2 cells: 2 lines of 3)
+def test_plain_columns_read_a_file_only_when_every_line_has_the_header_s_width(
+    lines: list[tuple[list[str], str]], chunk: int
+) -> None:
+    """None (the file is read row by row, and each odd row reported) whenever some line
+    has another number of cells, even when another line's extra cell makes up for it."""
+    text = "h1,h2,h3\n" + "".join(",".join(record) + ending for record, ending in lines)
+    found = plain_columns(text, 3, [0, 1, 2], start=text.find("\n") + 1, chunk=chunk)
+    if all(len(record) == 3 for record, _ in lines):
+        assert found == [[record[i] for record, _ in lines] for i in range(3)]
+    else:
+        assert found is None
 
 
 @given(
