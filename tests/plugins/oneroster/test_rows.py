@@ -7,8 +7,9 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plugins.oneroster.package import read_package
+from plugins.oneroster.package import Package, read_package, read_rows
 from plugins.oneroster.rows import laid_out
+from plugins.oneroster.spec import KEPT, REQUIRED, column_lookup
 
 
 @given(st.lists(st.text(alphabet="ab\n", max_size=3), max_size=8))
@@ -41,3 +42,37 @@ def test_the_users_columns_laid_out_are_the_cells_read(tmp_path: Path) -> None:
     assert list(enrolled.column("userSourcedId")) == ["u2", "u1"]
     ids = users.column("sourcedId")
     assert all(u is ids[1 - i] for i, u in enumerate(enrolled.column("userSourcedId")))
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["a", "b", " a", "c ", "d"]), st.sampled_from(["x", "y"])),
+        max_size=12,
+    ),
+    st.sampled_from(["\n", "\r\n"]),
+    st.booleans(),
+)
+def test_whether_the_sourced_ids_are_distinct_is_told_as_the_values_read_say(
+    rows: list[tuple[str, str]], ending: str, quoted: bool
+) -> None:
+    """The reader notes, while it reads, whether a file's sourcedIds are distinct; that is
+    what the values read say, padded cells (stripped) and quoted files (read row by row,
+    their spaces kept) included."""
+    cell = '"{}"' if quoted else "{}"
+    text = f"sourcedId,title{ending}" + "".join(
+        f"{cell.format(sid)},{title}{ending}" for sid, title in rows
+    )
+    tally = Package("1.1", {}, {}, "")
+    read = read_rows(
+        "classes.csv",
+        text,
+        table="classes",
+        lookup=column_lookup("classes"),
+        kept=KEPT["classes"],
+        required=REQUIRED["classes"],
+        tally=tally,
+        source="s",
+    )
+    sids = [sid if quoted else sid.strip() for sid, _ in rows]  # (quotes keep spaces)
+    assert list(read.column("sourcedId")) == sids
+    assert read.distinct("sourcedId") == (len(set(sids)) == len(sids))
