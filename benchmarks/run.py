@@ -18,7 +18,9 @@ Each step runs in a fresh child process, which reports its wall time, its CPU ti
 own, not a server's), its peak RSS, and the rows it wrote (data rows, and run-record rows
 apart); on ldap, also the searches slapd logged. The baseline and every backend's
 sequence run ``--repeat`` times (default 3), each from a fresh state, and the table shows
-the median: the machines are shared and noisy.
+the median: the machines are shared and noisy. Within a repetition the backends run in
+turn, and the OneRoster package's steps are compared with the Impero CSV's (``sqlite``)
+run by run, each repetition's two runs as a pair (``PAIRED``).
 Prints a table and writes JSON (every run's seconds too) to ``benchmarks/out/``.
 """
 
@@ -409,16 +411,22 @@ def main() -> None:
         base = median_of(bases)
         base.update(backend="baseline", step="csv+executemany", ratio=1.0)
         results = [base]
-        for backend in backends:
-            runs: dict[str, list[dict[str, Any]]] = {step: [] for step in STEPS}
-            for repetition in range(args.repeat):
+        runs: dict[str, dict[str, list[dict[str, Any]]]] = {
+            backend: {step: [] for step in STEPS} for backend in backends
+        }
+        # Every backend in turn within each repetition, so that a shared machine's slower
+        # minutes fall on all of them alike, and two backends' runs of one repetition
+        # can be compared as a pair (see ``paired``).
+        for repetition in range(args.repeat):
+            for backend in backends:
                 folder = work / f"{backend}-{repetition}"
                 folder.mkdir()
                 for result in measure_backend(backend, district, moved, folder, base["seconds"]):
-                    runs[result["step"]].append(result)
+                    runs[backend][result["step"]].append(result)
                 shutil.rmtree(folder, ignore_errors=True)
+        for backend in backends:
             for step in STEPS:
-                chosen = median_of(runs[step])
+                chosen = median_of(runs[backend][step])
                 chosen["ratio"] = chosen["seconds"] / base["seconds"]
                 results.append(chosen)
     report = {
@@ -429,6 +437,11 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "repeat": args.repeat,
         "results": results,
+        "paired": [
+            paired(runs, backend, against)
+            for backend, against in PAIRED
+            if backend in runs and against in runs
+        ],
     }
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"results-{args.size}.json"
@@ -436,6 +449,44 @@ def main() -> None:
     path.with_suffix(".md").write_text(markdown(report))
     print(table(report))
     print(f"\nJSON: {path}\nMarkdown (for docs/performance.md): {path.with_suffix('.md')}")
+
+
+#: (backend, against): the same district through two sources, compared run by run. The
+#: OneRoster package's goal is its full sync within 1.5x of the Impero CSV one's.
+PAIRED = (("oneroster", "sqlite"),)
+
+
+def paired(
+    runs: dict[str, dict[str, list[dict[str, Any]]]], backend: str, against: str
+) -> dict[str, Any]:
+    """``backend``'s CPU and wall seconds over ``against``'s, step by step, each
+    repetition's runs as a pair (they ran minutes apart, not a whole backend apart), and
+    the median of the pairs."""
+    steps = {}
+    for step in STEPS:
+        pairs = list(zip(runs[backend][step], runs[against][step], strict=True))
+        cpu = [mine["cpu_seconds"] / theirs["cpu_seconds"] for mine, theirs in pairs]
+        wall = [mine["seconds"] / theirs["seconds"] for mine, theirs in pairs]
+        steps[step] = {
+            "cpu_ratios": [round(r, 3) for r in cpu],
+            "cpu_ratio": sorted(cpu)[len(cpu) // 2],
+            "seconds_ratios": [round(r, 3) for r in wall],
+            "seconds_ratio": sorted(wall)[len(wall) // 2],
+        }
+    return {"backend": backend, "against": against, "steps": steps}
+
+
+def paired_lines(report: dict[str, Any]) -> list[str]:
+    lines = []
+    for pair in report["paired"]:
+        lines.append(f"{pair['backend']} over {pair['against']}, run by run (median):")
+        for step, found in pair["steps"].items():
+            cpu = ", ".join(f"{r:.2f}" for r in found["cpu_ratios"])
+            lines.append(
+                f"  {step:<10} CPU {found['cpu_ratio']:.2f}x ({cpu}), "
+                f"wall {found['seconds_ratio']:.2f}x"
+            )
+    return lines
 
 
 def table(report: dict[str, Any]) -> str:
@@ -451,7 +502,7 @@ def table(report: dict[str, Any]) -> str:
             f"{r['rows_written']:>13} "
             f"{r['record_rows']:>12} {r.get('ldap_writes', '-'):>12}"
         )
-    return "\n".join(lines)
+    return "\n".join([*lines, *paired_lines(report)])
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -474,6 +525,22 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {r['rows_written']:,} "
             f"| {r['record_rows']} | {writes} |"
         )
+    for pair in report["paired"]:
+        lines += [
+            "",
+            f"{pair['backend']} over {pair['against']}, each repetition's runs as a pair "
+            "(median of the pairs):",
+            "",
+            "| step | CPU ratio | CPU ratios | wall ratio | wall ratios |",
+            "|---|---:|---|---:|---|",
+        ]
+        for step, found in pair["steps"].items():
+            cpu = ", ".join(f"{r:.2f}" for r in found["cpu_ratios"])
+            wall = ", ".join(f"{r:.2f}" for r in found["seconds_ratios"])
+            lines.append(
+                f"| {step} | {found['cpu_ratio']:.2f} | {cpu} "
+                f"| {found['seconds_ratio']:.2f} | {wall} |"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -456,9 +456,10 @@ def plain_columns(
         end = text.find("\n", min(start + chunk, len(text) - 1)) + 1
         part = text[start:end]
         crlf = "\r" in part
-        rows = part.count("\n")
         separators = part.encode("utf-8", "surrogatepass").translate(None, _NOT_SEPARATOR)
-        if separators != pattern * rows:
+        # (as many lines as a file of this width would have: any other count of commas
+        # or line endings fails the comparison, with no count of the lines themselves)
+        if separators != pattern * (len(separators) // len(pattern)):
             return None
         cells = part.replace("\n", ",").split(",")
         cells.pop()  # (the empty text after the last line ending)

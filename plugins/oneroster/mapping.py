@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from itertools import compress, islice, repeat
-from operator import ne, not_
+from operator import eq, ne, not_
 from typing import Literal
 
 from plugins.dates import DateOrder, InvalidDate, read_date
@@ -403,7 +403,7 @@ def build_roster(tables: Tables, settings: Settings, *, source: str) -> Mapped:
     if every_row:
         # (nearly always: every row names a kept class and user; whole columns at C speed)
         positions = range(len(class_ids))
-        plain = list(map(STUDENT.__eq__, roles_in))
+        plain = list(map(eq, roles_in, repeat(STUDENT)))  # (operator.eq: the quickest call)
         member_classes = list(compress(class_ids, plain))
         member_users = list(compress(user_ids_, plain))
         others: Iterable[int] = compress(positions, map(not_, plain))

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from benchmarks.district import generate, move_one_percent, write_impero
 from tests.conftest import ROOT, require_postgres
 
@@ -72,6 +74,20 @@ def test_the_harness_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
         assert rows[("ldap", "full")]["status"] == "ok" and rows[("ldap", "full")]["ldap_writes"]
         assert rows[("ldap", "no-change")]["ldap_writes"] == 0
         assert rows[("ldap", "1% moved")]["applied"] == 2 * (district.memberships // 100)
+    # The OneRoster package of the same district writes what the Impero CSV files do, and
+    # each repetition's two full syncs are compared as a pair.
+    assert rows[("oneroster", "full")]["status"] == "ok"
+    assert rows[("oneroster", "full")]["rows_written"] == rows[("sqlite", "full")]["rows_written"]
+    assert rows[("oneroster", "no-change")]["rows_written"] == 0
+    (pair,) = report["paired"]
+    assert (pair["backend"], pair["against"]) == ("oneroster", "sqlite")
+    for step in ("full", "no-change", "1% moved"):
+        found = pair["steps"][step]
+        assert len(found["cpu_ratios"]) == len(found["seconds_ratios"]) == 2
+        # (of two pairs the upper, as median_of takes the upper of two runs)
+        assert found["cpu_ratio"] == pytest.approx(max(found["cpu_ratios"]), abs=1e-3)
+        assert found["seconds_ratio"] == pytest.approx(max(found["seconds_ratios"]), abs=1e-3)
+    assert "oneroster over sqlite" in process.stdout
     assert "x base" in process.stdout
     assert all(len(r["runs_seconds"]) == 2 for r in report["results"])
     assert all(len(r["runs_cpu_seconds"]) == 2 for r in report["results"])

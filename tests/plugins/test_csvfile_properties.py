@@ -344,6 +344,7 @@ _FAULT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @given(st.lists(st.sampled_from(["a", ",", "\n", "\r\n", "\r", "\t", "\x01", "\x7f"])))
+@example(["\r", "a"])  # (a carriage return with a line feed further on is still a lone one)
 def test_check_lines_refuses_a_control_character_or_a_lone_carriage_return_on_its_line(
     pieces: list[str],
 ) -> None:
