@@ -180,7 +180,7 @@ def read_package(
     manifest = None
     if MANIFEST in files:
         name, load = files[MANIFEST]
-        manifest = _manifest(name, kept.pop(MANIFEST, b"") or load())
+        manifest = _manifest(name, kept.pop(MANIFEST) if MANIFEST in kept else load())
     declared = manifest is not None and "oneroster.version" in manifest
     package = Package(_version(manifest, {}, path.name) if declared else "1.1", {}, {}, digest)
     headers: dict[str, set[str]] = {}
@@ -202,7 +202,7 @@ def read_package(
             continue
         name, load = files[key]
         package.modes[table] = mode
-        data = kept.pop(key, b"") or load()  # (one file's text in memory at a time)
+        data = kept.pop(key) if key in kept else load()  # (one file in memory at a time)
         text = strict_text(data, display=name)
         check_lines(text, display=name, data=data)  # (from the bytes read: none made again)
         del data

@@ -75,3 +75,22 @@ def test_a_folder_is_read_once_and_parsed_as_the_digest_saw_it(tmp_path: Path) -
     assert read.tables["classes"].column("title") == before
     assert kept == {}  # (each taken out as it was parsed, the rest dropped)
     assert package_digest(folder) != digest
+
+
+def test_a_file_empty_when_digested_is_parsed_empty_though_written_since(
+    tmp_path: Path,
+) -> None:
+    """An empty file is kept as read too: it is not read again because it is empty."""
+    folder = tmp_path / "package"
+    shutil.copytree(PACKAGE, folder)
+    courses = next(folder.glob("[cC][oO][uU][rR][sS][eE][sS].csv"))
+    written = courses.read_bytes()
+    courses.write_bytes(b"")
+    kept: dict[str, bytes] = {}
+    digest = package_digest(folder, keep=kept)
+    assert kept[courses.name.casefold()] == b""
+    empty = read_package(folder, source="s")
+    courses.write_bytes(written)
+    read = read_package(folder, source="s", digest=digest, kept=kept)
+    assert len(read.tables["courses"]) == len(empty.tables["courses"]) == 0
+    assert read.issues == empty.issues
